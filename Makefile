@@ -1,0 +1,80 @@
+# aibang.gke_platform: one entry point for setup, the demo and every test tier.
+# Everything the project needs is installed from here (requirements.txt, bindep.txt); nothing by hand.
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV := $(CURDIR)/.venv
+BIN := $(VENV)/bin
+CACHE_DIR ?= $(HOME)/.cache/aibang-gke-platform
+# ansible-test insists on running inside .../ansible_collections/<namespace>/<name>: it gets a copy there.
+TEST_TREE := $(CACHE_DIR)/ansible-test/ansible_collections/aibang/gke_platform
+COLLECTION_LINK := $(VENV)/collections/ansible_collections/aibang/gke_platform
+ANSIBLE_TEST := $(BIN)/ansible-test
+TEST_PYTHON := 3.11
+
+export PATH := $(BIN):$(PATH)
+export ANSIBLE_COLLECTIONS_PATH := $(VENV)/collections
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
+export PYTHONDONTWRITEBYTECODE := 1
+
+.PHONY: help setup demo test units sanity lint integration molecule bench testbed-up testbed-down clean \
+        system-packages test-tree
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
+
+setup: $(VENV)/.installed system-packages $(COLLECTION_LINK) ## install the pinned toolchain and system packages
+
+$(VENV)/.installed: requirements.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet -r requirements.txt
+	touch $@
+
+system-packages:
+	@scripts/install-system-packages bindep.txt
+
+$(COLLECTION_LINK):
+	mkdir -p $(dir $@)
+	ln -sfn $(CURDIR) $@
+
+demo: setup ## start the local testbed, deploy and diagnose against inventories/local
+	scripts/demo
+
+test: setup ## run every test tier; fails if any tier fails or runs no test
+	scripts/run-tiers units sanity lint integration molecule
+
+units: setup test-tree ## unit tests (ansible-test units)
+	cd $(TEST_TREE) && $(ANSIBLE_TEST) units --local --python $(TEST_PYTHON) --color no
+
+sanity: setup test-tree ## ansible-test sanity, no ignore files
+	scripts/offline-get-pip
+	cd $(TEST_TREE) && $(ANSIBLE_TEST) sanity --local --python $(TEST_PYTHON) --color no
+
+lint: setup ## ansible-lint (production profile) and changelog lint
+	$(BIN)/ansible-lint --offline
+	$(BIN)/antsibull-changelog lint
+
+integration: setup ## pytest suites against real Squid (and, as they land, the testbed)
+	$(BIN)/python -m pytest tests/integration
+
+molecule: setup ## every molecule scenario, against this machine
+	scripts/run-molecule
+
+bench: setup ## benchmarks: ratios against a baseline measured in the same run
+	$(BIN)/python -m tests.bench
+
+testbed-up: setup ## start the local testbed
+	scripts/testbed up
+
+testbed-down: ## stop everything the testbed started
+	scripts/testbed down
+
+clean: testbed-down ## remove the virtualenv, test output and the ansible-test copy
+	rm -rf $(VENV) tests/output $(CACHE_DIR)/ansible-test
+
+test-tree:
+	rm -rf $(TEST_TREE) && mkdir -p $(TEST_TREE)
+	git ls-files -z --cached --others --exclude-standard \
+	  | rsync -a --from0 --ignore-missing-args --files-from=- ./ $(TEST_TREE)/

@@ -1,0 +1,34 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, aibang platform engineering
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+
+class ModuleDocFragment:
+    DOCUMENTATION = r"""
+options:
+  policy:
+    description:
+      - The egress policy, one source for both Squid tiers. See C(docs/egress-policy.md) for every key.
+      - C(name) (required, V([a-z0-9-]+)), C(proxy_port) (default V(3128)), C(allowed_domains) (required),
+        C(allowed_ports) (default V([443])), C(allow_plain_http) (default V(false)).
+      - C(allowed_domains) entries use Squid C(dstdomain) semantics, V(host.example.com) is exactly that host,
+        V(.example.com) is C(example.com) and all its subdomains. Names are lowercased, IDNA-encoded and stripped
+        of a trailing dot; entries covered by a wildcard are dropped. Each normalisation is reported as a warning.
+      - C(gke.client_cidrs) (required) are the pod ranges allowed to use tier 1; C(gke.allowed_domains) overrides
+        the shared list for tier 1.
+      - C(vm.address) (required) is where tier 1 forwards; C(vm.client_cidrs) (required) are the ranges tier 2
+        accepts; C(vm.allowed_domains) overrides the shared list for tier 2; C(vm.business_hours) (optional) takes
+        C(days) (letters from V(SMTWHFA), H is Thursday, A is Saturday), C(start), C(end) (V(HH:MM)) and
+        C(timezone) (default V(UTC)).
+      - Invalid input fails naming the field and the entry, before anything is written.
+    type: dict
+    required: true
+  tier:
+    description:
+      - Which tier, V(gke) for the Squid pods in GKE (tier 1), V(vm) for Squid on the GCE VM (tier 2).
+    type: str
+    required: true
+    choices: [gke, vm]
+"""

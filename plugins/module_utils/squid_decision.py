@@ -1,0 +1,128 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, aibang platform engineering
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Decide a request the way Squid does with the config ``squid_config.render`` writes for the same tier.
+
+Each check below is one ``http_access`` line of that config, in the same order; the first that decides wins.
+"""
+
+from __future__ import annotations
+
+import datetime
+import ipaddress
+from dataclasses import dataclass
+
+from ansible_collections.aibang.gke_platform.plugins.module_utils.squid_policy import (
+    DAY_LETTERS,
+    PLAIN_HTTP_PORTS,
+    BusinessHours,
+    Policy,
+    PolicyError,
+    ZoneInfo,
+    is_ip_literal,
+    normalize_host,
+)
+
+_REQUEST_KEYS = {"client", "host", "port", "method", "at"}
+
+
+@dataclass(frozen=True)
+class Request:
+    client: object  # ipaddress.IPv4Address | IPv6Address
+    host: str
+    port: int
+    method: str
+    at: datetime.datetime | None = None
+
+
+@dataclass(frozen=True)
+class Decision:
+    allowed: bool
+    reason: str
+    rule: str
+
+    def as_dict(self) -> dict:
+        return {"allowed": self.allowed, "reason": self.reason, "rule": self.rule}
+
+
+def parse_request(raw: object, field: str) -> Request:
+    if not isinstance(raw, dict):
+        raise PolicyError(field, raw, "must be a mapping with client, host, port, method and at")
+    unknown = sorted(str(key) for key in raw if key not in _REQUEST_KEYS)
+    if unknown:
+        raise PolicyError(f"{field}.{unknown[0]}", raw[unknown[0]], f"is not a known key; known keys: {', '.join(sorted(_REQUEST_KEYS))}")
+    try:
+        client = ipaddress.ip_address(str(raw.get("client")))
+    except ValueError:
+        raise PolicyError(f"{field}.client", raw.get("client"), "must be an IP address") from None
+    host = raw.get("host")
+    if not isinstance(host, str) or not host.strip():
+        raise PolicyError(f"{field}.host", host, "must be a host name or IP address")
+    method = str(raw.get("method") or "CONNECT").upper()
+    port = raw.get("port")
+    if port is None:
+        port = 443 if method == "CONNECT" else 80
+    if isinstance(port, str) and port.isdigit():
+        port = int(port)
+    if isinstance(port, bool) or not isinstance(port, int) or not 1 <= port <= 65535:
+        raise PolicyError(f"{field}.port", port, "must be a port number from 1 to 65535")
+    return Request(client, normalize_host(host), port, method, _parse_time(raw.get("at"), f"{field}.at"))
+
+
+def decide(policy: Policy, tier_name: str, request: Request, now: datetime.datetime | None = None) -> Decision:
+    tier = policy.tier(tier_name)
+    if not any(request.client in cidr for cidr in tier.client_cidrs):
+        cidrs = ", ".join(str(cidr) for cidr in tier.client_cidrs)
+        return _deny(f"client {request.client} is not in {tier_name}.client_cidrs ({cidrs})", "deny !aibang_clients")
+    if is_ip_literal(request.host):
+        return _deny(f"destination {request.host} is an IP address; only allowed domain names pass", "deny !aibang_domains")
+    matched = tier.domains.match(request.host)
+    if matched is None:
+        return _deny(f"host {request.host} is not in the {tier_name} tier's allowed_domains", "deny !aibang_domains")
+    if tier.business_hours:
+        when = _local_time(request.at or now or _utc_now(), tier.business_hours)
+        if not _within(when, tier.business_hours):
+            return _deny(
+                f"{when:%a %H:%M} {tier.business_hours.timezone} is outside business hours ({tier.business_hours.squid_spec()})",
+                "deny !aibang_hours",
+            )
+    target = f"{request.host}:{request.port}"
+    if request.method == "CONNECT":
+        if request.port in policy.allowed_ports:
+            return Decision(True, f"CONNECT {target} matches {matched!r}, port in allowed_ports", "allow aibang_connect aibang_tls_ports")
+        return _deny(f"CONNECT to port {request.port} is not allowed; allowed_ports: {list(policy.allowed_ports)}", "deny all")
+    if not policy.allow_plain_http:
+        return _deny(f"plain HTTP ({request.method}) is not allowed: allow_plain_http is false", "deny all")
+    if request.port in PLAIN_HTTP_PORTS:
+        return Decision(True, f"{request.method} http://{target} matches {matched!r}, plain HTTP allowed", "allow !aibang_connect aibang_http_ports")
+    return _deny(f"plain HTTP only goes to port {PLAIN_HTTP_PORTS[0]}, not {request.port}", "deny all")
+
+
+def _deny(reason: str, rule: str) -> Decision:
+    return Decision(False, reason, rule)
+
+
+def _within(when: datetime.datetime, hours: BusinessHours) -> bool:
+    # Squid compares whole minutes and includes the end minute: 08:00-18:00 still matches at 18:00:59.
+    day = DAY_LETTERS[(when.weekday() + 1) % 7]
+    minute = when.hour * 60 + when.minute
+    return day in hours.days and hours.start <= minute <= hours.end
+
+
+def _local_time(when: datetime.datetime, hours: BusinessHours) -> datetime.datetime:
+    if when.tzinfo is None or ZoneInfo is None:
+        return when  # a naive time is already the proxy's local time
+    return when.astimezone(ZoneInfo(hours.timezone))
+
+
+def _utc_now() -> datetime.datetime:
+    return datetime.datetime.now(datetime.timezone.utc)
+
+
+def _parse_time(raw: object, field: str):
+    if raw is None or isinstance(raw, datetime.datetime):
+        return raw
+    try:
+        return datetime.datetime.fromisoformat(str(raw).replace("Z", "+00:00"))
+    except ValueError:
+        raise PolicyError(field, raw, "must be an ISO 8601 time such as '2026-11-23T09:30:00+00:00'") from None

@@ -1,0 +1,343 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, aibang platform engineering
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The egress policy: one source for both Squid tiers.
+
+``parse_policy(raw)`` turns user input into a :class:`Policy`, or raises :class:`PolicyError` naming the field and
+the value. Normalisations it makes (case, trailing dot, IDNA, entries covered by a wildcard) come back as warnings.
+Pure Python, standard library only: it runs on the controller and on managed hosts alike.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from dataclasses import dataclass
+
+try:
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+except ImportError:  # Python < 3.9 on a managed host: time zone names are checked where zoneinfo exists
+    ZoneInfo = None
+
+TIERS = ("gke", "vm")
+DAY_LETTERS = "SMTWHFA"  # Squid's `time` ACL: Sunday, Monday, ... Thursday is H, Saturday is A
+DEFAULT_PROXY_PORT = 3128
+DEFAULT_ALLOWED_PORTS = (443,)
+PLAIN_HTTP_PORTS = (80,)
+
+_NAME = re.compile(r"^[a-z0-9-]+$")
+_LABEL = re.compile(r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$")
+_CLOCK = re.compile(r"^([01][0-9]|2[0-3]):([0-5][0-9])$")
+
+_TOP_KEYS = {"name", "proxy_port", "allowed_domains", "allowed_ports", "allow_plain_http", "gke", "vm"}
+_TIER_KEYS = {
+    "gke": {"client_cidrs", "allowed_domains"},
+    "vm": {"address", "client_cidrs", "allowed_domains", "business_hours"},
+}
+_HOURS_KEYS = {"days", "start", "end", "timezone"}
+
+
+class PolicyError(ValueError):
+    """Invalid policy input. ``field`` is the path of the offending entry, e.g. ``policy.gke.client_cidrs[1]``."""
+
+    def __init__(self, field: str, value: object, problem: str):
+        self.field = field
+        self.value = value
+        super().__init__(f"{field}: {value!r} {problem}")
+
+
+@dataclass(frozen=True)
+class DomainList:
+    """Squid ``dstdomain`` semantics: ``exact`` hosts, and ``wildcard`` bases that match themselves and subdomains."""
+
+    exact: frozenset
+    wildcard: frozenset
+
+    def match(self, host: str):
+        """Return the entry (as written in squid.conf) that matches ``host``, or None."""
+        if host in self.exact:
+            return host
+        labels = host.split(".")
+        for start in range(len(labels)):
+            base = ".".join(labels[start:])
+            if base in self.wildcard:
+                return "." + base
+        return None
+
+    def entries(self) -> list:
+        """Entries as Squid reads them, grouped by parent domain so that related names sit together."""
+        names = [(name, name) for name in self.exact] + [(name, "." + name) for name in self.wildcard]
+        return [entry for name, entry in sorted(names, key=lambda pair: pair[0].split(".")[::-1])]
+
+
+@dataclass(frozen=True)
+class BusinessHours:
+    days: str  # letters from DAY_LETTERS, in that order
+    start: int  # minutes after midnight
+    end: int
+    timezone: str
+
+    def squid_spec(self) -> str:
+        return f"{self.days} {_clock(self.start)}-{_clock(self.end)}"
+
+
+@dataclass(frozen=True)
+class Tier:
+    name: str
+    client_cidrs: tuple
+    domains: DomainList
+    address: str | None = None
+    business_hours: BusinessHours | None = None
+
+
+@dataclass(frozen=True)
+class Policy:
+    name: str
+    proxy_port: int
+    allowed_ports: tuple
+    allow_plain_http: bool
+    gke: Tier
+    vm: Tier
+    warnings: tuple = ()
+
+    def tier(self, name: str) -> Tier:
+        if name not in TIERS:
+            raise PolicyError("tier", name, f"is not one of {', '.join(TIERS)}")
+        return self.gke if name == "gke" else self.vm
+
+
+def parse_policy(raw: object, field: str = "policy") -> Policy:
+    warnings: list = []
+    data = _mapping(raw, field, _TOP_KEYS)
+    name = _require(data, "name", field)
+    if not isinstance(name, str) or not _NAME.match(name):
+        raise PolicyError(f"{field}.name", name, "must match [a-z0-9-]+")
+    proxy_port = _port(data.get("proxy_port", DEFAULT_PROXY_PORT), f"{field}.proxy_port")
+    allowed_ports = _ports(data.get("allowed_ports", list(DEFAULT_ALLOWED_PORTS)), f"{field}.allowed_ports")
+    allow_plain_http = _bool(data.get("allow_plain_http", False), f"{field}.allow_plain_http")
+    shared_domains = parse_domains(_require(data, "allowed_domains", field), f"{field}.allowed_domains", warnings)
+    tiers = {}
+    for tier_name in TIERS:
+        tier_field = f"{field}.{tier_name}"
+        tier_data = _mapping(_require(data, tier_name, field), tier_field, _TIER_KEYS[tier_name])
+        tiers[tier_name] = _tier(tier_name, tier_data, shared_domains, tier_field, warnings)
+    return Policy(name, proxy_port, allowed_ports, allow_plain_http, tiers["gke"], tiers["vm"], tuple(warnings))
+
+
+def _tier(name: str, data: dict, shared_domains: DomainList, field: str, warnings: list) -> Tier:
+    if "allowed_domains" in data:
+        domains = parse_domains(data["allowed_domains"], f"{field}.allowed_domains", warnings)
+    else:
+        domains = shared_domains
+    cidrs = _cidrs(_require(data, "client_cidrs", field), f"{field}.client_cidrs")
+    if name == "gke":
+        return Tier(name, cidrs, domains)
+    address = _address(_require(data, "address", field), f"{field}.address")
+    hours = data.get("business_hours")
+    hours = None if hours is None else _business_hours(hours, f"{field}.business_hours")
+    return Tier(name, cidrs, domains, address, hours)
+
+
+def parse_domains(raw: object, field: str, warnings: list) -> DomainList:
+    """Validate and normalise an allow-list; drop entries a wildcard covers, so Squid never sees overlaps."""
+    if not isinstance(raw, list) or not raw:
+        raise PolicyError(field, raw, "must be a non-empty list of domain names")
+    exact: dict = {}
+    wildcard: dict = {}
+    for index, entry in enumerate(raw):
+        entry_field = f"{field}[{index}]"
+        name, is_wildcard = normalize_domain(entry, entry_field)
+        written = "." + name if is_wildcard else name
+        if written != entry:
+            warnings.append(f"{entry_field}: {entry!r} normalised to {written!r}")
+        seen = wildcard if is_wildcard else exact
+        if name in seen:
+            warnings.append(f"{entry_field}: {written!r} is listed twice (first at {seen[name]}); kept once")
+            continue
+        seen[name] = entry_field
+    kept_exact = set()
+    for name, entry_field in exact.items():
+        cover = _covering_wildcard(name, wildcard, include_self=True)
+        if cover:
+            warnings.append(f"{entry_field}: {name!r} is covered by '.{cover}'; dropped")
+        else:
+            kept_exact.add(name)
+    kept_wildcard = set()
+    for name, entry_field in wildcard.items():
+        cover = _covering_wildcard(name, wildcard, include_self=False)
+        if cover:
+            warnings.append(f"{entry_field}: '.{name}' is covered by '.{cover}'; dropped")
+        else:
+            kept_wildcard.add(name)
+    return DomainList(frozenset(kept_exact), frozenset(kept_wildcard))
+
+
+def normalize_domain(entry: object, field: str) -> tuple:
+    """Return (name, is_wildcard) for one allow-list entry, ``name`` in lowercase ASCII without dots at either end."""
+    if not isinstance(entry, str):
+        raise PolicyError(field, entry, "must be a domain name string")
+    text = entry.strip()
+    if not text:
+        raise PolicyError(field, entry, "is empty")
+    if "*" in text:
+        raise PolicyError(field, entry, "uses a '*' wildcard; write '.example.com' to allow example.com and its subdomains")
+    if "://" in text or "/" in text:
+        raise PolicyError(field, entry, "looks like a URL or a path; give the host name only")
+    if _is_ip_literal(text.strip("[]")):
+        raise PolicyError(field, entry, "is an IP address; domain lists take names only (dstdomain -n never matches an IP)")
+    if ":" in text:
+        raise PolicyError(field, entry, "contains ':'; give the host name only and list ports in allowed_ports")
+    is_wildcard = text.startswith(".")
+    name = text[1:] if is_wildcard else text
+    if name.endswith("."):
+        name = name[:-1]
+    name = _to_ascii(name.lower(), field, entry)
+    _check_host_name(name, field, entry)
+    if is_wildcard and "." not in name:
+        raise PolicyError(field, entry, "would allow a whole top-level domain")
+    return name, is_wildcard
+
+
+def normalize_host(host: str) -> str:
+    """A request's host as Squid compares it: lowercase, IDNA, no trailing dot, no IPv6 brackets."""
+    name = host.strip().lower()
+    if name.startswith("[") and name.endswith("]"):
+        return name[1:-1]
+    name = name.rstrip(".")
+    try:
+        return _to_ascii(name, "host", host)
+    except PolicyError:
+        return name
+
+
+def is_ip_literal(host: str) -> bool:
+    return _is_ip_literal(host)
+
+
+def _covering_wildcard(name: str, wildcard: dict, include_self: bool):
+    labels = name.split(".")
+    for start in range(0 if include_self else 1, len(labels)):
+        base = ".".join(labels[start:])
+        if base in wildcard:
+            return base
+    return None
+
+
+def _to_ascii(name: str, field: str, entry: object) -> str:
+    if name.isascii():
+        return name
+    try:
+        return ".".join(label.encode("idna").decode("ascii") if not label.isascii() else label for label in name.split("."))
+    except UnicodeError as exc:
+        raise PolicyError(field, entry, f"is not a valid internationalised domain name ({exc})") from None
+
+
+def _check_host_name(name: str, field: str, entry: object) -> None:
+    labels = name.split(".")
+    if len(name) > 253 or not all(_LABEL.match(label) for label in labels):
+        raise PolicyError(field, entry, "is not a valid domain name (letters, digits and '-' in dot-separated labels)")
+    if labels[-1].isdigit():
+        raise PolicyError(field, entry, "is not a valid domain name (its last label is numeric)")
+
+
+def _is_ip_literal(text: str) -> bool:
+    try:
+        ipaddress.ip_address(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _mapping(raw: object, field: str, allowed: set) -> dict:
+    if not isinstance(raw, dict):
+        raise PolicyError(field, raw, "must be a mapping")
+    unknown = sorted(str(key) for key in raw if key not in allowed)
+    if unknown:
+        raise PolicyError(f"{field}.{unknown[0]}", raw[unknown[0]], f"is not a known key; known keys: {', '.join(sorted(allowed))}")
+    return raw
+
+
+def _require(data: dict, key: str, field: str) -> object:
+    if data.get(key) is None:
+        raise PolicyError(f"{field}.{key}", None, "is required")
+    return data[key]
+
+
+def _port(raw: object, field: str) -> int:
+    if isinstance(raw, str) and raw.isdigit():
+        raw = int(raw)
+    if isinstance(raw, bool) or not isinstance(raw, int) or not 1 <= raw <= 65535:
+        raise PolicyError(field, raw, "must be a port number from 1 to 65535")
+    return raw
+
+
+def _ports(raw: object, field: str) -> tuple:
+    if not isinstance(raw, list) or not raw:
+        raise PolicyError(field, raw, "must be a non-empty list of port numbers")
+    return tuple(sorted({_port(port, f"{field}[{index}]") for index, port in enumerate(raw)}))
+
+
+def _bool(raw: object, field: str) -> bool:
+    if not isinstance(raw, bool):
+        raise PolicyError(field, raw, "must be true or false")
+    return raw
+
+
+def _cidrs(raw: object, field: str) -> tuple:
+    if not isinstance(raw, list) or not raw:
+        raise PolicyError(field, raw, "must be a non-empty list of CIDR ranges")
+    networks = []
+    for index, entry in enumerate(raw):
+        try:
+            networks.append(ipaddress.ip_network(str(entry), strict=True))
+        except ValueError as exc:
+            raise PolicyError(f"{field}[{index}]", entry, f"is not a valid CIDR range ({exc})") from None
+    return tuple(networks)
+
+
+def _address(raw: object, field: str) -> str:
+    if not isinstance(raw, str) or not raw.strip():
+        raise PolicyError(field, raw, "must be the tier-2 VM's IP address or host name")
+    text = raw.strip()
+    if _is_ip_literal(text):
+        return str(ipaddress.ip_address(text))
+    name = text.lower().rstrip(".")
+    _check_host_name(name, field, raw)
+    return name
+
+
+def _business_hours(raw: object, field: str) -> BusinessHours:
+    data = _mapping(raw, field, _HOURS_KEYS)
+    days = _require(data, "days", field)
+    if not isinstance(days, str) or not days or any(day not in DAY_LETTERS for day in days):
+        raise PolicyError(f"{field}.days", days, f"must be letters from {DAY_LETTERS} (S=Sunday, H=Thursday, A=Saturday)")
+    start = _minutes(_require(data, "start", field), f"{field}.start")
+    end = _minutes(_require(data, "end", field), f"{field}.end")
+    if start >= end:
+        raise PolicyError(f"{field}.start", data["start"], f"must be before end ({data['end']!r}); windows cannot cross midnight")
+    timezone = data.get("timezone", "UTC")
+    if not isinstance(timezone, str) or not _is_time_zone(timezone):
+        raise PolicyError(f"{field}.timezone", timezone, "must be an IANA time zone name such as 'UTC' or 'Europe/London'")
+    ordered_days = "".join(day for day in DAY_LETTERS if day in days)
+    return BusinessHours(ordered_days, start, end, timezone)
+
+
+def _is_time_zone(name: str) -> bool:
+    if ZoneInfo is None:
+        return bool(name)
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return False
+    return True
+
+
+def _minutes(raw: object, field: str) -> int:
+    match = _CLOCK.match(raw) if isinstance(raw, str) else None
+    if not match:
+        raise PolicyError(field, raw, "must be a 24-hour time 'HH:MM' (quote it in YAML)")
+    return int(match.group(1)) * 60 + int(match.group(2))
+
+
+def _clock(minutes: int) -> str:
+    return f"{minutes // 60:02d}:{minutes % 60:02d}"
