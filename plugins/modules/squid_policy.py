@@ -17,15 +17,18 @@ description:
   - With O(dest), writes the file when its content changes, after O(validate) passed on a temporary copy.
     A config that fails validation never replaces the one in place.
 author:
-  - aibang platform engineering
+  - Aibang Platform Engineering (@aibang)
 extends_documentation_fragment:
   - aibang.gke_platform.squid_policy
+  - ansible.builtin.action_common_attributes
   - ansible.builtin.files
 attributes:
   check_mode:
     support: full
   diff_mode:
     support: full
+  platform:
+    platforms: posix
 options:
   runtime:
     description:
@@ -74,7 +77,7 @@ config:
   returned: success
   type: str
 checksum:
-  description: SHA-256 of O(config), for a pod template annotation that rolls the pods when the policy changes.
+  description: SHA-256 of RV(config), for a pod template annotation that rolls the pods when the policy changes.
   returned: success
   type: str
   sample: 3f1c0ab5a4d7c1f1f0b9e0b43e0e5f0d5ad8f7d1fcbf1e92f1b9f2b4d3c2a1b0

@@ -14,14 +14,17 @@ description:
     says whether Squid allows it, and why. The collection's tests hold it to agree with real Squid.
   - Changes nothing. Use it as a verification gate before a policy reaches Squid, or to explain a denial.
 author:
-  - aibang platform engineering
+  - Aibang Platform Engineering (@aibang)
 extends_documentation_fragment:
   - aibang.gke_platform.squid_policy
+  - ansible.builtin.action_common_attributes
 attributes:
   check_mode:
     support: full
   diff_mode:
     support: none
+  platform:
+    platforms: all
 options:
   requests:
     description:

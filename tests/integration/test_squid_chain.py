@@ -1,0 +1,200 @@
+# -*- coding: utf-8 -*-
+"""Real Squid, both tiers chained on loopback, against the decisions of squid_policy_check: zero disagreements."""
+
+from __future__ import annotations
+
+import datetime
+import os
+import shutil
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from ansible_collections.aibang.gke_platform.plugins.module_utils.squid_decision import decide, parse_request
+from ansible_collections.aibang.gke_platform.plugins.module_utils.squid_policy import DAY_LETTERS, parse_policy
+from tests.testbed.squid_lab import PROXY_PORT, TARGET_PORTS, TIER1_ADDRESS, TIER1_OUTGOING, SquidLab, TargetServer, send_through
+
+pytestmark = pytest.mark.skipif(shutil.which("squid") is None, reason="squid is not installed (make setup installs it)")
+
+# Unicode names as a policy may write them, and the punycode a client sends.
+UNICODE = {"bücher.de": "xn--bcher-kva.de", "shop.bücher.de": "shop.xn--bcher-kva.de", "münchen.de": "xn--mnchen-3ya.de"}
+NAMES = [
+    "login.microsoftonline.com", "microsoftonline.com", "microsoft.com", "a.microsoft.com", "b.a.microsoft.com",
+    "notmicrosoft.com", "example.org", "www.example.org", "github.com", "api.github.com", *UNICODE.values(),
+]
+CLIENTS = [f"127.0.0.{last}" for last in (17, 20, 21, 25, 30, 40)]
+CLIENT_RANGES = ["127.0.0.16/28", "127.0.0.20/32", "127.0.0.20/30", "127.0.0.24/29", "10.0.0.0/8"]
+TIER2_RANGES = [f"{TIER1_OUTGOING}/32", "127.0.0.0/24", "127.0.0.14/31", "192.0.2.0/24"]
+TZ_ENV = dict(os.environ, TZ="UTC")
+
+
+@pytest.fixture(scope="module")
+def lab():
+    target = TargetServer().start()
+    with SquidLab(NAMES) as squid_lab:
+        yield squid_lab
+    target.stop()
+
+
+def policy_entry(draw_name: str, wildcard: bool, shout: bool, dot: bool) -> str:
+    unicode_form = {ascii_: text for text, ascii_ in UNICODE.items()}.get(draw_name, draw_name)
+    entry = ("." if wildcard else "") + unicode_form
+    return (entry.upper() if shout else entry) + ("." if dot else "")
+
+
+domain_entries = st.lists(
+    st.builds(policy_entry, st.sampled_from(NAMES), st.booleans(), st.booleans(), st.booleans()),
+    min_size=1, max_size=6,
+)
+
+
+def hours_around_now(now: datetime.datetime, inside: bool, today_listed: bool):
+    """A business-hours window that holds ``now`` or misses it by 30 minutes; None too close to midnight."""
+    minute = now.hour * 60 + now.minute
+    if not 40 <= minute <= 1380:
+        return None
+    start, end = (minute - 30, minute + 30) if inside else (minute + 30, minute + 35)
+    if not inside and end >= 1440:
+        start, end = minute - 35, minute - 30
+    today = DAY_LETTERS[(now.weekday() + 1) % 7]
+    days = "".join(day for day in DAY_LETTERS if (day == today) == today_listed)[:5] or today
+    return {"days": days, "start": f"{start // 60:02d}:{start % 60:02d}", "end": f"{end // 60:02d}:{end % 60:02d}"}
+
+
+@st.composite
+def policies(draw):
+    now = datetime.datetime.now(datetime.timezone.utc)
+    policy = {
+        "name": "lab",
+        "allowed_domains": draw(domain_entries),
+        "allowed_ports": draw(st.lists(st.sampled_from([443, 8443, 9443]), min_size=1, max_size=3)),
+        "allow_plain_http": draw(st.booleans()),
+        "gke": {"client_cidrs": draw(st.lists(st.sampled_from(CLIENT_RANGES), min_size=1, max_size=2, unique=True))},
+        "vm": {"address": "placeholder", "client_cidrs": draw(st.lists(st.sampled_from(TIER2_RANGES), min_size=1, max_size=2, unique=True))},
+    }
+    if draw(st.booleans()):
+        policy["gke"]["allowed_domains"] = draw(domain_entries)
+    if draw(st.booleans()):
+        policy["vm"]["allowed_domains"] = draw(domain_entries)
+    if draw(st.booleans()):
+        hours = hours_around_now(now, inside=draw(st.booleans()), today_listed=draw(st.booleans()))
+        if hours:
+            policy["vm"]["business_hours"] = hours
+    return policy
+
+
+request_hosts = st.one_of(
+    st.sampled_from(NAMES),
+    st.sampled_from(NAMES).map(str.upper),
+    st.sampled_from(NAMES).map(lambda name: name + "."),
+    st.just("127.0.0.50"),
+)
+chain_requests = st.lists(
+    st.one_of(
+        st.fixed_dictionaries({"client": st.sampled_from(CLIENTS), "host": request_hosts,
+                               "port": st.sampled_from([443, 8443, 9443]), "method": st.just("CONNECT")}),
+        st.fixed_dictionaries({"client": st.sampled_from(CLIENTS), "host": request_hosts,
+                               "port": st.sampled_from([80, 8080]), "method": st.sampled_from(["CONNECT", "GET", "POST"])}),
+    ),
+    min_size=4, max_size=12,
+)
+
+
+def expected_through_chain(policy: dict, raw_request: dict) -> tuple:
+    """Both tiers must allow: tier 1 sees the pod, tier 2 sees tier 1's outgoing address."""
+    parsed = parse_policy(policy)
+    request = parse_request(raw_request, "request")
+    tier1 = decide(parsed, "gke", request)
+    if not tier1.allowed:
+        return False, f"tier 1: {tier1.reason}"
+    tier2 = decide(parsed, "vm", parse_request(dict(raw_request, client=TIER1_OUTGOING), "request"))
+    return tier2.allowed, f"tier 2: {tier2.reason}"
+
+
+def disagreements(lab: SquidLab, policy: dict, requests: list, env: dict = TZ_ENV) -> list:
+    found = []
+    with lab.chain(policy, env=env):
+        for raw in requests:
+            expected, reason = expected_through_chain(policy, raw)
+            status = send_through((TIER1_ADDRESS, PROXY_PORT), raw["client"], raw["host"], raw["port"], raw["method"])
+            if status not in (200, 403) or (status == 200) != expected:
+                found.append({"request": raw, "squid_status": status, "check_allowed": expected, "check_reason": reason})
+    return found
+
+
+@settings(max_examples=60, deadline=None, database=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
+@given(policy=policies(), requests=chain_requests)
+def test_generated_policies_agree_with_real_squid(lab, policy, requests):
+    assert disagreements(lab, policy, requests) == [], f"policy: {policy}"
+
+
+POLICY = {
+    "name": "lab",
+    "allowed_domains": ["login.microsoftonline.com", ".microsoft.com", "a.microsoft.com", ".bücher.de", "MÜNCHEN.de."],
+    "allowed_ports": [443, 8443],
+    "allow_plain_http": True,
+    "gke": {"client_cidrs": ["127.0.0.16/29", "127.0.0.20/30"]},
+    "vm": {"address": "placeholder", "client_cidrs": [f"{TIER1_OUTGOING}/32"]},
+}
+
+
+@pytest.mark.parametrize(
+    "host, port, method, client, allowed",
+    [
+        ("login.microsoftonline.com", 443, "CONNECT", "127.0.0.20", True),
+        ("LOGIN.MicrosoftOnline.com.", 443, "CONNECT", "127.0.0.20", True),
+        ("x.login.microsoftonline.com", 443, "CONNECT", "127.0.0.20", False),
+        ("microsoftonline.com", 443, "CONNECT", "127.0.0.20", False),
+        ("127.0.0.50", 443, "CONNECT", "127.0.0.20", False),  # raw IP: dstdomain -n never reverse-resolves it
+        ("::1", 443, "CONNECT", "127.0.0.20", False),
+        ("b.a.microsoft.com", 8443, "CONNECT", "127.0.0.17", True),
+        ("microsoft.com", 9443, "CONNECT", "127.0.0.20", False),  # wrong port
+        ("microsoft.com", 80, "CONNECT", "127.0.0.20", False),
+        ("microsoft.com", 80, "GET", "127.0.0.20", True),  # plain HTTP allowed, port 80 only
+        ("microsoft.com", 8080, "GET", "127.0.0.20", False),
+        ("shop.xn--bcher-kva.de", 443, "CONNECT", "127.0.0.20", True),
+        ("xn--mnchen-3ya.de", 443, "CONNECT", "127.0.0.20", True),
+        ("www.xn--mnchen-3ya.de", 443, "CONNECT", "127.0.0.20", False),
+        ("microsoft.com", 443, "CONNECT", "127.0.0.40", False),  # client outside the pod range
+    ],
+)
+def test_edge_cases_through_the_chain(lab, host, port, method, client, allowed):
+    raw = {"client": client, "host": host, "port": port, "method": method}
+    assert expected_through_chain(POLICY, raw)[0] is allowed
+    assert disagreements(lab, POLICY, [raw]) == []
+
+
+def test_tier2_denial_reaches_the_client_as_403(lab):
+    policy = dict(POLICY, vm=dict(POLICY["vm"], client_cidrs=["192.0.2.0/24"]))
+    raw = {"client": "127.0.0.20", "host": "login.microsoftonline.com", "port": 443, "method": "CONNECT"}
+    assert expected_through_chain(policy, raw) == (False, "tier 2: client 127.0.0.13 is not in vm.client_cidrs (192.0.2.0/24)")
+    assert disagreements(lab, policy, [raw]) == []
+
+
+@pytest.mark.skipif(shutil.which("faketime") is None, reason="faketime is not installed (make setup installs it)")
+@pytest.mark.parametrize(
+    "clock, allowed",
+    [
+        ("2026-11-23 07:59:30", False),
+        ("2026-11-23 08:00:00", True),
+        ("2026-11-23 18:00:45", True),  # Squid's time ACL includes the whole end minute
+        ("2026-11-23 18:01:05", False),
+        ("2026-11-22 12:00:00", False),  # a Sunday
+    ],
+)
+def test_business_hour_edges_under_a_fake_clock(lab, clock, allowed):
+    """Squid runs under libfaketime, so its time ACL meets the edges of the window; the check gets the same time."""
+    policy = dict(POLICY, vm=dict(POLICY["vm"], business_hours={"days": "MTWHF", "start": "08:00", "end": "18:00", "timezone": "Asia/Tokyo"}))
+    env = dict(os.environ, TZ="Asia/Tokyo", FAKETIME=f"@{clock}", LD_PRELOAD=_libfaketime())
+    raw = {"client": "127.0.0.20", "host": "login.microsoftonline.com", "port": 443, "method": "CONNECT", "at": clock.replace(" ", "T")}
+    assert expected_through_chain(policy, raw)[0] is allowed
+    assert disagreements(lab, policy, [raw], env=env) == []
+
+
+def _libfaketime() -> str:
+    for path in ("/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1", "/usr/lib/aarch64-linux-gnu/faketime/libfaketime.so.1"):
+        if os.path.exists(path):
+            return path
+    pytest.skip("libfaketime.so.1 not found")
+    return ""

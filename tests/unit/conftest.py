@@ -1,0 +1,23 @@
+# -*- coding: utf-8 -*-
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from ansible.module_utils import _internal
+from ansible.module_utils.testing import patch_module_args
+
+
+@pytest.fixture
+def run_module(capsys, monkeypatch):
+    """Run a module's main() with the given arguments; return its JSON result (``failed`` set on fail_json)."""
+    # With controller code loaded in this process, warn() would print instead of returning warnings as on a host.
+    monkeypatch.setattr(_internal, "is_controller", False)
+
+    def run(module, args: dict) -> dict:
+        with patch_module_args(args), pytest.raises(SystemExit):
+            module.main()
+        return json.loads(capsys.readouterr().out)
+
+    return run

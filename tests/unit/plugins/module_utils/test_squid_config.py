@@ -1,0 +1,124 @@
+# -*- coding: utf-8 -*-
+from __future__ import annotations
+
+import copy
+
+import pytest
+
+from ansible_collections.aibang.gke_platform.plugins.module_utils.squid_config import checksum, parse_runtime, render
+from ansible_collections.aibang.gke_platform.plugins.module_utils.squid_policy import PolicyError, parse_policy
+
+BASE = {
+    "name": "microsoft",
+    "allowed_domains": ["login.microsoftonline.com", ".microsoft.com"],
+    "gke": {"client_cidrs": ["10.128.0.0/14"]},
+    "vm": {"address": "10.128.2.100", "client_cidrs": ["10.128.0.0/14", "10.0.0.0/20"]},
+}
+
+
+def lines_of(config: str, prefix: str) -> list:
+    return [line for line in config.splitlines() if line.startswith(prefix)]
+
+
+def test_tier1_forwards_everything_to_tier2():
+    config = render(parse_policy(BASE), "gke")
+    assert "cache_peer 10.128.2.100 parent 3128 0 no-query no-digest default name=tier2" in config
+    assert "never_direct allow all" in config
+    assert "access_log stdio:/dev/stdout aibang_audit" in config
+
+
+def test_tier2_never_forwards():
+    config = render(parse_policy(BASE), "vm")
+    assert "cache_peer" not in config
+    assert "never_direct" not in config
+    assert lines_of(config, "acl aibang_clients") == ["acl aibang_clients src 10.128.0.0/14", "acl aibang_clients src 10.0.0.0/20"]
+
+
+@pytest.mark.parametrize("tier", ["gke", "vm"])
+def test_access_rules_deny_first_and_end_in_deny_all(tier):
+    config = render(parse_policy(BASE), tier)
+    assert lines_of(config, "http_access") == [
+        "http_access deny !aibang_clients",
+        "http_access deny !aibang_domains",
+        "http_access allow aibang_connect aibang_tls_ports",
+        "http_access deny all",
+    ]
+
+
+@pytest.mark.parametrize("tier", ["gke", "vm"])
+def test_domains_always_use_dash_n(tier):
+    domain_lines = lines_of(render(parse_policy(BASE), tier), "acl aibang_domains")
+    assert domain_lines == [
+        "acl aibang_domains dstdomain -n .microsoft.com",
+        "acl aibang_domains dstdomain -n login.microsoftonline.com",
+    ]
+
+
+def test_plain_http_and_business_hours():
+    raw = copy.deepcopy(BASE)
+    raw["allow_plain_http"] = True
+    raw["allowed_ports"] = [443, 8443]
+    raw["vm"]["business_hours"] = {"days": "MTWHF", "start": "08:00", "end": "18:00"}
+    config = render(parse_policy(raw), "vm")
+    assert "acl aibang_tls_ports port 443 8443" in config
+    assert "acl aibang_http_ports port 80" in config
+    assert "acl aibang_hours time MTWHF 08:00-18:00" in config
+    assert lines_of(config, "http_access") == [
+        "http_access deny !aibang_clients",
+        "http_access deny !aibang_domains",
+        "http_access deny !aibang_hours",
+        "http_access allow aibang_connect aibang_tls_ports",
+        "http_access allow !aibang_connect aibang_http_ports",
+        "http_access deny all",
+    ]
+    assert "TZ=UTC" in config
+    assert "aibang_hours" not in render(parse_policy(raw), "gke")
+
+
+@pytest.mark.parametrize("tier", ["gke", "vm"])
+def test_no_caching_no_leaks_and_an_audit_log(tier):
+    config = render(parse_policy(BASE), tier)
+    for line in ("cache deny all", "forwarded_for delete", "via off", "httpd_suppress_version_string on", "pinger_enable off"):
+        assert line in config.splitlines()
+    logformat = lines_of(config, "logformat aibang_audit")[0]
+    for field in ("tl", "client=%>a", "method=%rm", "dest=%>rd:%>rP", "status=%>Hs", "peer=%Sh/%<a", "bytes=%<st", "duration_ms=%tr"):
+        assert field in logformat
+    assert f"tier={tier}" in logformat
+
+
+def test_runtime_settings():
+    runtime = parse_runtime(
+        {"listen_address": "127.0.0.2", "pid_filename": "/tmp/p.pid", "hosts_file": "/tmp/hosts", "tcp_outgoing_address": "127.0.0.3",
+         "workers": 2, "visible_hostname": "lab-vm", "access_log": None},
+        "vm",
+    )
+    config = render(parse_policy(BASE), "vm", runtime)
+    for line in ("http_port 127.0.0.2:3128", "pid_filename /tmp/p.pid", "hosts_file /tmp/hosts", "tcp_outgoing_address 127.0.0.3",
+                 "workers 2", "visible_hostname lab-vm", "access_log stdio:/var/log/squid/access.log aibang_audit"):
+        assert line in config.splitlines()
+    assert "http_port [::1]:3128" in render(parse_policy(BASE), "vm", parse_runtime({"listen_address": "::1"}, "vm"))
+
+
+@pytest.mark.parametrize(
+    "raw, field",
+    [
+        ({"listen_address": "localhost"}, "runtime.listen_address"),
+        ({"workers": 0}, "runtime.workers"),
+        ({"shutdown_lifetime": -1}, "runtime.shutdown_lifetime"),
+        ({"log_dir": "/tmp"}, "runtime.log_dir"),
+        ("fast", "runtime"),
+    ],
+)
+def test_runtime_rejects(raw, field):
+    with pytest.raises(PolicyError) as caught:
+        parse_runtime(raw, "vm")
+    assert caught.value.field == field
+
+
+def test_render_is_deterministic_and_checksum_tracks_content():
+    first = render(parse_policy(BASE), "gke")
+    assert first == render(parse_policy(copy.deepcopy(BASE)), "gke")
+    changed = copy.deepcopy(BASE)
+    changed["allowed_domains"].append("example.org")
+    assert checksum(first) != checksum(render(parse_policy(changed), "gke"))
+    assert len(checksum(first)) == 64

@@ -1,0 +1,125 @@
+# -*- coding: utf-8 -*-
+from __future__ import annotations
+
+import copy
+import datetime
+
+import pytest
+
+from ansible_collections.aibang.gke_platform.plugins.module_utils.squid_decision import decide, parse_request
+from ansible_collections.aibang.gke_platform.plugins.module_utils.squid_policy import PolicyError, parse_policy
+
+RAW = {
+    "name": "microsoft",
+    "allowed_domains": ["login.microsoftonline.com", ".microsoft.com"],
+    "allowed_ports": [443, 8443],
+    "gke": {"client_cidrs": ["10.128.0.0/14"]},
+    "vm": {
+        "address": "10.128.2.100",
+        "client_cidrs": ["10.128.0.0/14"],
+        "business_hours": {"days": "MTWHF", "start": "08:00", "end": "18:00", "timezone": "Europe/Berlin"},
+    },
+}
+POLICY = parse_policy(RAW)
+MONDAY_NOON = "2026-11-23T12:00:00"  # a Monday
+
+
+def decision(tier, **request):
+    request.setdefault("client", "10.128.0.10")
+    return decide(POLICY, tier, parse_request(request, "requests[0]"))
+
+
+@pytest.mark.parametrize(
+    "request_, allowed, rule",
+    [
+        ({"host": "login.microsoftonline.com"}, True, "allow aibang_connect aibang_tls_ports"),
+        ({"host": "LOGIN.microsoftonline.com."}, True, "allow aibang_connect aibang_tls_ports"),
+        ({"host": "microsoft.com", "port": 8443}, True, "allow aibang_connect aibang_tls_ports"),
+        ({"host": "a.b.microsoft.com"}, True, "allow aibang_connect aibang_tls_ports"),
+        ({"host": "x.login.microsoftonline.com"}, False, "deny !aibang_domains"),
+        ({"host": "notmicrosoft.com"}, False, "deny !aibang_domains"),
+        ({"host": "20.190.160.1"}, False, "deny !aibang_domains"),
+        ({"host": "[2001:db8::1]"}, False, "deny !aibang_domains"),
+        ({"host": "microsoft.com", "port": 22}, False, "deny all"),
+        ({"host": "microsoft.com", "method": "GET", "port": 80}, False, "deny all"),
+        ({"host": "microsoft.com", "client": "10.132.0.1"}, False, "deny !aibang_clients"),
+        ({"host": "microsoft.com", "client": "2001:db8::5"}, False, "deny !aibang_clients"),
+    ],
+)
+def test_tier1_decisions(request_, allowed, rule):
+    result = decision("gke", **request_)
+    assert (result.allowed, result.rule) == (allowed, rule)
+
+
+def test_client_is_checked_before_the_domain():
+    assert decision("gke", client="192.0.2.1", host="example.org").rule == "deny !aibang_clients"
+
+
+def test_plain_http_only_to_port_80_when_allowed():
+    raw = copy.deepcopy(RAW)
+    raw["allow_plain_http"] = True
+    policy = parse_policy(raw)
+    get = parse_request({"client": "10.128.0.1", "host": "microsoft.com", "method": "get"}, "r")
+    assert get.port == 80
+    assert decide(policy, "gke", get).allowed
+    to_8080 = parse_request({"client": "10.128.0.1", "host": "microsoft.com", "method": "GET", "port": 8080}, "r")
+    assert decide(policy, "gke", to_8080).rule == "deny all"
+    connect_80 = parse_request({"client": "10.128.0.1", "host": "microsoft.com", "port": 80}, "r")
+    assert not decide(policy, "gke", connect_80).allowed
+
+
+@pytest.mark.parametrize(
+    "at, allowed",
+    [
+        (MONDAY_NOON, True),
+        ("2026-11-23T07:59:59", False),
+        ("2026-11-23T08:00:00", True),
+        ("2026-11-23T18:00:59", True),  # Squid includes the whole end minute
+        ("2026-11-23T18:01:00", False),
+        ("2026-11-22T12:00:00", False),  # Sunday
+        ("2026-11-27T12:00:00", True),  # Friday
+        ("2026-11-28T12:00:00", False),  # Saturday
+        ("2026-11-23T06:30:00+00:00", False),  # 07:30 in Berlin
+        ("2026-11-23T07:30:00Z", True),  # 08:30 in Berlin
+    ],
+)
+def test_business_hours_at_tier2(at, allowed):
+    result = decision("vm", host="login.microsoftonline.com", at=at)
+    assert result.allowed is allowed
+    if not allowed:
+        assert result.rule == "deny !aibang_hours"
+        assert "outside business hours (MTWHF 08:00-18:00)" in result.reason
+
+
+def test_business_hours_use_now_without_at():
+    monday = datetime.datetime(2026, 11, 23, 10, 0, tzinfo=datetime.timezone.utc)
+    request = parse_request({"client": "10.128.0.1", "host": "microsoft.com"}, "r")
+    assert decide(POLICY, "vm", request, now=monday).allowed
+    assert not decide(POLICY, "vm", request, now=monday.replace(hour=22)).allowed
+
+
+def test_tier1_ignores_business_hours():
+    assert decision("gke", host="microsoft.com", at="2026-11-22T03:00:00").allowed
+
+
+@pytest.mark.parametrize(
+    "raw, field",
+    [
+        ({"client": "pod-1", "host": "a.com"}, "requests[0].client"),
+        ({"client": "10.0.0.1", "host": ""}, "requests[0].host"),
+        ({"client": "10.0.0.1", "host": "a.com", "port": 0}, "requests[0].port"),
+        ({"client": "10.0.0.1", "host": "a.com", "at": "monday"}, "requests[0].at"),
+        ({"client": "10.0.0.1", "host": "a.com", "proto": "h2"}, "requests[0].proto"),
+        ("10.0.0.1 a.com", "requests[0]"),
+    ],
+)
+def test_invalid_requests(raw, field):
+    with pytest.raises(PolicyError) as caught:
+        parse_request(raw, "requests[0]")
+    assert caught.value.field == field
+
+
+def test_reasons_name_what_failed():
+    assert "client 10.200.0.1 is not in gke.client_cidrs (10.128.0.0/14)" == decision("gke", client="10.200.0.1", host="a.com").reason
+    assert "host example.org is not in the gke tier's allowed_domains" == decision("gke", host="example.org").reason
+    assert "allowed_ports: [443, 8443]" in decision("gke", host="microsoft.com", port=22).reason
