@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from ansible_collections.aibang.gke_platform.plugins.module_utils.squid_decision import decide, parse_request
 from ansible_collections.aibang.gke_platform.plugins.module_utils.squid_policy import DAY_LETTERS, parse_policy
-from tests.testbed.squid_lab import PROXY_PORT, TARGET_PORTS, TIER1_ADDRESS, TIER1_OUTGOING, SquidLab, TargetServer, send_through
+from tests.testbed.squid_lab import PROXY_PORT, TIER1_ADDRESS, TIER1_OUTGOING, SquidLab, TargetServer, send_through
 
 pytestmark = pytest.mark.skipif(shutil.which("squid") is None, reason="squid is not installed (make setup installs it)")
 
@@ -112,9 +112,9 @@ def expected_through_chain(policy: dict, raw_request: dict) -> tuple:
     return tier2.allowed, f"tier 2: {tier2.reason}"
 
 
-def disagreements(lab: SquidLab, policy: dict, requests: list, env: dict = TZ_ENV) -> list:
+def disagreements(lab: SquidLab, policy: dict, requests: list, env: dict | None = None) -> list:
     found = []
-    with lab.chain(policy, env=env):
+    with lab.chain(policy, env=env or TZ_ENV):
         for raw in requests:
             expected, reason = expected_through_chain(policy, raw)
             status = send_through((TIER1_ADDRESS, PROXY_PORT), raw["client"], raw["host"], raw["port"], raw["method"])
