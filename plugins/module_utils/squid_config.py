@@ -118,6 +118,7 @@ def _instance(policy: Policy, tier_name: str, runtime: Runtime) -> list:
         f"coredump_dir {runtime.coredump_dir}",
         f"shutdown_lifetime {runtime.shutdown_lifetime} seconds",
         "pinger_enable off",
+        "logfile_rotate 0",  # logrotate (VM) or the container runtime (GKE) rotates; `squid -k rotate` only reopens
     ]
     if runtime.workers > 1:
         lines.append(f"workers {runtime.workers}")

@@ -22,6 +22,7 @@ from contextlib import contextmanager
 
 from ansible_collections.aibang.gke_platform.plugins.module_utils.squid_config import parse_runtime, render
 from ansible_collections.aibang.gke_platform.plugins.module_utils.squid_policy import parse_policy
+from ansible_collections.aibang.gke_platform.plugins.module_utils.squid_probe import open_request
 
 TIER1_ADDRESS = "127.0.0.11"
 TIER2_ADDRESS = "127.0.0.12"
@@ -202,16 +203,8 @@ def send_through(proxy: tuple, client: str, host: str, port: int, method: str = 
     For CONNECT a 200 only counts once a PING crosses the tunnel and the target's PONG comes back; a tunnel that
     does not reach the target is reported as 599.
     """
-    target = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
-    with socket.create_connection(proxy, timeout=timeout, source_address=(client, 0)) as conn:
-        if method == "CONNECT":
-            conn.sendall(f"CONNECT {target} HTTP/1.1\r\nHost: {target}\r\n\r\n".encode())
-        else:
-            conn.sendall(f"{method} http://{target}/ HTTP/1.1\r\nHost: {target}\r\nConnection: close\r\n\r\n".encode())
-        reader = conn.makefile("rb")
-        status = int(reader.readline().split()[1])
-        while reader.readline() not in (b"\r\n", b"\n", b""):
-            pass
+    status, conn, reader = open_request(proxy, host, port, method, client, timeout)
+    with conn:
         if method == "CONNECT" and status == 200:
             conn.sendall(b"PING\n")
             return 200 if reader.readline().startswith(b"PONG") else 599

@@ -78,7 +78,8 @@ def test_plain_http_and_business_hours():
 @pytest.mark.parametrize("tier", ["gke", "vm"])
 def test_no_caching_no_leaks_and_an_audit_log(tier):
     config = render(parse_policy(BASE), tier)
-    for line in ("cache deny all", "forwarded_for delete", "via off", "httpd_suppress_version_string on", "pinger_enable off"):
+    for line in ("cache deny all", "forwarded_for delete", "via off", "httpd_suppress_version_string on", "pinger_enable off",
+                 "logfile_rotate 0"):
         assert line in config.splitlines()
     logformat = lines_of(config, "logformat aibang_audit")[0]
     for field in ("tl", "client=%>a", "method=%rm", "dest=%>rd:%>rP", "status=%>Hs", "peer=%Sh/%<a", "bytes=%<st", "duration_ms=%tr"):

@@ -1,0 +1,98 @@
+#!/usr/bin/env bash
+# Build the testbed's binaries from Go modules into a cache keyed by version; a second run reuses them.
+# Test infrastructure only. Usage: build.sh [kubernetes|etcd|kwok|coredns ...] (default: all)
+set -euo pipefail
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck source=/dev/null
+source "$here/versions.env"
+cache=${TESTBED_CACHE:-$HOME/.cache/aibang-gke-platform/testbed}
+export GOFLAGS=-mod=mod CGO_ENABLED=0
+command -v go >/dev/null || { echo "testbed build: Go is not installed (it is needed to build the control plane)" >&2; exit 1; }
+
+log() { printf '%s testbed build: %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
+
+# A throwaway module whose go.mod pins every k8s.io staging module to the matching v0.X.Y.
+build_kubernetes() {
+  local out="$cache/bin/kubernetes-$K8S_VERSION" work gomod staging
+  [ -x "$out/kube-scheduler" ] && return
+  log "kubernetes $K8S_VERSION -> $out"
+  work=$(mktemp -d)
+  gomod=$(go mod download -json "k8s.io/kubernetes@v$K8S_VERSION" | python3 -c 'import json,sys; print(json.load(sys.stdin)["GoMod"])')
+  staging="v0.${K8S_VERSION#1.}"
+  {
+    echo "module aibang.local/testbed/kubernetes"
+    echo
+    echo "go $(go env GOVERSION | sed -E 's/^go([0-9]+\.[0-9]+).*/\1/')"
+    echo
+    echo "require k8s.io/kubernetes v$K8S_VERSION"
+    grep -E '^[[:space:]]*k8s\.io/[a-z0-9-]+ => \./staging/' "$gomod" | awk -v v="$staging" '{print "replace " $1 " => " $1 " " v}'
+  } > "$work/go.mod"
+  cat > "$work/tools.go" <<'GO'
+package tools
+
+import (
+	_ "k8s.io/kubernetes/cmd/kube-apiserver"
+	_ "k8s.io/kubernetes/cmd/kube-controller-manager"
+	_ "k8s.io/kubernetes/cmd/kube-scheduler"
+)
+GO
+  local version_flags="-X k8s.io/component-base/version.gitVersion=v$K8S_VERSION -X k8s.io/component-base/version.gitMajor=1"
+  version_flags+=" -X k8s.io/component-base/version.gitMinor=$(echo "$K8S_VERSION" | cut -d. -f2)"
+  version_flags+=" -X k8s.io/client-go/pkg/version.gitVersion=v$K8S_VERSION"
+  (cd "$work" && go mod tidy >/dev/null && mkdir -p "$out.tmp" &&
+    go build -trimpath -ldflags "-s -w $version_flags" -o "$out.tmp/" \
+      k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kube-controller-manager k8s.io/kubernetes/cmd/kube-scheduler)
+  mv "$out.tmp" "$out"
+  rm -rf "$work"
+}
+
+build_etcd() {
+  local out="$cache/bin/etcd-$ETCD_VERSION" work
+  [ -x "$out/etcd" ] && return
+  log "etcd $ETCD_VERSION -> $out"
+  work=$(mktemp -d)
+  cat > "$work/go.mod" <<GOMOD
+module aibang.local/testbed/etcd
+
+go $(go env GOVERSION | sed -E 's/^go([0-9]+\.[0-9]+).*/\1/')
+
+require go.etcd.io/etcd/server/v3 v$ETCD_VERSION
+GOMOD
+  cat > "$work/main.go" <<'GO'
+package main
+
+import (
+	"os"
+
+	"go.etcd.io/etcd/server/v3/etcdmain"
+)
+
+func main() { etcdmain.Main(os.Args) }
+GO
+  (cd "$work" && go mod tidy >/dev/null && mkdir -p "$out.tmp" && go build -trimpath -ldflags "-s -w" -o "$out.tmp/etcd" .)
+  mv "$out.tmp" "$out"
+  rm -rf "$work"
+}
+
+build_go_install() {
+  local name=$1 package=$2 version=$3 out="$cache/bin/$1-$3"
+  [ -x "$out/$name" ] && return
+  log "$name $version -> $out"
+  mkdir -p "$out.tmp"
+  GOBIN="$out.tmp" go install -trimpath -ldflags "-s -w" "$package@v$version"
+  mv "$out.tmp" "$out"
+}
+
+components=("$@")
+[ ${#components[@]} -eq 0 ] && components=(etcd kwok coredns kubernetes)
+for component in "${components[@]}"; do
+  start=$(date +%s)
+  case "$component" in
+    kubernetes) build_kubernetes ;;
+    etcd) build_etcd ;;
+    kwok) build_go_install kwok sigs.k8s.io/kwok/cmd/kwok "$KWOK_VERSION" ;;
+    coredns) build_go_install coredns github.com/coredns/coredns "$COREDNS_VERSION" ;;
+    *) echo "testbed build: unknown component $component" >&2; exit 2 ;;
+  esac
+  log "$component ready ($(( $(date +%s) - start ))s)"
+done
