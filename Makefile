@@ -66,10 +66,10 @@ bench: setup ## benchmarks: ratios against a baseline measured in the same run
 	$(BIN)/python -m tests.bench
 
 testbed-up: setup ## start the local testbed
-	scripts/testbed up
+	tests/testbed/testbed.sh up
 
 testbed-down: ## stop everything the testbed started
-	scripts/testbed down
+	tests/testbed/testbed.sh down
 
 clean: testbed-down ## remove the virtualenv, test output and the ansible-test copy
 	rm -rf $(VENV) tests/output $(CACHE_DIR)/ansible-test

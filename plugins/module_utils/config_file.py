@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
 
 
@@ -22,24 +23,25 @@ def read_text(path: str):
         return None
 
 
-def write_config(module, dest: str, content: str, validate: str | None = None) -> dict:
+def write_config(module, dest: str, content: str, validate: str | None = None, keep_previous: bool = False) -> dict:
     """Put ``content`` at ``dest``; return ``changed`` and ``diff``. ``module`` supplies check mode and I/O.
 
     With ``validate`` (a command with ``%s``) the new text is checked in a temporary file first: a config that fails
-    validation never replaces the one in place.
+    validation never replaces the one in place. With ``keep_previous`` the replaced text is kept at ``dest.previous``,
+    the release a rollback restores.
     """
     before = read_text(dest)
     diff = {"before": before or "", "after": content, "before_header": dest, "after_header": dest}
     changed = before != content
     if changed and not module.check_mode:
-        _replace(module, dest, content, validate)
+        _replace(module, dest, content, validate, before if keep_previous else None)
     if os.path.exists(dest):
         file_args = module.load_file_common_arguments(module.params, path=dest)
         changed = module.set_fs_attributes_if_different(file_args, changed)
     return {"changed": changed, "diff": diff}
 
 
-def _replace(module, dest: str, content: str, validate: str | None) -> None:
+def _replace(module, dest: str, content: str, validate: str | None, previous: str | None) -> None:
     directory = os.path.dirname(os.path.abspath(dest))
     if not os.path.isdir(directory):
         raise ConfigFileError(f"Failed to write {dest}: directory {directory} does not exist")
@@ -53,6 +55,10 @@ def _replace(module, dest: str, content: str, validate: str | None) -> None:
             rc, out, err = module.run_command(validate % tmp_path)
             if rc != 0:
                 raise ConfigFileError(f"Failed to validate the new {dest} with {validate!r} (rc={rc}): {(err or out).strip()}")
+        if previous is not None:
+            with open(dest + ".previous", "w", encoding="utf-8") as kept:
+                kept.write(previous)
+            shutil.copymode(dest, dest + ".previous")
         module.atomic_move(tmp_path, dest, unsafe_writes=False)
     finally:
         if os.path.exists(tmp_path):

@@ -48,6 +48,11 @@ options:
       - Command that checks the new file before it replaces O(dest); C(%s) stands for the temporary file,
         for example V(squid -k parse -f %s).
     type: str
+  keep_previous:
+    description:
+      - When O(dest) changes, keep the config it replaces at C(<dest>.previous), the release a rollback restores.
+    type: bool
+    default: false
 """
 
 EXAMPLES = r"""
@@ -101,7 +106,7 @@ def run_module(module: AnsibleModule) -> dict:
         module.warn(warning)
     result = {"changed": False, "config": config, "checksum": checksum(config)}
     if params["dest"]:
-        result.update(write_config(module, params["dest"], config, params["validate"]))
+        result.update(write_config(module, params["dest"], config, params["validate"], params["keep_previous"]))
         result["dest"] = params["dest"]
     return result
 
@@ -114,6 +119,7 @@ def main() -> None:
             "runtime": {"type": "dict", "default": {}},
             "dest": {"type": "path"},
             "validate": {"type": "str"},
+            "keep_previous": {"type": "bool", "default": False},
         },
         add_file_common_args=True,
         supports_check_mode=True,

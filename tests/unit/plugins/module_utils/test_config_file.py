@@ -74,3 +74,18 @@ def test_validate_needs_a_placeholder(tmp_path):
 def test_missing_directory_is_a_clear_error(tmp_path):
     with pytest.raises(ConfigFileError, match="does not exist"):
         write_config(FakeModule(), str(tmp_path / "nope" / "x.conf"), "a")
+
+
+def test_keep_previous_keeps_the_replaced_release(tmp_path):
+    dest = tmp_path / "squid.conf"
+    dest.write_text("release 1\n")
+    write_config(FakeModule(), str(dest), "release 2\n", keep_previous=True)
+    assert dest.read_text() == "release 2\n"
+    assert (tmp_path / "squid.conf.previous").read_text() == "release 1\n"
+    write_config(FakeModule(), str(dest), "release 2\n", keep_previous=True)
+    assert (tmp_path / "squid.conf.previous").read_text() == "release 1\n"
+
+
+def test_keep_previous_with_nothing_before_keeps_nothing(tmp_path):
+    write_config(FakeModule(), str(tmp_path / "squid.conf"), "release 1\n", keep_previous=True)
+    assert not (tmp_path / "squid.conf.previous").exists()

@@ -1,0 +1,76 @@
+#!/usr/bin/env bash
+# The local testbed: test infrastructure only. Usage: testbed.sh up|down|status
+# Everything it (or inventories/local) starts keeps its pid file in $TESTBED_RUN; `down` stops them all by PID.
+set -euo pipefail
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+repo=$(cd "$here/../.." && pwd)
+run=${TESTBED_RUN:-/run/aibang-testbed}
+python=${PYTHON:-$repo/.venv/bin/python}
+target_address=127.0.0.50
+target_names="login.microsoftonline.com microsoft.com www.microsoft.com graph.microsoft.com example.org"
+
+log() { echo "testbed: $*"; }
+fail() { echo "testbed: $*" >&2; exit 1; }
+
+running() { [ -s "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }
+
+make_certificates() {
+  [ -s "$run/target.pem" ] && return
+  local sans
+  sans=$(for name in $target_names; do printf 'DNS:%s,' "$name"; done)
+  openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 7 -subj "/CN=aibang testbed CA" \
+    -keyout "$run/ca-key.pem" -out "$run/ca.pem" 2>/dev/null
+  openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj "/CN=testbed target" \
+    -keyout "$run/target-key.pem" -out "$run/target.csr" 2>/dev/null
+  openssl x509 -req -in "$run/target.csr" -CA "$run/ca.pem" -CAkey "$run/ca-key.pem" -CAcreateserial -days 7 \
+    -extfile <(printf 'subjectAltName=%s\nextendedKeyUsage=serverAuth\n' "${sans%,}") -out "$run/target.pem" 2>/dev/null
+}
+
+start_target() {
+  running "$run/target.pid" && return
+  if ! "$python" "$here/target.py" --address "$target_address" --ports 443,80 \
+      --tls-cert "$run/target.pem" --tls-key "$run/target-key.pem" --daemon --pidfile "$run/target.pid"; then
+    fail "the target did not start on $target_address:443,80 (is the address in use? try: ss -ltnp | grep $target_address)"
+  fi
+}
+
+up() {
+  command -v squid >/dev/null || fail "squid is not installed: run 'make setup'"
+  mkdir -p "$run" && chmod 0755 "$run"
+  make_certificates
+  echo "$target_address $target_names" > "$run/hosts"
+  start_target
+  log "up: target $target_address (TLS on 443 for: $target_names; HTTP on 80), CA $run/ca.pem, Squid hosts_file $run/hosts"
+}
+
+down() {
+  [ -d "$run" ] || { log "down: nothing running"; return; }
+  local pidfile pid
+  for pidfile in "$run"/*.pid; do
+    [ -e "$pidfile" ] || continue
+    pid=$(cat "$pidfile" 2>/dev/null || true)
+    if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
+      kill -TERM "$pid"
+      for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+      kill -KILL "$pid" 2>/dev/null || true
+      log "stopped $(basename "$pidfile" .pid) (pid $pid)"
+    fi
+  done
+  rm -rf "$run"
+  log "down: removed $run"
+}
+
+status() {
+  local pidfile
+  for pidfile in "$run"/*.pid; do
+    [ -e "$pidfile" ] || continue
+    if running "$pidfile"; then echo "$(basename "$pidfile" .pid): running (pid $(cat "$pidfile"))"; else echo "$(basename "$pidfile" .pid): stopped"; fi
+  done
+}
+
+case "${1:-}" in
+  up) up ;;
+  down) down ;;
+  status) status ;;
+  *) echo "usage: $0 up|down|status" >&2; exit 2 ;;
+esac
