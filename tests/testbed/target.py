@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 # -*- coding: utf-8 -*-
 """Run the lab's loopback target server (stand-in for the internet) until SIGTERM. Test infrastructure only.
 
