@@ -63,7 +63,7 @@ molecule: setup ## every molecule scenario, against this machine
 	scripts/run-molecule
 
 bench: setup ## benchmarks: ratios against a baseline measured in the same run
-	$(BIN)/python -m tests.bench
+	PYTHONPATH=$(VENV)/collections $(BIN)/python -m tests.bench
 
 testbed-up: setup ## start the local testbed
 	tests/testbed/testbed.sh up

@@ -27,6 +27,7 @@ PLAIN_HTTP_PORTS = (80,)
 
 _NAME = re.compile(r"^[a-z0-9-]+$")
 _LABEL = re.compile(r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$")
+_IPV4_CHARS = frozenset("0123456789.")
 _CLOCK = re.compile(r"^([01][0-9]|2[0-3]):([0-5][0-9])$")
 
 _TOP_KEYS = {"name", "proxy_port", "allowed_domains", "allowed_ports", "allow_plain_http", "gke", "vm"}
@@ -241,6 +242,8 @@ def _check_host_name(name: str, field: str, entry: object) -> None:
 
 
 def _is_ip_literal(text: str) -> bool:
+    if ":" not in text and not _IPV4_CHARS.issuperset(text):
+        return False  # what ipaddress would say, without its cost: names are checked on every decision
     try:
         ipaddress.ip_address(text)
     except ValueError:

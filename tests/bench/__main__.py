@@ -1,0 +1,26 @@
+# -*- coding: utf-8 -*-
+"""make bench: speed targets as ratios against budgets and baselines measured in the same run."""
+
+from __future__ import annotations
+
+import sys
+
+from tests.bench import chain, engine
+
+
+def main() -> int:
+    ok = True
+    print("== policy engine")
+    rows, parsed = engine.run()
+    ok &= parsed
+    for label, seconds, budget in rows:
+        verdict = "" if budget is None else f"  {seconds / budget:.2f}x of the {budget} s budget {'OK' if seconds < budget else 'OVER'}"
+        ok &= budget is None or seconds < budget
+        print(f"{label}: {seconds:.3f} s{verdict}")
+    print("== two-tier chain vs direct (loopback, TLS target)")
+    ok &= chain.run()
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
