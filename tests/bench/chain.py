@@ -60,7 +60,7 @@ def start_nginx(work: str) -> subprocess.Popen:
     with open(f"{work}/nginx.conf", "w", encoding="utf-8") as handle:
         handle.write(NGINX_CONF.format(work=work, address=TARGET_ADDRESS))
     process = subprocess.Popen(["nginx", "-c", f"{work}/nginx.conf", "-g", "daemon off;"], stderr=subprocess.DEVNULL)
-    for _ in range(100):
+    for _attempt in range(100):
         if subprocess.run(["curl", "-sk", "-o", "/dev/null", f"https://{TARGET_ADDRESS}/"], check=False).returncode == 0:
             return process
         time.sleep(0.05)

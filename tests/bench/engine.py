@@ -42,7 +42,7 @@ def big_policy(count: int) -> dict:
 
 def best_of(runs: int, action) -> float:
     timings = []
-    for _ in range(runs):
+    for _run in range(runs):
         started = time.perf_counter()
         action()
         timings.append(time.perf_counter() - started)
