@@ -14,7 +14,7 @@ log() { printf '%s testbed build: %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 # A throwaway module whose go.mod pins every k8s.io staging module to the matching v0.X.Y.
 build_kubernetes() {
   local out="$cache/bin/kubernetes-$K8S_VERSION" work gomod staging
-  [ -x "$out/kube-scheduler" ] && return
+  [ -x "$out/kubectl" ] && return
   log "kubernetes $K8S_VERSION -> $out"
   work=$(mktemp -d)
   gomod=$(go mod download -json "k8s.io/kubernetes@v$K8S_VERSION" | python3 -c 'import json,sys; print(json.load(sys.stdin)["GoMod"])')
@@ -34,6 +34,7 @@ import (
 	_ "k8s.io/kubernetes/cmd/kube-apiserver"
 	_ "k8s.io/kubernetes/cmd/kube-controller-manager"
 	_ "k8s.io/kubernetes/cmd/kube-scheduler"
+	_ "k8s.io/kubernetes/cmd/kubectl"
 )
 GO
   local version_flags="-X k8s.io/component-base/version.gitVersion=v$K8S_VERSION -X k8s.io/component-base/version.gitMajor=1"
@@ -41,8 +42,9 @@ GO
   version_flags+=" -X k8s.io/client-go/pkg/version.gitVersion=v$K8S_VERSION"
   (cd "$work" && go mod tidy >/dev/null && mkdir -p "$out.tmp" &&
     go build -trimpath -ldflags "-s -w $version_flags" -o "$out.tmp/" \
-      k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kube-controller-manager k8s.io/kubernetes/cmd/kube-scheduler)
-  mv "$out.tmp" "$out"
+      k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kube-controller-manager k8s.io/kubernetes/cmd/kube-scheduler \
+      k8s.io/kubernetes/cmd/kubectl)
+  rm -rf "$out" && mv "$out.tmp" "$out"
   rm -rf "$work"
 }
 
@@ -83,6 +85,19 @@ build_go_install() {
   mv "$out.tmp" "$out"
 }
 
+# kwok runs no stages unless given some: keep the module's default ones (fast node and pod lifecycle) beside it.
+kwok_stages() {
+  local out="$cache/bin/kwok-$KWOK_VERSION/stages.yaml" stage_dir
+  [ -s "$out" ] && return
+  stage_dir="$(go env GOMODCACHE)/sigs.k8s.io/kwok@v$KWOK_VERSION/kustomize/stage"
+  [ -d "$stage_dir" ] || go mod download "sigs.k8s.io/kwok@v$KWOK_VERSION"
+  for file in node/fast/node-initialize.yaml node/heartbeat-with-lease/node-heartbeat-with-lease.yaml \
+              pod/fast/pod-ready.yaml pod/fast/pod-complete.yaml pod/fast/pod-delete.yaml; do
+    echo "---"; cat "$stage_dir/$file"
+  done > "$out.tmp"
+  mv "$out.tmp" "$out"
+}
+
 components=("$@")
 [ ${#components[@]} -eq 0 ] && components=(etcd kwok coredns kubernetes)
 for component in "${components[@]}"; do
@@ -90,7 +105,7 @@ for component in "${components[@]}"; do
   case "$component" in
     kubernetes) build_kubernetes ;;
     etcd) build_etcd ;;
-    kwok) build_go_install kwok sigs.k8s.io/kwok/cmd/kwok "$KWOK_VERSION" ;;
+    kwok) build_go_install kwok sigs.k8s.io/kwok/cmd/kwok "$KWOK_VERSION" && kwok_stages ;;
     coredns) build_go_install coredns github.com/coredns/coredns "$COREDNS_VERSION" ;;
     *) echo "testbed build: unknown component $component" >&2; exit 2 ;;
   esac

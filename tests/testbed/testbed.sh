@@ -41,10 +41,13 @@ up() {
   echo "$target_address $target_names" > "$run/hosts"
   start_target
   log "up: target $target_address (TLS on 443 for: $target_names; HTTP on 80), CA $run/ca.pem, Squid hosts_file $run/hosts"
+  "$here/build.sh"
+  (cd "$repo" && PYTHONPATH="$repo/.venv/collections" "$python" -m tests.testbed.cluster up) || fail "the control plane did not come up (logs: $run/logs)"
 }
 
 down() {
   [ -d "$run" ] || { log "down: nothing running"; return; }
+  (cd "$repo" && PYTHONPATH="$repo/.venv/collections" "$python" -m tests.testbed.cluster down) || true
   local pidfile pid
   for pidfile in "$run"/*.pid; do
     [ -e "$pidfile" ] || continue

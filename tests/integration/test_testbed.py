@@ -1,0 +1,158 @@
+# -*- coding: utf-8 -*-
+"""The local control plane behaves like a small GKE cluster: real API server and controllers, kwok nodes, CoreDNS."""
+
+from __future__ import annotations
+
+import json
+import time
+
+WORKLOADS = """
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web}
+spec:
+  replicas: 2
+  selector: {matchLabels: {app: web}}
+  template:
+    metadata: {labels: {app: web}}
+    spec:
+      affinity:
+        podAntiAffinity:
+          requiredDuringSchedulingIgnoredDuringExecution:
+            - {labelSelector: {matchLabels: {app: web}}, topologyKey: topology.kubernetes.io/zone}
+      containers: [{name: web, image: nginx}]
+---
+apiVersion: v1
+kind: Service
+metadata: {name: web}
+spec: {selector: {app: web}, ports: [{port: 80}]}
+---
+apiVersion: apps/v1
+kind: StatefulSet
+metadata: {name: redis}
+spec:
+  serviceName: redis
+  replicas: 1
+  selector: {matchLabels: {app: redis}}
+  template:
+    metadata: {labels: {app: redis}}
+    spec: {containers: [{name: redis, image: redis, volumeMounts: [{name: data, mountPath: /data}]}]}
+  volumeClaimTemplates:
+    - metadata: {name: data}
+      spec: {accessModes: [ReadWriteOnce], resources: {requests: {storage: 1Gi}}}
+---
+apiVersion: apps/v1
+kind: DaemonSet
+metadata: {name: logs}
+spec:
+  selector: {matchLabels: {app: logs}}
+  template:
+    metadata: {labels: {app: logs}}
+    spec: {containers: [{name: c, image: fluent-bit}]}
+---
+apiVersion: batch/v1
+kind: CronJob
+metadata: {name: nightly}
+spec:
+  schedule: "0 3 * * *"
+  jobTemplate: {spec: {backoffLimit: 3, template: {spec: {restartPolicy: Never, containers: [{name: c, image: busybox}]}}}}
+---
+apiVersion: autoscaling/v2
+kind: HorizontalPodAutoscaler
+metadata: {name: web}
+spec:
+  scaleTargetRef: {apiVersion: apps/v1, kind: Deployment, name: web}
+  minReplicas: 2
+  maxReplicas: 4
+  metrics: [{type: Resource, resource: {name: cpu, target: {type: Utilization, averageUtilization: 70}}}]
+"""
+
+
+def wait_until(check, timeout: float = 60.0, every: float = 0.5):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        result = check()
+        if result:
+            return result
+        time.sleep(every)
+    raise AssertionError(f"not true within {timeout}s: {check.__doc__ or check}")
+
+
+def get(testbed, namespace: str, *what: str) -> dict:
+    return json.loads(testbed.kubectl("get", "-n", namespace, *what, "-o", "json").stdout)
+
+
+def test_three_ready_nodes_labelled_like_gke(testbed):
+    nodes = json.loads(testbed.kubectl("get", "nodes", "-o", "json").stdout)["items"]
+    assert len(nodes) == 3
+    for node in nodes:
+        conditions = {c["type"]: c["status"] for c in node["status"]["conditions"]}
+        assert conditions["Ready"] == "True"
+        assert node["metadata"]["labels"]["cloud.google.com/gke-nodepool"] == "default-pool"
+    assert {node["metadata"]["labels"]["topology.kubernetes.io/zone"] for node in nodes} == {
+        "europe-west2-a", "europe-west2-b", "europe-west2-c"}
+
+
+def test_workloads_become_ready(testbed, namespace):
+    testbed.kubectl("apply", "-n", namespace, "-f", "-", stdin=WORKLOADS)
+
+    def deployment_available():
+        status = get(testbed, namespace, "deployment", "web")["status"]
+        return status.get("availableReplicas") == 2
+
+    def statefulset_ready():
+        return get(testbed, namespace, "statefulset", "redis")["status"].get("readyReplicas") == 1
+
+    def daemonset_ready():
+        status = get(testbed, namespace, "daemonset", "logs")["status"]
+        return status.get("numberReady") == 3 == status.get("desiredNumberScheduled")
+
+    wait_until(deployment_available)
+    wait_until(statefulset_ready)
+    wait_until(daemonset_ready)
+    assert get(testbed, namespace, "pvc", "data-redis-0")["status"]["phase"] == "Bound"
+    zones = {pod["spec"]["nodeName"] for pod in get(testbed, namespace, "pods", "-l", "app=web")["items"]}
+    assert len(zones) == 2, "zone anti-affinity spreads the replicas"
+    assert get(testbed, namespace, "hpa", "web")["spec"]["maxReplicas"] == 4
+
+
+def test_jobs_and_cronjobs_complete(testbed, namespace):
+    testbed.kubectl("apply", "-n", namespace, "-f", "-", stdin=WORKLOADS)
+    testbed.kubectl("create", "job", "-n", namespace, "nightly-now", "--from=cronjob/nightly")
+
+    def job_complete():
+        conditions = get(testbed, namespace, "job", "nightly-now")["status"].get("conditions", [])
+        return any(c["type"] == "Complete" and c["status"] == "True" for c in conditions)
+
+    wait_until(job_complete)
+
+
+def test_namespace_deletion_finalizes(testbed):
+    testbed.kubectl("create", "namespace", "it-finalize")
+    testbed.kubectl("apply", "-n", "it-finalize", "-f", "-", stdin=WORKLOADS)
+    testbed.kubectl("delete", "namespace", "it-finalize", "--wait=false")
+
+    def gone():
+        return testbed.kubectl("get", "namespace", "it-finalize", check=False).returncode != 0
+
+    wait_until(gone, timeout=120)
+
+
+def test_cluster_dns_resolves_services(testbed, namespace):
+    assert testbed.dig("kubernetes.default.svc.cluster.local") == "10.96.0.1"
+    testbed.kubectl("create", "service", "clusterip", "api", "-n", namespace, "--tcp=443:8443")
+    cluster_ip = get(testbed, namespace, "service", "api")["spec"]["clusterIP"]
+    assert wait_until(lambda: testbed.dig(f"api.{namespace}.svc.cluster.local") == cluster_ip, timeout=30)
+
+
+def test_coredns_reloads_the_configmap(testbed):
+    original = get(testbed, "kube-system", "configmap", "coredns")["data"]["Corefile"]
+    edited = original.replace("    forward .", "    hosts {\n        10.9.8.7 reload-probe.example.test\n        fallthrough\n    }\n    forward .")
+    try:
+        testbed.kubectl("patch", "configmap", "coredns", "-n", "kube-system", "--type", "merge",
+                        "-p", json.dumps({"data": {"Corefile": edited}}))
+        assert wait_until(lambda: testbed.dig("reload-probe.example.test") == "10.9.8.7", timeout=30)
+    finally:
+        testbed.kubectl("patch", "configmap", "coredns", "-n", "kube-system", "--type", "merge",
+                        "-p", json.dumps({"data": {"Corefile": original}}))
+    wait_until(lambda: testbed.dig("reload-probe.example.test") == "", timeout=30)

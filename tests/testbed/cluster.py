@@ -1,0 +1,400 @@
+# -*- coding: utf-8 -*-
+"""A real Kubernetes control plane on loopback for tests and the demo. Test infrastructure only.
+
+etcd, kube-apiserver, kube-controller-manager and kube-scheduler built from Go modules (build.sh), kwok keeping three
+fake GKE-like nodes Ready and their pods Running, CoreDNS serving cluster.local from the API server with its Corefile
+synced from the kube-system/coredns ConfigMap. Usage: python -m tests.testbed.cluster up|down
+Every process keeps a pid file in the run directory; `down` stops each by PID. Logs are beside them.
+"""
+
+from __future__ import annotations
+
+import datetime
+import ipaddress
+import os
+import shutil
+import signal
+import socket
+import ssl
+import subprocess
+import sys
+import time
+import urllib.request
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from cryptography.x509.oid import NameOID
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+RUN = os.environ.get("TESTBED_RUN", "/run/aibang-testbed")
+CACHE = os.environ.get("TESTBED_CACHE", os.path.expanduser("~/.cache/aibang-gke-platform/testbed"))
+API_ADDRESS = "127.0.0.1"
+API_PORT = 16443
+ETCD_PORT = 12379
+DNS_ADDRESS = "127.0.0.10"
+DNS_PORT = 53
+SERVICE_CIDR = os.environ.get("TESTBED_SERVICE_CIDR", "10.96.0.0/16")
+POD_CIDR = "10.244.0.0/16"
+KUBECONFIG = os.path.join(RUN, "kubeconfig")
+COMPONENTS = ("etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "kwok", "coredns", "corefile-sync")
+
+
+class TestbedError(Exception):
+    pass
+
+
+def versions() -> dict:
+    values = {}
+    with open(os.path.join(HERE, "versions.env"), encoding="utf-8") as handle:
+        for line in handle:
+            if "=" in line and not line.startswith("#"):
+                key, value = line.strip().split("=", 1)
+                values[key] = value
+    return values
+
+
+def binary(name: str) -> str:
+    pinned = versions()
+    folder = {
+        "etcd": f"etcd-{pinned['ETCD_VERSION']}", "kwok": f"kwok-{pinned['KWOK_VERSION']}",
+        "coredns": f"coredns-{pinned['COREDNS_VERSION']}",
+    }.get(name, f"kubernetes-{pinned['K8S_VERSION']}")
+    path = os.path.join(CACHE, "bin", folder, name)
+    if not os.access(path, os.X_OK):
+        raise TestbedError(f"{path} is missing: run tests/testbed/build.sh (make testbed-up does)")
+    return path
+
+
+# --- PKI ---------------------------------------------------------------------------------------------------------
+
+def _write_key(path: str, key) -> None:
+    with open(path, "wb") as handle:
+        handle.write(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
+    os.chmod(path, 0o600)
+
+
+def _write_cert(path: str, cert) -> None:
+    with open(path, "wb") as handle:
+        handle.write(cert.public_bytes(serialization.Encoding.PEM))
+
+
+def _certificate(subject: x509.Name, public_key, issuer: x509.Name, signing_key, *, ca: bool = False, sans=None, client=False):
+    now = datetime.datetime.now(datetime.timezone.utc)
+    builder = (x509.CertificateBuilder().subject_name(subject).issuer_name(issuer).public_key(public_key)
+               .serial_number(x509.random_serial_number()).not_valid_before(now - datetime.timedelta(minutes=5))
+               .not_valid_after(now + datetime.timedelta(days=7))
+               .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True))
+    if sans:
+        builder = builder.add_extension(x509.SubjectAlternativeName(sans), critical=False)
+    if not ca:
+        usage = x509.oid.ExtendedKeyUsageOID.CLIENT_AUTH if client else x509.oid.ExtendedKeyUsageOID.SERVER_AUTH
+        builder = builder.add_extension(x509.ExtendedKeyUsage([usage]), critical=False)
+    return builder.sign(signing_key, hashes.SHA256())
+
+
+def make_pki(pki: str) -> None:
+    """A CA, the API server's serving certificate, an admin client certificate and the service-account key pair."""
+    if os.path.exists(os.path.join(pki, "admin.pem")):
+        return
+    os.makedirs(pki, exist_ok=True)
+    ca_key = ec.generate_private_key(ec.SECP256R1())
+    ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "aibang testbed kubernetes CA")])
+    ca_cert = _certificate(ca_name, ca_key.public_key(), ca_name, ca_key, ca=True)
+    _write_key(os.path.join(pki, "ca-key.pem"), ca_key)
+    _write_cert(os.path.join(pki, "ca.pem"), ca_cert)
+    first_service_ip = next(ipaddress.ip_network(SERVICE_CIDR).hosts())
+    names = ["kubernetes", "kubernetes.default", "kubernetes.default.svc", "kubernetes.default.svc.cluster.local", "localhost"]
+    sans = [x509.DNSName(name) for name in names] + [x509.IPAddress(ipaddress.ip_address(API_ADDRESS)), x509.IPAddress(first_service_ip)]
+    for name, subject, client, extra in (
+        ("apiserver", [x509.NameAttribute(NameOID.COMMON_NAME, "kube-apiserver")], False, sans),
+        ("admin", [x509.NameAttribute(NameOID.ORGANIZATION_NAME, "system:masters"),
+                   x509.NameAttribute(NameOID.COMMON_NAME, "testbed-admin")], True, None),
+    ):
+        key = ec.generate_private_key(ec.SECP256R1())
+        _write_key(os.path.join(pki, f"{name}-key.pem"), key)
+        _write_cert(os.path.join(pki, f"{name}.pem"), _certificate(x509.Name(subject), key.public_key(), ca_name, ca_key,
+                                                                   sans=extra, client=client))
+    service_account = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    _write_key(os.path.join(pki, "sa-key.pem"), service_account)
+    with open(os.path.join(pki, "sa.pub"), "wb") as handle:
+        handle.write(service_account.public_key().public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo))
+
+
+def write_kubeconfig(pki: str) -> None:
+    server = f"https://{API_ADDRESS}:{API_PORT}"
+    text = f"""apiVersion: v1
+kind: Config
+clusters:
+- name: testbed
+  cluster: {{server: "{server}", certificate-authority: "{pki}/ca.pem"}}
+users:
+- name: testbed-admin
+  user: {{client-certificate: "{pki}/admin.pem", client-key: "{pki}/admin-key.pem"}}
+contexts:
+- name: testbed
+  context: {{cluster: testbed, user: testbed-admin}}
+current-context: testbed
+"""
+    with open(KUBECONFIG, "w", encoding="utf-8") as handle:
+        handle.write(text)
+    os.chmod(KUBECONFIG, 0o600)
+
+
+# --- processes ---------------------------------------------------------------------------------------------------
+
+def pid_file(name: str) -> str:
+    return os.path.join(RUN, f"{name}.pid")
+
+
+def log_file(name: str) -> str:
+    return os.path.join(RUN, "logs", f"{name}.log")
+
+
+def running(name: str) -> bool:
+    try:
+        with open(pid_file(name), encoding="utf-8") as handle:
+            os.kill(int(handle.read().strip()), 0)
+    except (OSError, ValueError):
+        return False
+    return True
+
+
+def start(name: str, command: list) -> None:
+    if running(name):
+        return
+    os.makedirs(os.path.dirname(log_file(name)), exist_ok=True)
+    with open(log_file(name), "ab") as log:
+        process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True)
+    with open(pid_file(name), "w", encoding="utf-8") as handle:
+        handle.write(f"{process.pid}\n")
+
+
+def wait_for(name: str, check, timeout: float = 90.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if not running(name):
+            raise TestbedError(f"{name} exited; see {log_file(name)}:\n{_tail(log_file(name))}")
+        try:
+            if check():
+                return
+        except (OSError, ssl.SSLError, subprocess.SubprocessError):
+            pass
+        time.sleep(0.25)
+    raise TestbedError(f"{name} did not become ready within {timeout:.0f}s; see {log_file(name)}:\n{_tail(log_file(name))}")
+
+
+def _tail(path: str, lines: int = 15) -> str:
+    try:
+        with open(path, encoding="utf-8", errors="replace") as handle:
+            return "".join(handle.readlines()[-lines:])
+    except OSError:
+        return "(no log)"
+
+
+def port_free(address: str, port: int) -> bool:
+    with socket.socket() as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((address, port))
+        except OSError:
+            return False
+    return True
+
+
+def api_ready(pki: str) -> bool:
+    context = ssl.create_default_context(cafile=os.path.join(pki, "ca.pem"))
+    context.load_cert_chain(os.path.join(pki, "admin.pem"), os.path.join(pki, "admin-key.pem"))
+    with urllib.request.urlopen(f"https://{API_ADDRESS}:{API_PORT}/readyz", context=context, timeout=2) as answer:
+        return answer.status == 200
+
+
+def kubectl(*args: str, stdin: str | None = None) -> str:
+    done = subprocess.run([binary("kubectl"), "--kubeconfig", KUBECONFIG, *args], input=stdin, capture_output=True, text=True,
+                          check=False, timeout=120)
+    if done.returncode != 0:
+        raise TestbedError(f"kubectl {' '.join(args)} failed: {done.stderr.strip()}")
+    return done.stdout
+
+
+# --- up / down ---------------------------------------------------------------------------------------------------
+
+def up() -> None:
+    os.makedirs(RUN, exist_ok=True)
+    os.chmod(RUN, 0o755)
+    pki = os.path.join(RUN, "pki")
+    for address, port, what in ((API_ADDRESS, API_PORT, "kube-apiserver"), (API_ADDRESS, ETCD_PORT, "etcd"),
+                                (DNS_ADDRESS, DNS_PORT, "coredns")):
+        component = what if what != "kube-apiserver" else "kube-apiserver"
+        if not running(component) and not port_free(address, port):
+            raise TestbedError(f"{address}:{port} is in use, {what} cannot listen there (see: ss -ltnp 'sport = :{port}')")
+    make_pki(pki)
+    write_kubeconfig(pki)
+    started = time.monotonic()
+    start_etcd()
+    start_apiserver(pki)
+    start_controllers(pki)
+    install_cluster_objects()
+    start_coredns()
+    print(f"testbed: control plane up in {time.monotonic() - started:.1f}s; KUBECONFIG={KUBECONFIG}; "
+          f"cluster DNS {DNS_ADDRESS}:{DNS_PORT}; logs {os.path.join(RUN, 'logs')}")
+
+
+def start_etcd() -> None:
+    start("etcd", [binary("etcd"), "--name", "testbed", "--data-dir", os.path.join(RUN, "etcd"),
+                   "--listen-client-urls", f"http://{API_ADDRESS}:{ETCD_PORT}", "--advertise-client-urls", f"http://{API_ADDRESS}:{ETCD_PORT}",
+                   "--listen-peer-urls", f"http://{API_ADDRESS}:{ETCD_PORT + 1}",
+                   "--initial-advertise-peer-urls", f"http://{API_ADDRESS}:{ETCD_PORT + 1}",
+                   "--initial-cluster", f"testbed=http://{API_ADDRESS}:{ETCD_PORT + 1}",
+                   "--listen-metrics-urls", f"http://{API_ADDRESS}:{ETCD_PORT + 2}",
+                   "--quota-backend-bytes", str(2 * 1024 ** 3), "--log-level", "warn"])
+
+    def healthy() -> bool:
+        with urllib.request.urlopen(f"http://{API_ADDRESS}:{ETCD_PORT}/health", timeout=2) as answer:
+            return b'"health":"true"' in answer.read()
+
+    wait_for("etcd", healthy)
+
+
+def start_apiserver(pki: str) -> None:
+    start("kube-apiserver", [
+        binary("kube-apiserver"),
+        f"--etcd-servers=http://{API_ADDRESS}:{ETCD_PORT}",
+        f"--bind-address={API_ADDRESS}", f"--advertise-address={API_ADDRESS}", f"--secure-port={API_PORT}",
+        f"--service-cluster-ip-range={SERVICE_CIDR}",
+        f"--tls-cert-file={pki}/apiserver.pem", f"--tls-private-key-file={pki}/apiserver-key.pem",
+        f"--client-ca-file={pki}/ca.pem",
+        "--service-account-issuer=https://kubernetes.default.svc.cluster.local",
+        f"--service-account-key-file={pki}/sa.pub", f"--service-account-signing-key-file={pki}/sa-key.pem",
+        "--authorization-mode=Node,RBAC",
+        # As on GKE: pod security admission (on by default), NodeRestriction, default storage class and tolerations.
+        "--enable-admission-plugins=NodeRestriction",
+        "--allow-privileged=true",
+        "--endpoint-reconciler-type=none",
+        "--profiling=false",
+    ])
+    wait_for("kube-apiserver", lambda: api_ready(pki), timeout=120)
+
+
+def start_controllers(pki: str) -> None:
+    common = [f"--kubeconfig={KUBECONFIG}", f"--authentication-kubeconfig={KUBECONFIG}", f"--authorization-kubeconfig={KUBECONFIG}",
+              "--leader-elect=false", f"--bind-address={API_ADDRESS}"]
+    start("kube-controller-manager", [
+        binary("kube-controller-manager"), *common, "--secure-port=10357",
+        f"--service-account-private-key-file={pki}/sa-key.pem", f"--root-ca-file={pki}/ca.pem",
+        f"--cluster-signing-cert-file={pki}/ca.pem", f"--cluster-signing-key-file={pki}/ca-key.pem",
+        "--use-service-account-credentials=false", f"--service-cluster-ip-range={SERVICE_CIDR}",
+        # kwok nodes never run a kubelet: no IPAM, and short waits so namespace deletion and HPAs move quickly.
+        "--controllers=*,-nodeipam,-cloud-node-lifecycle", "--concurrent-namespace-syncs=5",
+    ])
+    start("kube-scheduler", [binary("kube-scheduler"), *common, "--secure-port=10359"])
+    start("kwok", [
+        binary("kwok"), f"--kubeconfig={KUBECONFIG}", f"--config={os.path.join(os.path.dirname(binary('kwok')), 'stages.yaml')}",
+        "--manage-all-nodes=false",
+        "--manage-nodes-with-annotation-selector=kwok.x-k8s.io/node=fake",
+        f"--cidr={POD_CIDR}", "--node-ip=10.0.0.2", "--node-lease-duration-seconds=40", "--server-address=127.0.0.1:10360",
+    ])
+    time.sleep(1)
+    for name in ("kube-controller-manager", "kube-scheduler", "kwok"):
+        wait_for(name, lambda: True, timeout=5)
+
+
+COREFILE = """.:{dns_port} {{
+    bind {dns_address}
+    errors
+    health {dns_address}:18080
+    kubernetes cluster.local in-addr.arpa ip6.arpa {{
+        kubeconfig {kubeconfig} testbed
+        pods insecure
+        fallthrough in-addr.arpa ip6.arpa
+        ttl 30
+    }}
+    forward . /etc/resolv.conf
+    cache 30
+    loop
+    reload 2s 1s
+    loadbalance
+}}
+"""
+
+
+def coredns_configmap() -> str:
+    corefile = COREFILE.format(dns_port=DNS_PORT, dns_address=DNS_ADDRESS, kubeconfig=KUBECONFIG)
+    indented = "".join(f"    {line}\n" for line in corefile.splitlines())
+    return f"apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: coredns\n  namespace: kube-system\ndata:\n  Corefile: |\n{indented}"
+
+
+def install_cluster_objects() -> None:
+    kubectl("apply", "-f", os.path.join(HERE, "manifests"))
+    if not kubectl("get", "configmap", "-n", "kube-system", "--ignore-not-found", "-o", "name", "coredns").strip():
+        kubectl("create", "-f", "-", stdin=coredns_configmap())
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        ready = kubectl("get", "nodes", "-o", "jsonpath={.items[*].status.conditions[?(@.type=='Ready')].status}").split()
+        if ready.count("True") == 3:
+            return
+        time.sleep(0.5)
+    raise TestbedError(f"the 3 kwok nodes did not become Ready; see {log_file('kwok')}:\n{_tail(log_file('kwok'))}")
+
+
+def start_coredns() -> None:
+    corefile = os.path.join(RUN, "coredns", "Corefile")
+    os.makedirs(os.path.dirname(corefile), exist_ok=True)
+    start("corefile-sync", [sys.executable, "-m", "tests.testbed.corefile_sync", "--kubeconfig", KUBECONFIG, "--out", corefile])
+    wait_for("corefile-sync", lambda: os.path.exists(corefile), timeout=30)
+    start("coredns", [binary("coredns"), "-conf", corefile, "-dns.port", str(DNS_PORT)])
+
+    def answers() -> bool:
+        done = subprocess.run(["dig", f"@{DNS_ADDRESS}", "-p", str(DNS_PORT), "+short", "+time=1", "+tries=1",
+                               "kubernetes.default.svc.cluster.local"], capture_output=True, text=True, check=False)
+        return done.stdout.strip() == str(next(ipaddress.ip_network(SERVICE_CIDR).hosts()))
+
+    wait_for("coredns", answers, timeout=60)
+
+
+def down() -> None:
+    for name in reversed(COMPONENTS):
+        try:
+            with open(pid_file(name), encoding="utf-8") as handle:
+                pid = int(handle.read().strip())
+        except (OSError, ValueError):
+            continue
+        try:
+            os.kill(pid, signal.SIGTERM)
+        except ProcessLookupError:
+            os.unlink(pid_file(name))
+            continue
+        for _attempt in range(100):
+            try:
+                os.kill(pid, 0)
+            except ProcessLookupError:
+                break
+            time.sleep(0.1)
+        else:
+            os.kill(pid, signal.SIGKILL)
+        os.unlink(pid_file(name))
+        print(f"testbed: stopped {name} (pid {pid})")
+    for state in ("etcd", "pki", "coredns", "logs"):
+        shutil.rmtree(os.path.join(RUN, state), ignore_errors=True)
+    if os.path.exists(KUBECONFIG):
+        os.unlink(KUBECONFIG)
+
+
+def main() -> int:
+    action = sys.argv[1] if len(sys.argv) > 1 else ""
+    try:
+        if action == "up":
+            up()
+        elif action == "down":
+            down()
+        else:
+            print("usage: python -m tests.testbed.cluster up|down", file=sys.stderr)
+            return 2
+    except TestbedError as exc:
+        print(f"testbed: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
