@@ -98,6 +98,16 @@ def decide(policy: Policy, tier_name: str, request: Request, now: datetime.datet
     return _deny(f"plain HTTP only goes to port {PLAIN_HTTP_PORTS[0]}, not {request.port}", "deny all")
 
 
+def decide_chain(policy: Policy, request: Request, tier2_client) -> Decision:
+    """Both tiers must allow: tier 1 sees the pod (``request.client``), tier 2 sees tier 1 as ``tier2_client``."""
+    tier1 = decide(policy, "gke", request)
+    if not tier1.allowed:
+        return Decision(False, f"tier 1: {tier1.reason}", f"gke: {tier1.rule}")
+    seen_by_tier2 = Request(ipaddress.ip_address(str(tier2_client)), request.host, request.port, request.method, request.at)
+    tier2 = decide(policy, "vm", seen_by_tier2)
+    return Decision(tier2.allowed, f"tier 2: {tier2.reason}", f"vm: {tier2.rule}")
+
+
 def _deny(reason: str, rule: str) -> Decision:
     return Decision(False, reason, rule)
 

@@ -58,10 +58,15 @@ options:
         predicts for O(tier) from the address the probe sent from, and the module fails on any disagreement.
     type: dict
   tier:
-    description: The tier O(policy) is compared against; the proxy probed is that tier.
+    description:
+      - The tier O(policy) is compared against; the proxy probed is that tier.
+      - V(chain) probes tier 1 and expects what both tiers together allow; it needs O(tier2_client).
     type: str
-    choices: [gke, vm]
+    choices: [gke, vm, chain]
     default: vm
+  tier2_client:
+    description: With O(tier=chain), the address tier 2 sees for tier 1 (its pods' or nodes' address).
+    type: str
 """
 
 EXAMPLES = r"""
@@ -108,16 +113,17 @@ results:
 """
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.aibang.gke_platform.plugins.module_utils.squid_decision import decide, parse_request
+from ansible_collections.aibang.gke_platform.plugins.module_utils.squid_decision import decide, decide_chain, parse_request
 from ansible_collections.aibang.gke_platform.plugins.module_utils.squid_policy import PolicyError, parse_policy
 from ansible_collections.aibang.gke_platform.plugins.module_utils.squid_probe import ProbeError, probe
 
 
-def compare_with_policy(policy, tier: str, answer: dict) -> str | None:
+def compare_with_policy(policy, tier: str, answer: dict, tier2_client: str | None = None) -> str | None:
     """Record the policy's prediction in ``answer``; return a message when the proxy disagrees with it."""
     request = answer["request"]
     as_seen_by_squid = {"client": answer["client"], "host": request["host"], "port": request["port"], "method": request["method"]}
-    predicted = decide(policy, tier, parse_request(as_seen_by_squid, "request"))
+    parsed = parse_request(as_seen_by_squid, "request")
+    predicted = decide_chain(policy, parsed, tier2_client) if tier == "chain" else decide(policy, tier, parsed)
     answer["expected"] = predicted.allowed
     answer["reason"] = predicted.reason
     if predicted.allowed == answer["allowed"]:
@@ -143,7 +149,7 @@ def run_module(params: dict) -> dict:
                        request["source"], params["timeout"], params["tls"], params["ca_file"])
         answer["request"] = request
         if policy:
-            disagreement = compare_with_policy(policy, params["tier"], answer)
+            disagreement = compare_with_policy(policy, params["tier"], answer, params["tier2_client"])
             if disagreement:
                 disagreements.append(disagreement)
         results.append(answer)
@@ -163,8 +169,10 @@ def main() -> None:
             "ca_file": {"type": "path"},
             "timeout": {"type": "float", "default": 10},
             "policy": {"type": "dict"},
-            "tier": {"type": "str", "default": "vm", "choices": ["gke", "vm"]},
+            "tier": {"type": "str", "default": "vm", "choices": ["gke", "vm", "chain"]},
+            "tier2_client": {"type": "str"},
         },
+        required_if=[("tier", "chain", ["tier2_client"])],
         supports_check_mode=True,
     )
     try:

@@ -11,7 +11,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ansible_collections.aibang.gke_platform.plugins.module_utils.squid_decision import decide, parse_request
+from ansible_collections.aibang.gke_platform.plugins.module_utils.squid_decision import decide_chain, parse_request
 from ansible_collections.aibang.gke_platform.plugins.module_utils.squid_policy import DAY_LETTERS, parse_policy
 from tests.testbed.squid_lab import PROXY_PORT, TIER1_ADDRESS, TIER1_OUTGOING, SquidLab, TargetServer, send_through
 
@@ -102,14 +102,8 @@ chain_requests = st.lists(
 
 
 def expected_through_chain(policy: dict, raw_request: dict) -> tuple:
-    """Both tiers must allow: tier 1 sees the pod, tier 2 sees tier 1's outgoing address."""
-    parsed = parse_policy(policy)
-    request = parse_request(raw_request, "request")
-    tier1 = decide(parsed, "gke", request)
-    if not tier1.allowed:
-        return False, f"tier 1: {tier1.reason}"
-    tier2 = decide(parsed, "vm", parse_request(dict(raw_request, client=TIER1_OUTGOING), "request"))
-    return tier2.allowed, f"tier 2: {tier2.reason}"
+    decision = decide_chain(parse_policy(policy), parse_request(raw_request, "request"), TIER1_OUTGOING)
+    return decision.allowed, decision.reason
 
 
 def disagreements(lab: SquidLab, policy: dict, requests: list, env: dict | None = None) -> list:

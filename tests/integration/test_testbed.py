@@ -139,7 +139,7 @@ def test_namespace_deletion_finalizes(testbed):
 
 
 def test_cluster_dns_resolves_services(testbed, namespace):
-    assert testbed.dig("kubernetes.default.svc.cluster.local") == "10.96.0.1"
+    assert testbed.dig("kubernetes.default.svc.cluster.local") == "127.96.0.1"
     testbed.kubectl("create", "service", "clusterip", "api", "-n", namespace, "--tcp=443:8443")
     cluster_ip = get(testbed, namespace, "service", "api")["spec"]["clusterIP"]
     assert wait_until(lambda: testbed.dig(f"api.{namespace}.svc.cluster.local") == cluster_ip, timeout=30)

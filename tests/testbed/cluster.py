@@ -34,10 +34,12 @@ API_PORT = 16443
 ETCD_PORT = 12379
 DNS_ADDRESS = "127.0.0.10"
 DNS_PORT = 53
-SERVICE_CIDR = os.environ.get("TESTBED_SERVICE_CIDR", "10.96.0.0/16")
+SERVICE_CIDR = os.environ.get("TESTBED_SERVICE_CIDR", "127.96.0.0/16")  # loopback ClusterIPs: a local process can serve them
 POD_CIDR = "10.244.0.0/16"
 KUBECONFIG = os.path.join(RUN, "kubeconfig")
-COMPONENTS = ("etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "kwok", "coredns", "corefile-sync")
+COMPONENTS = ("etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "kwok", "coredns", "corefile-sync", "squid-pods")
+# The address tier 2 sees for tier-1 pods (inventories/local puts it in vm.client_cidrs).
+POD_SOURCE_ADDRESS = "127.0.0.13"
 
 
 class TestbedError(Exception):
@@ -236,6 +238,8 @@ def up() -> None:
     start_controllers(pki)
     install_cluster_objects()
     start_coredns()
+    start("squid-pods", [sys.executable, "-m", "tests.testbed.squid_pods", "--kubeconfig", KUBECONFIG, "--run-dir", RUN,
+                         "--source", POD_SOURCE_ADDRESS])
     print(f"testbed: control plane up in {time.monotonic() - started:.1f}s; KUBECONFIG={KUBECONFIG}; "
           f"cluster DNS {DNS_ADDRESS}:{DNS_PORT}; logs {os.path.join(RUN, 'logs')}")
 
@@ -319,7 +323,12 @@ COREFILE = """.:{dns_port} {{
 
 
 def coredns_configmap() -> str:
-    corefile = COREFILE.format(dns_port=DNS_PORT, dns_address=DNS_ADDRESS, kubeconfig=KUBECONFIG)
+    # CoreDNS gets its own copy: Ansible masks the value of a no_log option (the k8s modules' kubeconfig) wherever it
+    # appears in a result, so the same path inside the Corefile would come back from k8s_info as ********.
+    coredns_kubeconfig = os.path.join(RUN, "coredns", "kubeconfig")
+    os.makedirs(os.path.dirname(coredns_kubeconfig), exist_ok=True)
+    shutil.copy(KUBECONFIG, coredns_kubeconfig)
+    corefile = COREFILE.format(dns_port=DNS_PORT, dns_address=DNS_ADDRESS, kubeconfig=coredns_kubeconfig)
     indented = "".join(f"    {line}\n" for line in corefile.splitlines())
     return f"apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: coredns\n  namespace: kube-system\ndata:\n  Corefile: |\n{indented}"
 
@@ -374,7 +383,7 @@ def down() -> None:
             os.kill(pid, signal.SIGKILL)
         os.unlink(pid_file(name))
         print(f"testbed: stopped {name} (pid {pid})")
-    for state in ("etcd", "pki", "coredns", "logs"):
+    for state in ("etcd", "pki", "coredns", "logs", "squid-pods"):
         shutil.rmtree(os.path.join(RUN, state), ignore_errors=True)
     if os.path.exists(KUBECONFIG):
         os.unlink(KUBECONFIG)

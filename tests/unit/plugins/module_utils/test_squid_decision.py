@@ -123,3 +123,14 @@ def test_reasons_name_what_failed():
     assert "client 10.200.0.1 is not in gke.client_cidrs (10.128.0.0/14)" == decision("gke", client="10.200.0.1", host="a.com").reason
     assert "host example.org is not in the gke tier's allowed_domains" == decision("gke", host="example.org").reason
     assert "allowed_ports: [443, 8443]" in decision("gke", host="microsoft.com", port=22).reason
+
+
+def test_chain_needs_both_tiers():
+    from ansible_collections.aibang.gke_platform.plugins.module_utils.squid_decision import decide_chain
+
+    request = parse_request({"client": "10.128.0.10", "host": "login.microsoftonline.com", "at": MONDAY_NOON}, "r")
+    assert decide_chain(POLICY, request, "10.128.5.5").allowed
+    tier2_refuses = decide_chain(POLICY, request, "192.0.2.9")
+    assert not tier2_refuses.allowed and tier2_refuses.reason.startswith("tier 2: client 192.0.2.9")
+    outside = parse_request({"client": "192.0.2.1", "host": "login.microsoftonline.com"}, "r")
+    assert decide_chain(POLICY, outside, "10.128.5.5").rule == "gke: deny !aibang_clients"

@@ -1,0 +1,23 @@
+# -*- coding: utf-8 -*-
+from __future__ import annotations
+
+import pytest
+
+from ansible.errors import AnsibleFilterError
+from ansible_collections.aibang.gke_platform.plugins.filter.corefile_alias import FilterModule
+
+corefile_alias = FilterModule().filters()["corefile_alias"]
+
+
+def test_round_trip():
+    original = ".:53 {\n    errors\n}\n"
+    edited = corefile_alias(original, {"a.intra.aibang.local": "svc.ns.svc.cluster.local"})
+    assert "rewrite stop name exact a.intra.aibang.local svc.ns.svc.cluster.local answer auto" in edited
+    assert corefile_alias(edited) == original
+
+
+def test_errors_become_filter_errors():
+    with pytest.raises(AnsibleFilterError, match="root server block"):
+        corefile_alias("x:53 {\n}\n", {"a.intra.aibang.local": "svc.ns.svc.cluster.local"})
+    with pytest.raises(AnsibleFilterError, match="Corefile text"):
+        corefile_alias(None)
