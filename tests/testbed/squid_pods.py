@@ -53,8 +53,8 @@ def desired(apps: client.AppsV1Api, core: client.CoreV1Api) -> dict:
         services = [service for service in core.list_namespaced_service(namespace).items
                     if service.spec.selector and all(deployment.spec.template.metadata.labels.get(key) == value
                                                      for key, value in service.spec.selector.items())]
-        if not config_maps or not services:
-            continue
+        if not config_maps or not services or not (deployment.status.ready_replicas or 0):
+            continue  # no ready pod, no endpoint: kube-proxy would send nothing there
         try:
             squid_conf = core.read_namespaced_config_map(config_maps[0], namespace).data["squid.conf"]
         except (ApiException, KeyError, TypeError):
