@@ -5,19 +5,29 @@
 from __future__ import annotations
 
 from ansible.errors import AnsibleFilterError
-from ansible_collections.aibang.gke_platform.plugins.module_utils.corefile import CorefileError, with_aliases
+from ansible_collections.aibang.gke_platform.plugins.module_utils.corefile import DEFAULT_BLOCK, CorefileError, aliases_in, with_aliases
 
 
-def corefile_alias(corefile, aliases=None):
-    """The Corefile with exactly these aliases in its managed block; no aliases removes the block."""
+def corefile_alias(corefile, aliases=None, block=DEFAULT_BLOCK):
+    """The Corefile with exactly these aliases in the named managed block; no aliases removes the block."""
     if not isinstance(corefile, str):
         raise AnsibleFilterError(f"corefile_alias expects the Corefile text, got {type(corefile).__name__}")
     try:
-        return with_aliases(corefile, dict(aliases or {}))
+        return with_aliases(corefile, dict(aliases or {}), block)
+    except CorefileError as exc:
+        raise AnsibleFilterError(str(exc)) from None
+
+
+def corefile_aliases(corefile, block=DEFAULT_BLOCK):
+    """The aliases the named managed block of the Corefile holds, as {alias: target}."""
+    if not isinstance(corefile, str):
+        raise AnsibleFilterError(f"corefile_aliases expects the Corefile text, got {type(corefile).__name__}")
+    try:
+        return aliases_in(corefile, block)
     except CorefileError as exc:
         raise AnsibleFilterError(str(exc)) from None
 
 
 class FilterModule:
     def filters(self):
-        return {"corefile_alias": corefile_alias}
+        return {"corefile_alias": corefile_alias, "corefile_aliases": corefile_aliases}

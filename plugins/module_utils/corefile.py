@@ -1,19 +1,20 @@
 # -*- coding: utf-8 -*-
 # Copyright: (c) 2026, aibang platform engineering
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Edit a CoreDNS Corefile inside one marked block, reversibly.
+"""Edit a CoreDNS Corefile inside named, marked blocks, reversibly.
 
-``with_aliases(corefile, aliases)`` puts ``rewrite`` rules for the aliases in a marked block at the top of the root
-server block (``.:53 {``); ``with_aliases(corefile, {})`` removes the block and gives back the original text byte
-for byte. Nothing outside the block is touched.
+``with_aliases(corefile, aliases, block)`` puts ``rewrite`` rules for the aliases in the marked block ``block`` at the
+top of the root server block (``.:53 {``); ``with_aliases(corefile, {}, block)`` removes that block and gives back
+the text as it was before it was added, byte for byte. Nothing outside the block is touched, so blocks of different
+names (different owners) live side by side.
 """
 
 from __future__ import annotations
 
 import re
 
-BEGIN = "# BEGIN aibang.gke_platform cluster_dns (managed: edit the cluster_dns role's variables, not these lines)"
-END = "# END aibang.gke_platform cluster_dns"
+DEFAULT_BLOCK = "egress"
+_BLOCK_NAME = re.compile(r"^[a-z0-9-]{1,40}$")
 _ROOT_SERVER = re.compile(r"^(?P<indent>[ \t]*)\.(?::53)?[ \t]*\{[ \t]*$")
 _NAME = re.compile(r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$")
 
@@ -22,10 +23,18 @@ class CorefileError(ValueError):
     pass
 
 
-def with_aliases(corefile: str, aliases: dict) -> str:
-    """The Corefile with exactly ``aliases`` ({alias: target FQDN}) in the managed block, or without the block."""
+def markers(block: str = DEFAULT_BLOCK) -> tuple:
+    if not isinstance(block, str) or not _BLOCK_NAME.match(block):
+        raise CorefileError(f"cluster_dns block name {block!r} must match [a-z0-9-]{{1,40}}")
+    return (f"# BEGIN aibang.gke_platform cluster_dns {block} (managed: change the role's variables, not these lines)",
+            f"# END aibang.gke_platform cluster_dns {block}")
+
+
+def with_aliases(corefile: str, aliases: dict, block: str = DEFAULT_BLOCK) -> str:
+    """The Corefile with exactly ``aliases`` ({alias: target FQDN}) in block ``block``, or without that block."""
+    begin, end_marker = markers(block)
     lines = corefile.splitlines(keepends=True)
-    start, end = _managed_block(lines)
+    start, end = _managed_block(lines, begin, end_marker)
     if start is not None:
         lines = lines[:start] + lines[end + 1:]
     if not aliases:
@@ -33,19 +42,20 @@ def with_aliases(corefile: str, aliases: dict) -> str:
     opening = _root_server_line(lines)
     indent = _body_indent(lines, opening)
     newline = "\r\n" if lines[opening].endswith("\r\n") else "\n"
-    block = [f"{indent}{BEGIN}{newline}"]
+    managed = [f"{indent}{begin}{newline}"]
     for alias, target in sorted(_validated(aliases).items()):
-        block.append(f"{indent}rewrite stop name exact {alias} {target} answer auto{newline}")
-    block.append(f"{indent}{END}{newline}")
+        managed.append(f"{indent}rewrite stop name exact {alias} {target} answer auto{newline}")
+    managed.append(f"{indent}{end_marker}{newline}")
     if not lines[opening].endswith("\n"):
         lines[opening] += newline  # the opening line was the last, without a newline: the block goes after it
-    return "".join(lines[:opening + 1] + block + lines[opening + 1:])
+    return "".join(lines[:opening + 1] + managed + lines[opening + 1:])
 
 
-def aliases_in(corefile: str) -> dict:
-    """The aliases the managed block holds now."""
+def aliases_in(corefile: str, block: str = DEFAULT_BLOCK) -> dict:
+    """The aliases block ``block`` holds now."""
+    begin, end_marker = markers(block)
     lines = corefile.splitlines()
-    start, end = _managed_block(lines)
+    start, end = _managed_block(lines, begin, end_marker)
     if start is None:
         return {}
     found = {}
@@ -66,13 +76,13 @@ def _validated(aliases: dict) -> dict:
     return clean
 
 
-def _managed_block(lines: list):
-    starts = [index for index, line in enumerate(lines) if line.strip() == BEGIN]
-    ends = [index for index, line in enumerate(lines) if line.strip() == END]
+def _managed_block(lines: list, begin: str, end: str):
+    starts = [index for index, line in enumerate(lines) if line.strip() == begin]
+    ends = [index for index, line in enumerate(lines) if line.strip() == end]
     if not starts and not ends:
         return None, None
     if len(starts) != 1 or len(ends) != 1 or ends[0] < starts[0]:
-        raise CorefileError("the Corefile's aibang.gke_platform block markers are damaged; fix them by hand before re-running")
+        raise CorefileError(f"the Corefile's markers of block {begin.split()[4]!r} are damaged; fix them by hand before re-running")
     return starts[0], ends[0]
 
 

@@ -21,3 +21,10 @@ def test_errors_become_filter_errors():
         corefile_alias("x:53 {\n}\n", {"a.intra.aibang.local": "svc.ns.svc.cluster.local"})
     with pytest.raises(AnsibleFilterError, match="Corefile text"):
         corefile_alias(None)
+
+
+def test_reading_a_block():
+    corefile_aliases = FilterModule().filters()["corefile_aliases"]
+    edited = corefile_alias(".:53 {\n    errors\n}\n", {"a.intra.aibang.local": "svc.ns.svc.cluster.local"}, "egress")
+    assert corefile_aliases(edited) == {"a.intra.aibang.local": "svc.ns.svc.cluster.local"}
+    assert corefile_aliases(edited, "other") == {}

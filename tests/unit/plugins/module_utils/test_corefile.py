@@ -3,7 +3,9 @@ from __future__ import annotations
 
 import pytest
 
-from ansible_collections.aibang.gke_platform.plugins.module_utils.corefile import BEGIN, END, CorefileError, aliases_in, with_aliases
+from ansible_collections.aibang.gke_platform.plugins.module_utils.corefile import CorefileError, aliases_in, markers, with_aliases
+
+BEGIN, END = markers()
 
 COREFILE = """.:53 {
     errors
@@ -61,10 +63,24 @@ def test_aliases_are_normalised_and_sorted():
         ("example.internal:53 {\n    forward . 10.0.0.2\n}\n", ALIAS, "no root server block"),
         (COREFILE, {"bad alias": "svc.ns.svc.cluster.local"}, "'bad alias'"),
         (COREFILE, {"a.intra.aibang.local": "http://svc"}, "'http://svc'"),
-        (f".:53 {{\n    {BEGIN}\n}}\n", ALIAS, "markers are damaged"),
-        (f".:53 {{\n    {END}\n    {BEGIN}\n}}\n", {}, "markers are damaged"),
+        (f".:53 {{\n    {BEGIN}\n}}\n", ALIAS, "markers of block 'egress' are damaged"),
+        (f".:53 {{\n    {END}\n    {BEGIN}\n}}\n", {}, "markers of block 'egress' are damaged"),
     ],
 )
 def test_errors(corefile, aliases, message):
     with pytest.raises(CorefileError, match=message):
         with_aliases(corefile, aliases)
+
+
+def test_named_blocks_live_side_by_side_and_come_out_cleanly():
+    egress = with_aliases(COREFILE, ALIAS)
+    both = with_aliases(egress, {"x.test.aibang.local": "svc.ns.svc.cluster.local"}, block="molecule")
+    assert aliases_in(both) == ALIAS
+    assert aliases_in(both, "molecule") == {"x.test.aibang.local": "svc.ns.svc.cluster.local"}
+    assert with_aliases(both, {}, block="molecule") == egress
+    assert with_aliases(with_aliases(both, {}), {}, block="molecule") == COREFILE
+
+
+def test_block_names_are_checked():
+    with pytest.raises(CorefileError, match="block name 'Bad Name'"):
+        with_aliases(COREFILE, ALIAS, block="Bad Name")
