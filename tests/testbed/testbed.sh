@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The local testbed: test infrastructure only. Usage: testbed.sh up|down|status
+# The local testbed: test infrastructure only. Usage: testbed.sh up|down|status|running (exit 0 when it runs)
 # Everything it (or inventories/local) starts keeps its pid file in $TESTBED_RUN; `down` stops them all by PID.
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -72,8 +72,9 @@ status() {
 }
 
 case "${1:-}" in
+  running) running "$run/kube-apiserver.pid" ;;
   up) up ;;
   down) down ;;
   status) status ;;
-  *) echo "usage: $0 up|down|status" >&2; exit 2 ;;
+  *) echo "usage: $0 up|down|status|running" >&2; exit 2 ;;
 esac
