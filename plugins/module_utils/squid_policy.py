@@ -156,21 +156,20 @@ def parse_domains(raw: object, field: str, warnings: list) -> DomainList:
             warnings.append(f"{entry_field}: {written!r} is listed twice (first at {seen[name]}); kept once")
             continue
         seen[name] = entry_field
-    kept_exact = set()
-    for name, entry_field in exact.items():
-        cover = _covering_wildcard(name, wildcard, include_self=True)
+    return DomainList(_uncovered(exact, wildcard, False, warnings), _uncovered(wildcard, wildcard, True, warnings))
+
+
+def _uncovered(entries: dict, wildcard: dict, are_wildcards: bool, warnings: list) -> frozenset:
+    """The names of ``entries`` that no (other) wildcard covers; a warning for each one dropped."""
+    kept = set()
+    for name, entry_field in entries.items():
+        cover = _covering_wildcard(name, wildcard, include_self=not are_wildcards)
         if cover:
-            warnings.append(f"{entry_field}: {name!r} is covered by '.{cover}'; dropped")
+            written = "." + name if are_wildcards else name
+            warnings.append(f"{entry_field}: {written!r} is covered by '.{cover}'; dropped")
         else:
-            kept_exact.add(name)
-    kept_wildcard = set()
-    for name, entry_field in wildcard.items():
-        cover = _covering_wildcard(name, wildcard, include_self=False)
-        if cover:
-            warnings.append(f"{entry_field}: '.{name}' is covered by '.{cover}'; dropped")
-        else:
-            kept_wildcard.add(name)
-    return DomainList(frozenset(kept_exact), frozenset(kept_wildcard))
+            kept.add(name)
+    return frozenset(kept)
 
 
 def normalize_domain(entry: object, field: str) -> tuple:
