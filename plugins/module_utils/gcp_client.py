@@ -1,0 +1,185 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, aibang platform engineering
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Google Cloud REST client: credentials, retries, long-running operations, paging, readable errors.
+
+No Ansible imports. The HTTP session is injected (``GcpClient(session)``): modules pass a google-auth
+``AuthorizedSession``, tests pass a fake. Credentials follow the google.cloud collection's settings and ``GCP_*``
+environment variables, so AWX's GCE credential works unchanged.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import re
+import time
+
+try:
+    import google.auth
+    import google.auth.compute_engine
+    import google.oauth2.credentials
+    import google.oauth2.service_account
+    from google.auth.transport.requests import AuthorizedSession
+
+    HAS_GOOGLE_AUTH = True
+except ImportError:
+    HAS_GOOGLE_AUTH = False
+
+DEFAULT_SCOPES = ("https://www.googleapis.com/auth/cloud-platform",)
+AUTH_KINDS = ("application", "serviceaccount", "accesstoken", "machineaccount")
+RETRIED_STATUSES = frozenset({429, 500, 502, 503, 504})
+_PERMISSION = re.compile(r"[Pp]ermission '?([a-zA-Z]+\.[a-zA-Z]+\.[a-zA-Z.]+)'?")
+
+
+class GcpError(Exception):
+    """A failed Google Cloud call. ``status`` is the HTTP status (0 when no answer came)."""
+
+    def __init__(self, message: str, status: int = 0, reason: str = "", permission: str = ""):
+        super().__init__(message)
+        self.status = status
+        self.reason = reason
+        self.permission = permission
+
+
+def auth_settings(params: dict, environ=None) -> dict:
+    """Module options with the google.cloud collection's environment fallbacks (GCP_AUTH_KIND, ...)."""
+    environ = os.environ if environ is None else environ
+    fallbacks = {
+        "auth_kind": "GCP_AUTH_KIND", "service_account_file": "GCP_SERVICE_ACCOUNT_FILE",
+        "service_account_contents": "GCP_SERVICE_ACCOUNT_CONTENTS", "access_token": "GCP_ACCESS_TOKEN",
+        "scopes": "GCP_SCOPES", "project": "GCP_PROJECT",
+    }
+    settings = {key: params.get(key) or environ.get(variable) for key, variable in fallbacks.items()}
+    settings["auth_kind"] = settings["auth_kind"] or "application"
+    if isinstance(settings["scopes"], str):
+        settings["scopes"] = [scope.strip() for scope in settings["scopes"].split(",") if scope.strip()]
+    settings["scopes"] = list(settings["scopes"] or DEFAULT_SCOPES)
+    return settings
+
+
+def credentials(settings: dict):
+    """google-auth credentials for ``settings`` (see auth_settings); no service account key unless asked for."""
+    if not HAS_GOOGLE_AUTH:
+        raise GcpError("Failed to authenticate: the google-auth and requests Python libraries are required")
+    kind = settings["auth_kind"]
+    scopes = settings["scopes"]
+    if kind == "application":
+        found, _project = google.auth.default(scopes=scopes)
+        return found
+    if kind == "machineaccount":
+        return google.auth.compute_engine.Credentials(scopes=scopes)
+    if kind == "accesstoken":
+        if not settings.get("access_token"):
+            raise GcpError("Failed to authenticate: auth_kind accesstoken needs access_token (or GCP_ACCESS_TOKEN)")
+        return google.oauth2.credentials.Credentials(settings["access_token"])
+    if kind == "serviceaccount":
+        if settings.get("service_account_contents"):
+            info = settings["service_account_contents"]
+            info = json.loads(info) if isinstance(info, str) else info
+            return google.oauth2.service_account.Credentials.from_service_account_info(info, scopes=scopes)
+        if settings.get("service_account_file"):
+            return google.oauth2.service_account.Credentials.from_service_account_file(settings["service_account_file"], scopes=scopes)
+        raise GcpError("Failed to authenticate: auth_kind serviceaccount needs service_account_file or service_account_contents")
+    raise GcpError(f"Failed to authenticate: auth_kind {kind!r} is not one of {', '.join(AUTH_KINDS)}")
+
+
+def authorized_session(settings: dict):
+    return AuthorizedSession(credentials(settings))
+
+
+class GcpClient:
+    """JSON over HTTPS to Google APIs, with retries and operation polling. ``sleep`` and ``clock`` are injectable."""
+
+    def __init__(self, session, retries: int = 6, base_delay: float = 0.5, max_delay: float = 30.0,
+                 timeout: float = 60.0, sleep=time.sleep, clock=time.monotonic, jitter=random.random):
+        self.session = session
+        self.retries = retries
+        self.base_delay = base_delay
+        self.max_delay = max_delay
+        self.timeout = timeout
+        self.sleep = sleep
+        self.clock = clock
+        self.jitter = jitter
+
+    def request(self, method: str, url: str, what: str, body: dict | None = None, params: dict | None = None,
+                not_found_ok: bool = False):
+        """Send one call; retry 429 and 5xx with full-jitter backoff (honouring Retry-After). None on an allowed 404."""
+        for attempt in range(self.retries + 1):
+            try:
+                response = self.session.request(method, url, json=body, params=params, timeout=self.timeout)
+            except OSError as exc:  # requests' ConnectionError and Timeout are OSErrors
+                if attempt == self.retries:
+                    raise GcpError(f"Failed to {what}: {exc}") from None
+                self.sleep(self._backoff(attempt, None))
+                continue
+            if response.status_code in RETRIED_STATUSES and attempt < self.retries:
+                self.sleep(self._backoff(attempt, response.headers.get("Retry-After")))
+                continue
+            if response.status_code == 404 and not_found_ok:
+                return None
+            if response.status_code >= 400:
+                raise error_from_response(what, response)
+            return response.json() if response.content else {}
+        raise GcpError(f"Failed to {what}: no answer after {self.retries + 1} attempts")  # not reached
+
+    def wait(self, operation: dict, what: str, timeout: float = 600.0, poll: float = 2.0) -> dict:
+        """Poll a Compute or Cloud SQL Admin operation (by its selfLink) until DONE; raise its error if it failed."""
+        deadline = self.clock() + timeout
+        while operation.get("status") != "DONE":
+            if self.clock() >= deadline:
+                raise GcpError(f"Failed to {what}: timed out after {timeout:.0f}s waiting for operation "
+                               f"{operation.get('name', '?')} (status {operation.get('status', '?')})")
+            self.sleep(poll)
+            operation = self.request("GET", operation["selfLink"], f"{what} (polling operation {operation.get('name', '?')})")
+        errors = (operation.get("error") or {}).get("errors") or []
+        if errors:
+            details = "; ".join(f"{item.get('code', '')}: {item.get('message', '')}".strip(": ") for item in errors)
+            raise GcpError(f"Failed to {what}: operation {operation.get('name', '?')} failed: {details}")
+        return operation
+
+    def list_all(self, url: str, key: str, what: str, params: dict | None = None) -> list:
+        """Every item of a paged list call (``items`` for Compute, other keys elsewhere)."""
+        items: list = []
+        query = dict(params or {})
+        while True:
+            page = self.request("GET", url, what, params=query) or {}
+            items.extend(page.get(key) or [])
+            if not page.get("nextPageToken"):
+                return items
+            query["pageToken"] = page["nextPageToken"]
+
+    def _backoff(self, attempt: int, retry_after) -> float:
+        if retry_after and str(retry_after).isdigit():
+            return min(float(retry_after), self.max_delay)
+        return self.jitter() * min(self.max_delay, self.base_delay * 2 ** attempt)
+
+
+def error_from_response(what: str, response) -> GcpError:
+    """'Failed to <what>: <Google's message>', naming the missing permission on 403."""
+    try:
+        error = response.json().get("error", {})
+    except ValueError:
+        error = {}
+    if not isinstance(error, dict):
+        error = {"message": str(error)}
+    message = error.get("message") or (response.text or "").strip()[:300] or f"HTTP {response.status_code}"
+    reasons = [item.get("reason", "") for item in error.get("errors", []) if isinstance(item, dict)]
+    reasons += [detail.get("reason", "") for detail in error.get("details", []) if isinstance(detail, dict)]
+    reason = next((item for item in reasons if item), error.get("status", ""))
+    permission = _missing_permission(error, message)
+    text = f"Failed to {what}: {message}"
+    if response.status_code == 403 and permission:
+        text += f" (the caller lacks {permission}; grant a role that includes it)"
+    return GcpError(text, response.status_code, reason, permission)
+
+
+def _missing_permission(error: dict, message: str) -> str:
+    for detail in error.get("details", []):
+        if isinstance(detail, dict):
+            permission = (detail.get("metadata") or {}).get("permission")
+            if permission:
+                return permission
+    match = _PERMISSION.search(message)
+    return match.group(1) if match else ""
