@@ -6,7 +6,7 @@ import datetime
 
 import pytest
 
-from ansible_collections.aibang.gke_platform.plugins.module_utils.squid_decision import decide, parse_request
+from ansible_collections.aibang.gke_platform.plugins.module_utils.squid_decision import decide, decide_chain, parse_request
 from ansible_collections.aibang.gke_platform.plugins.module_utils.squid_policy import PolicyError, parse_policy
 
 RAW = {
@@ -126,8 +126,6 @@ def test_reasons_name_what_failed():
 
 
 def test_chain_needs_both_tiers():
-    from ansible_collections.aibang.gke_platform.plugins.module_utils.squid_decision import decide_chain
-
     request = parse_request({"client": "10.128.0.10", "host": "login.microsoftonline.com", "at": MONDAY_NOON}, "r")
     assert decide_chain(POLICY, request, "10.128.5.5").allowed
     tier2_refuses = decide_chain(POLICY, request, "192.0.2.9")
