@@ -21,6 +21,7 @@ from ansible_collections.aibang.gke_platform.plugins.module_utils.squid_policy i
     ZoneInfo,
     is_ip_literal,
     normalize_host,
+    parse_port,
 )
 
 _REQUEST_KEYS = {"client", "host", "port", "method", "at"}
@@ -60,12 +61,7 @@ def parse_request(raw: object, field: str) -> Request:
         raise PolicyError(f"{field}.host", host, "must be a host name or IP address")
     method = str(raw.get("method") or "CONNECT").upper()
     port = raw.get("port")
-    if port is None:
-        port = 443 if method == "CONNECT" else 80
-    if isinstance(port, str) and port.isdigit():
-        port = int(port)
-    if isinstance(port, bool) or not isinstance(port, int) or not 1 <= port <= 65535:
-        raise PolicyError(f"{field}.port", port, "must be a port number from 1 to 65535")
+    port = parse_port(port if port is not None else (443 if method == "CONNECT" else 80), f"{field}.port")
     return Request(client, normalize_host(host), port, method, _parse_time(raw.get("at"), f"{field}.at"))
 
 

@@ -58,12 +58,8 @@ class DomainList:
         """Return the entry (as written in squid.conf) that matches ``host``, or None."""
         if host in self.exact:
             return host
-        labels = host.split(".")
-        for start in range(len(labels)):
-            base = ".".join(labels[start:])
-            if base in self.wildcard:
-                return "." + base
-        return None
+        base = _covering_wildcard(host, self.wildcard, include_self=True)
+        return None if base is None else "." + base
 
     def entries(self) -> list:
         """Entries as Squid reads them, grouped by parent domain so that related names sit together."""
@@ -113,7 +109,7 @@ def parse_policy(raw: object, field: str = "policy") -> Policy:
     name = _require(data, "name", field)
     if not isinstance(name, str) or not _NAME.match(name):
         raise PolicyError(f"{field}.name", name, "must match [a-z0-9-]+")
-    proxy_port = _port(data.get("proxy_port", DEFAULT_PROXY_PORT), f"{field}.proxy_port")
+    proxy_port = parse_port(data.get("proxy_port", DEFAULT_PROXY_PORT), f"{field}.proxy_port")
     allowed_ports = _ports(data.get("allowed_ports", list(DEFAULT_ALLOWED_PORTS)), f"{field}.allowed_ports")
     allow_plain_http = _bool(data.get("allow_plain_http", False), f"{field}.allow_plain_http")
     shared_domains = parse_domains(_require(data, "allowed_domains", field), f"{field}.allowed_domains", warnings)
@@ -214,7 +210,8 @@ def is_ip_literal(host: str) -> bool:
     return _is_ip_literal(host)
 
 
-def _covering_wildcard(name: str, wildcard: dict, include_self: bool):
+def _covering_wildcard(name: str, wildcard, include_self: bool):
+    """The wildcard base (without its dot) covering ``name``; ``include_self``: a wildcard of the name itself counts."""
     labels = name.split(".")
     for start in range(0 if include_self else 1, len(labels)):
         base = ".".join(labels[start:])
@@ -265,7 +262,7 @@ def _require(data: dict, key: str, field: str) -> object:
     return data[key]
 
 
-def _port(raw: object, field: str) -> int:
+def parse_port(raw: object, field: str) -> int:
     if isinstance(raw, str) and raw.isdigit():
         raw = int(raw)
     if isinstance(raw, bool) or not isinstance(raw, int) or not 1 <= raw <= 65535:
@@ -276,7 +273,7 @@ def _port(raw: object, field: str) -> int:
 def _ports(raw: object, field: str) -> tuple:
     if not isinstance(raw, list) or not raw:
         raise PolicyError(field, raw, "must be a non-empty list of port numbers")
-    return tuple(sorted({_port(port, f"{field}[{index}]") for index, port in enumerate(raw)}))
+    return tuple(sorted({parse_port(port, f"{field}[{index}]") for index, port in enumerate(raw)}))
 
 
 def _bool(raw: object, field: str) -> bool:
