@@ -13,21 +13,16 @@ TESTBED_SH = os.path.join(os.path.dirname(__file__), "..", "testbed", "testbed.s
 
 
 class Testbed:
-    """The running local control plane: kubectl against it, and its cluster DNS address."""
+    """The running local control plane: kubectl against it, and its cluster DNS."""
 
-    kubeconfig = cluster.KUBECONFIG
-    dns = (cluster.DNS_ADDRESS, cluster.DNS_PORT)
+    dig = staticmethod(cluster.dig)
 
-    def kubectl(self, *args: str, stdin: str | None = None, check: bool = True) -> subprocess.CompletedProcess:
-        done = subprocess.run([cluster.binary("kubectl"), "--kubeconfig", self.kubeconfig, *args], input=stdin,
-                              capture_output=True, text=True, check=False, timeout=180)
+    @staticmethod
+    def kubectl(*args: str, stdin: str | None = None, check: bool = True) -> subprocess.CompletedProcess:
+        done = cluster.run_kubectl(*args, stdin=stdin)
         if check and done.returncode != 0:
             raise AssertionError(f"kubectl {' '.join(args)} failed: {done.stderr}")
         return done
-
-    def dig(self, name: str, record: str = "A") -> str:
-        return subprocess.run(["dig", f"@{self.dns[0]}", "-p", str(self.dns[1]), "+short", "+time=2", "+tries=1", name, record],
-                              capture_output=True, text=True, check=False).stdout.strip()
 
 
 @pytest.fixture(scope="session")

@@ -10,6 +10,7 @@ Every process keeps a pid file in the run directory; `down` stops each by PID. L
 from __future__ import annotations
 
 import datetime
+import functools
 import ipaddress
 import os
 import shutil
@@ -46,6 +47,7 @@ class TestbedError(Exception):
     pass
 
 
+@functools.lru_cache(maxsize=1)
 def versions() -> dict:
     values = {}
     with open(os.path.join(HERE, "versions.env"), encoding="utf-8") as handle:
@@ -211,12 +213,23 @@ def api_ready(pki: str) -> bool:
         return answer.status == 200
 
 
+def run_kubectl(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess:
+    """The testbed's own kubectl against its kubeconfig; the caller judges the exit code."""
+    return subprocess.run([binary("kubectl"), "--kubeconfig", KUBECONFIG, *args], input=stdin, capture_output=True, text=True,
+                          check=False, timeout=180)
+
+
 def kubectl(*args: str, stdin: str | None = None) -> str:
-    done = subprocess.run([binary("kubectl"), "--kubeconfig", KUBECONFIG, *args], input=stdin, capture_output=True, text=True,
-                          check=False, timeout=120)
+    done = run_kubectl(*args, stdin=stdin)
     if done.returncode != 0:
         raise TestbedError(f"kubectl {' '.join(args)} failed: {done.stderr.strip()}")
     return done.stdout
+
+
+def dig(name: str, record: str = "A") -> str:
+    """What cluster DNS answers for ``name`` (dig +short), empty when nothing."""
+    return subprocess.run(["dig", f"@{DNS_ADDRESS}", "-p", str(DNS_PORT), "+short", "+time=2", "+tries=1", name, record],
+                          capture_output=True, text=True, check=False).stdout.strip()
 
 
 # --- up / down ---------------------------------------------------------------------------------------------------
@@ -227,8 +240,7 @@ def up() -> None:
     pki = os.path.join(RUN, "pki")
     for address, port, what in ((API_ADDRESS, API_PORT, "kube-apiserver"), (API_ADDRESS, ETCD_PORT, "etcd"),
                                 (DNS_ADDRESS, DNS_PORT, "coredns")):
-        component = what if what != "kube-apiserver" else "kube-apiserver"
-        if not running(component) and not port_free(address, port):
+        if not running(what) and not port_free(address, port):
             raise TestbedError(f"{address}:{port} is in use, {what} cannot listen there (see: ss -ltnp 'sport = :{port}')")
     make_pki(pki)
     write_kubeconfig(pki)
@@ -353,12 +365,8 @@ def start_coredns() -> None:
     wait_for("corefile-sync", lambda: os.path.exists(corefile), timeout=30)
     start("coredns", [binary("coredns"), "-conf", corefile, "-dns.port", str(DNS_PORT)])
 
-    def answers() -> bool:
-        done = subprocess.run(["dig", f"@{DNS_ADDRESS}", "-p", str(DNS_PORT), "+short", "+time=1", "+tries=1",
-                               "kubernetes.default.svc.cluster.local"], capture_output=True, text=True, check=False)
-        return done.stdout.strip() == str(next(ipaddress.ip_network(SERVICE_CIDR).hosts()))
-
-    wait_for("coredns", answers, timeout=60)
+    kubernetes_service_ip = str(next(ipaddress.ip_network(SERVICE_CIDR).hosts()))
+    wait_for("coredns", lambda: dig("kubernetes.default.svc.cluster.local") == kubernetes_service_ip, timeout=60)
 
 
 def down() -> None:
