@@ -125,17 +125,22 @@ class GcpClient:
         raise GcpError(f"Failed to {what}: no answer after {self.retries + 1} attempts")  # not reached
 
     def wait(self, operation: dict, what: str, timeout: float = 600.0, poll: float = 2.0) -> dict:
-        """Poll a Compute or Cloud SQL Admin operation (by its selfLink) until DONE; raise its error if it failed."""
+        """Poll an operation until it is done; raise its error if it failed.
+
+        Compute, Cloud SQL Admin and GKE operations carry ``status`` and a ``selfLink``; Service Usage operations
+        carry ``done`` and a ``name`` relative to ``https://serviceusage.googleapis.com/v1/``.
+        """
         deadline = self.clock() + timeout
-        while operation.get("status") != "DONE":
+        polls = 0
+        while not _operation_done(operation):
             if self.clock() >= deadline:
                 raise GcpError(f"Failed to {what}: timed out after {timeout:.0f}s waiting for operation "
                                f"{operation.get('name', '?')} (status {operation.get('status', '?')})")
-            self.sleep(poll)
-            operation = self.request("GET", operation["selfLink"], f"{what} (polling operation {operation.get('name', '?')})")
-        errors = (operation.get("error") or {}).get("errors") or []
-        if errors:
-            details = "; ".join(f"{item.get('code', '')}: {item.get('message', '')}".strip(": ") for item in errors)
+            self.sleep(min(poll, 0.25 * 2 ** polls))  # quick operations finish quickly; long ones poll every `poll`
+            polls += 1
+            operation = self.request("GET", _operation_url(operation), f"{what} (polling operation {operation.get('name', '?')})")
+        details = _operation_error(operation)
+        if details:
             raise GcpError(f"Failed to {what}: operation {operation.get('name', '?')} failed: {details}")
         return operation
 
@@ -154,6 +159,23 @@ class GcpClient:
         if retry_after and str(retry_after).isdigit():
             return min(float(retry_after), self.max_delay)
         return self.jitter() * min(self.max_delay, self.base_delay * 2 ** attempt)
+
+
+def _operation_done(operation: dict) -> bool:
+    return operation.get("status") == "DONE" or operation.get("done") is True
+
+
+def _operation_url(operation: dict) -> str:
+    if operation.get("selfLink"):
+        return operation["selfLink"]
+    return "https://serviceusage.googleapis.com/v1/" + operation["name"]
+
+
+def _operation_error(operation: dict) -> str:
+    """Google's words for a failed operation: Compute/Cloud SQL ``error.errors[]`` or a google.rpc.Status."""
+    error = operation.get("error") or {}
+    items = error.get("errors") or ([error] if error.get("message") else [])
+    return "; ".join(f"{item.get('code', '')}: {item.get('message', '')}".strip(": ") for item in items)
 
 
 def error_from_response(what: str, response) -> GcpError:

@@ -1,0 +1,66 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, aibang platform engineering
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Cloud NAT: one NAT config on a Cloud Router (created when missing), so private VMs reach the internet."""
+
+from __future__ import annotations
+
+from ansible_collections.aibang.gke_platform.plugins.module_utils.gcp_client import GcpError
+from ansible_collections.aibang.gke_platform.plugins.module_utils.gcp_resource import differences, link, regional, without_none
+
+
+def desired_nat(params: dict) -> dict:
+    subnetworks = params["subnetworks"]
+    return without_none({
+        "name": params["name"],
+        "natIpAllocateOption": "AUTO_ONLY",
+        "sourceSubnetworkIpRangesToNat": "LIST_OF_SUBNETWORKS" if subnetworks else "ALL_SUBNETWORKS_ALL_IP_RANGES",
+        "subnetworks": [{"name": link(subnet, params["project"], "subnetworks", params["region"]),
+                         "sourceIpRangesToNat": ["ALL_IP_RANGES"]} for subnet in subnetworks] or None,
+        "minPortsPerVm": params["min_ports_per_vm"],
+        "logConfig": {"enable": params["log"] != "none", "filter": {"errors": "ERRORS_ONLY", "all": "ALL"}.get(params["log"], "ALL")},
+    })
+
+
+def nat_view(router: dict | None, name: str) -> dict:
+    nat = next((item for item in (router or {}).get("nats", []) if item["name"] == name), None)
+    if nat is None:
+        return {}
+    return {"name": nat["name"], "router": router["name"], "source": nat.get("sourceSubnetworkIpRangesToNat"),
+            "subnetworks": [item["name"].rsplit("/", 1)[-1] for item in nat.get("subnetworks", [])],
+            "log": (nat.get("logConfig") or {}).get("filter", "") if (nat.get("logConfig") or {}).get("enable") else "none"}
+
+
+def ensure_nat(client, params: dict, check_mode: bool) -> dict:
+    project, region = params["project"], params["region"]
+    url = regional(project, region, "routers", params["router"])
+    router = client.request("GET", url, f"read Cloud Router {params['router']}", not_found_ok=True)
+    before = nat_view(router, params["name"])
+    others = [item for item in (router or {}).get("nats", []) if item["name"] != params["name"]]
+    if params["state"] == "absent":
+        changed = bool(before)
+        if changed and not check_mode:
+            _patch(client, url, router, others, f"remove Cloud NAT {params['name']} from router {params['router']}")
+        return {"changed": changed, "nat": {}, "diff": {"before": before, "after": {}}}
+    desired = desired_nat(params)
+    current = next((item for item in (router or {}).get("nats", []) if item["name"] == params["name"]), None)
+    if current is not None and not differences(desired, current):
+        return {"changed": False, "nat": before, "diff": {"before": before, "after": before}}
+    planned = nat_view({"name": params["router"], "nats": [desired]}, params["name"])
+    if check_mode:
+        return {"changed": True, "nat": planned, "diff": {"before": before, "after": planned}}
+    if router is None:
+        if not params["network"]:
+            raise GcpError(f"Failed to create Cloud Router {params['router']}: it does not exist and network is not set")
+        what = f"create Cloud Router {params['router']} for Cloud NAT {params['name']}"
+        body = {"name": params["router"], "network": link(params["network"], project, "networks"), "nats": [desired]}
+        client.wait(client.request("POST", regional(project, region, "routers"), what, body=body), what)
+    else:
+        _patch(client, url, router, others + [desired], f"set Cloud NAT {params['name']} on router {params['router']}")
+    after = nat_view(client.request("GET", url, f"read Cloud Router {params['router']}"), params["name"])
+    return {"changed": True, "nat": after, "diff": {"before": before, "after": after}}
+
+
+def _patch(client, url: str, router: dict, nats: list, what: str) -> None:
+    client.wait(client.request("PATCH", url, what, body={"nats": nats}), what)
+

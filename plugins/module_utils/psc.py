@@ -1,0 +1,327 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, aibang platform engineering
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Private Service Connect: consumer endpoints and producer service attachments. No Ansible imports.
+
+Each ``ensure_*`` takes the client, the module parameters and check mode, and returns the module result.
+"""
+
+from __future__ import annotations
+
+from ansible_collections.aibang.gke_platform.plugins.module_utils.gcp_client import GcpError
+from ansible_collections.aibang.gke_platform.plugins.module_utils.gcp_resource import (
+    differences,
+    link,
+    link_path,
+    project_of,
+    regional,
+    same_link,
+    without_none,
+)
+
+STATUS_HELP = {
+    "REJECTED": "the producer rejected consumer project {consumer}: it is in the consumer reject list of {attachment} "
+                "(producer project {producer}); the producer must remove it from the reject list",
+    "NEEDS_ATTENTION": "the producer accepted the connection but cannot serve it (usually its NAT subnet for "
+                       "{attachment} has no free addresses); the producer project {producer} must add NAT subnet space",
+    "PENDING": "consumer project {consumer} is not in the accept list of {attachment} (producer project {producer}), "
+               "or its connection limit is reached; the producer must add {consumer} to its accepted consumers "
+               "(for Cloud SQL: allowed_consumer_projects)",
+    "CLOSED": "the service attachment {attachment} no longer exists (producer project {producer})",
+}
+
+
+def explain(status: str, consumer: str, attachment: str) -> str:
+    template = STATUS_HELP.get(status, "unexpected status {status}")
+    return template.format(status=status, consumer=consumer, attachment=link_path(attachment),
+                           producer=project_of(attachment) or "?")
+
+
+# ---------------------------------------------------------------- consumer: the endpoint
+def _endpoint_urls(params: dict) -> tuple[str, str]:
+    project, region = params["project"], params["region"]
+    return (regional(project, region, "addresses", params["address_name"] or params["name"]),
+            regional(project, region, "forwardingRules", params["name"]))
+
+
+def _desired_address(params: dict) -> dict:
+    return without_none({
+        "name": params["address_name"] or params["name"],
+        "addressType": "INTERNAL",
+        "purpose": "GCE_ENDPOINT",
+        "subnetwork": link(params["subnetwork"], params["project"], "subnetworks", params["region"]),
+        "address": params.get("ip_address"),
+    })
+
+
+def _desired_rule(params: dict, address_url: str) -> dict:
+    return without_none({
+        "name": params["name"],
+        "network": link(params["network"], params["project"], "networks"),
+        "IPAddress": address_url,
+        "target": link(params["service_attachment"], params["project"], "serviceAttachments", params["region"]),
+        "allowPscGlobalAccess": params["global_access"],
+        "description": params.get("description"),
+    })
+
+
+def endpoint_view(rule: dict | None, address: dict | None) -> dict:
+    if rule is None and address is None:
+        return {}
+    rule = rule or {}
+    return without_none({
+        "name": rule.get("name"),
+        "ip_address": rule.get("IPAddress") or (address or {}).get("address"),
+        "service_attachment": link_path(rule["target"]) if rule.get("target") else None,
+        "network": link_path(rule["network"]) if rule.get("network") else None,
+        "global_access": rule.get("allowPscGlobalAccess", False) if rule else None,
+        "psc_connection_status": rule.get("pscConnectionStatus"),
+        "psc_connection_id": rule.get("pscConnectionId"),
+        "forwarding_rule": rule.get("selfLink"),
+        "address": (address or {}).get("selfLink"),
+    })
+
+
+def ensure_endpoint(client, params: dict, check_mode: bool) -> dict:
+    address_url, rule_url = _endpoint_urls(params)
+    what = f"read PSC endpoint {params['name']}"
+    address = client.request("GET", address_url, what, not_found_ok=True)
+    rule = client.request("GET", rule_url, what, not_found_ok=True)
+    before = endpoint_view(rule, address)
+    if params["state"] == "absent":
+        changed = _remove_endpoint(client, params, rule, address, check_mode)
+        return {"changed": changed, "endpoint": {}, "diff": {"before": before, "after": {}}}
+    desired_address = _desired_address(params)
+    changed = False
+    if address is None:
+        changed = True
+        if check_mode:
+            return _planned(params, before)
+        address = _insert(client, regional(params["project"], params["region"], "addresses"), desired_address,
+                          f"reserve address {desired_address['name']} for PSC endpoint {params['name']}")
+    else:
+        stale = differences({key: value for key, value in desired_address.items() if key != "name"}, address)
+        if stale:
+            raise GcpError(f"Failed to reconcile PSC endpoint {params['name']}: address {address['name']} exists with "
+                           f"{', '.join(f'{field}={address.get(field)!r}' for field in stale)}, not "
+                           f"{', '.join(f'{field}={desired_address.get(field)!r}' for field in stale)}; an address cannot "
+                           "change in place: remove the endpoint (state=absent) and create it again")
+    desired_rule = _desired_rule(params, address["selfLink"])
+    try:
+        rule, rule_changed = _reconcile_rule(client, params, rule, desired_rule, check_mode)
+    except GcpError as exc:
+        raise GcpError(f"{exc} (address {address['name']} = {address.get('address')} is reserved and kept: run again to "
+                       "finish the endpoint, or with state=absent to remove it)", exc.status, exc.reason, exc.permission) from None
+    changed = changed or rule_changed
+    if check_mode and rule_changed:
+        return _planned(params, before, changed=True)
+    if params["wait"]:
+        rule = wait_accepted(client, rule_url, params)
+    result_view = endpoint_view(rule, address)
+    return {"changed": changed, "endpoint": result_view, "diff": {"before": before, "after": result_view}}
+
+
+def _planned(params: dict, before: dict, changed: bool = True) -> dict:
+    after = {"name": params["name"], "ip_address": params.get("ip_address") or "(assigned on create)",
+             "service_attachment": link_path(link(params["service_attachment"], params["project"], "serviceAttachments", params["region"])),
+             "network": link_path(link(params["network"], params["project"], "networks")), "global_access": params["global_access"]}
+    return {"changed": changed, "endpoint": after, "diff": {"before": before, "after": after}}
+
+
+def _reconcile_rule(client, params: dict, rule: dict | None, desired: dict, check_mode: bool):
+    rules_url = regional(params["project"], params["region"], "forwardingRules")
+    what = f"create forwarding rule of PSC endpoint {params['name']}"
+    if rule is not None:
+        immutable = [field for field in ("network", "IPAddress", "target")
+                     if not same_link(desired[field], rule.get(field)) and not _same_ip(desired[field], rule.get(field))]
+        if rule.get("pscConnectionStatus") == "CLOSED" or immutable:
+            if check_mode:
+                return rule, True
+            client.wait(client.request("DELETE", rule["selfLink"], f"recreate PSC endpoint {params['name']}"),
+                        f"delete forwarding rule of PSC endpoint {params['name']}", timeout=params["wait_timeout"])
+            rule = None
+    if rule is None:
+        if check_mode:
+            return None, True
+        return _insert(client, rules_url, desired, what), True
+    if bool(rule.get("allowPscGlobalAccess", False)) != bool(desired.get("allowPscGlobalAccess", False)):
+        if check_mode:
+            return rule, True
+        operation = client.request("PATCH", rule["selfLink"], f"set global access of PSC endpoint {params['name']}",
+                                   body={"allowPscGlobalAccess": desired["allowPscGlobalAccess"]})
+        client.wait(operation, f"set global access of PSC endpoint {params['name']}")
+        return client.request("GET", rule["selfLink"], f"read PSC endpoint {params['name']}"), True
+    return rule, False
+
+
+def _same_ip(desired: str, current: str | None) -> bool:
+    """The rule reports its IP, the request names the address resource; both mean the same address."""
+    return bool(current) and current[0].isdigit() and "/addresses/" in (desired or "")
+
+
+def _insert(client, collection_url: str, body: dict, what: str) -> dict:
+    client.wait(client.request("POST", collection_url, what, body=body), what)
+    return client.request("GET", f"{collection_url}/{body['name']}", what)
+
+
+def wait_accepted(client, rule_url: str, params: dict) -> dict:
+    deadline = client.clock() + params["wait_timeout"]
+    consumer = params["project"]
+    while True:
+        rule = client.request("GET", rule_url, f"read PSC endpoint {params['name']}")
+        status = rule.get("pscConnectionStatus", "STATUS_UNSPECIFIED")
+        if status == "ACCEPTED":
+            return rule
+        if status in ("REJECTED", "NEEDS_ATTENTION", "CLOSED"):
+            raise GcpError(f"Failed to connect PSC endpoint {params['name']}: status {status}: "
+                           + explain(status, consumer, rule.get("target", "")))
+        if client.clock() >= deadline:
+            raise GcpError(f"Failed to connect PSC endpoint {params['name']}: still {status} after "
+                           f"{params['wait_timeout']}s: " + explain("PENDING", consumer, rule.get("target", "")))
+        client.sleep(params["poll_interval"])
+
+
+def _remove_endpoint(client, params: dict, rule: dict | None, address: dict | None, check_mode: bool) -> bool:
+    if rule is None and address is None:
+        return False
+    if check_mode:
+        return True
+    for resource, kind in ((rule, "forwarding rule"), (address, "address")):
+        if resource is not None:
+            what = f"delete {kind} {resource['name']} of PSC endpoint {params['name']}"
+            operation = client.request("DELETE", resource["selfLink"], what, not_found_ok=True)
+            if operation:
+                client.wait(operation, what, timeout=params["wait_timeout"])
+    return True
+
+
+def read_endpoint(client, params: dict) -> dict:
+    address_url, rule_url = _endpoint_urls(params)
+    what = f"read PSC endpoint {params['name']}"
+    rule = client.request("GET", rule_url, what, not_found_ok=True)
+    address = client.request("GET", address_url, what, not_found_ok=True)
+    view = endpoint_view(rule, address)
+    if view.get("psc_connection_status") and view["psc_connection_status"] != "ACCEPTED":
+        view["explanation"] = explain(view["psc_connection_status"], params["project"], rule.get("target", ""))
+    return view
+
+
+# ---------------------------------------------------------------- producer: the service attachment
+def _desired_attachment(params: dict) -> dict:
+    project, region = params["project"], params["region"]
+    return without_none({
+        "name": params["name"],
+        "description": params.get("description"),
+        "targetService": link(params["target_service"], project, "forwardingRules", region),
+        "connectionPreference": params["connection_preference"],
+        "natSubnets": [regional(project, region, "subnetworks", subnet["name"]) for subnet in params["nat_subnets"]],
+        "consumerAcceptLists": [{"projectIdOrNum": str(entry["project"]), "connectionLimit": entry["connection_limit"]}
+                                for entry in params["consumer_accept_lists"]],
+        "consumerRejectLists": [str(project_id) for project_id in params["consumer_reject_lists"]],
+        "enableProxyProtocol": params["enable_proxy_protocol"],
+        "reconcileConnections": params["reconcile_connections"],
+        "domainNames": params.get("domain_names") or None,
+    })
+
+
+def attachment_view(attachment: dict | None) -> dict:
+    if not attachment:
+        return {}
+    return {
+        "name": attachment["name"],
+        "self_link": attachment.get("selfLink"),
+        "target_service": link_path(attachment.get("targetService", "")),
+        "connection_preference": attachment.get("connectionPreference"),
+        "nat_subnets": [link_path(item) for item in attachment.get("natSubnets", [])],
+        "consumer_accept_lists": [{"project": entry.get("projectIdOrNum"), "connection_limit": int(entry.get("connectionLimit", 0))}
+                                  for entry in attachment.get("consumerAcceptLists", [])],
+        "consumer_reject_lists": list(attachment.get("consumerRejectLists", [])),
+        "connected_endpoints": [{"endpoint": link_path(item.get("endpoint", "")), "status": item.get("status"),
+                                 "psc_connection_id": item.get("pscConnectionId"),
+                                 "consumer_network": link_path(item.get("consumerNetwork", ""))}
+                                for item in attachment.get("connectedEndpoints", [])],
+    }
+
+
+def _check_accept_lists(params: dict) -> None:
+    if params["connection_preference"] == "ACCEPT_AUTOMATIC" and params["consumer_accept_lists"]:
+        raise GcpError("Failed to plan service attachment: consumer_accept_lists need connection_preference ACCEPT_MANUAL "
+                       "(ACCEPT_AUTOMATIC accepts every project)")
+    seen = set()
+    for entry in params["consumer_accept_lists"]:
+        if entry["project"] in seen:
+            raise GcpError(f"Failed to plan service attachment: consumer_accept_lists names project {entry['project']!r} twice")
+        seen.add(entry["project"])
+        if entry["project"] in params["consumer_reject_lists"]:
+            raise GcpError(f"Failed to plan service attachment: project {entry['project']!r} is in both consumer_accept_lists "
+                           "and consumer_reject_lists")
+
+
+def ensure_service_attachment(client, params: dict, check_mode: bool) -> dict:
+    _check_accept_lists(params)
+    project, region = params["project"], params["region"]
+    url = regional(project, region, "serviceAttachments", params["name"])
+    current = client.request("GET", url, f"read service attachment {params['name']}", not_found_ok=True)
+    before = attachment_view(current)
+    if params["state"] == "absent":
+        changed = current is not None
+        if changed and not check_mode:
+            what = f"delete service attachment {params['name']}"
+            client.wait(client.request("DELETE", url, what), what)
+        return {"changed": changed, "service_attachment": {}, "diff": {"before": before, "after": {}}}
+    changed = _ensure_nat_subnets(client, params, check_mode)
+    desired = _desired_attachment(params)
+    if current is None:
+        if check_mode:
+            return {"changed": True, "service_attachment": attachment_view(desired), "diff": {"before": before, "after": attachment_view(desired)}}
+        current = _insert(client, regional(project, region, "serviceAttachments"), desired, f"create service attachment {params['name']}")
+        changed = True
+    else:
+        stale = differences(desired, current)
+        for field in ("targetService", "enableProxyProtocol"):
+            if field in stale:
+                raise GcpError(f"Failed to update service attachment {params['name']}: {field} cannot change in place "
+                               f"(is {current.get(field)!r}, asked {desired[field]!r}); remove the attachment and create it again")
+        if not desired.get("consumerAcceptLists") and current.get("consumerAcceptLists"):
+            stale.append("consumerAcceptLists")
+        if not desired.get("consumerRejectLists") and current.get("consumerRejectLists"):
+            stale.append("consumerRejectLists")
+        if stale:
+            changed = True
+            if check_mode:
+                after = attachment_view(dict(current, **desired))
+                return {"changed": True, "service_attachment": after, "diff": {"before": before, "after": after}}
+            fields = sorted(set(item.split(".")[0] for item in stale))
+            patch = {field: desired.get(field, []) for field in fields}
+            patch["fingerprint"] = current.get("fingerprint")
+            what = f"update service attachment {params['name']} ({', '.join(fields)})"
+            client.wait(client.request("PATCH", url, what, body=patch), what)
+            current = client.request("GET", url, f"read service attachment {params['name']}")
+    after = attachment_view(current)
+    return {"changed": changed, "service_attachment": after, "diff": {"before": before, "after": after}}
+
+
+def _ensure_nat_subnets(client, params: dict, check_mode: bool) -> bool:
+    changed = False
+    project, region = params["project"], params["region"]
+    for subnet in params["nat_subnets"]:
+        url = regional(project, region, "subnetworks", subnet["name"])
+        current = client.request("GET", url, f"read NAT subnet {subnet['name']}", not_found_ok=True)
+        if current is not None:
+            if current.get("purpose") != "PRIVATE_SERVICE_CONNECT":
+                raise GcpError(f"Failed to use NAT subnet {subnet['name']}: its purpose is {current.get('purpose', 'PRIVATE')!r}, "
+                               "a service attachment needs purpose PRIVATE_SERVICE_CONNECT")
+            if subnet.get("ip_cidr_range") and current.get("ipCidrRange") != subnet["ip_cidr_range"]:
+                raise GcpError(f"Failed to use NAT subnet {subnet['name']}: it has range {current.get('ipCidrRange')}, "
+                               f"not {subnet['ip_cidr_range']}")
+            continue
+        for field in ("network", "ip_cidr_range"):
+            if not subnet.get(field):
+                raise GcpError(f"Failed to create NAT subnet {subnet['name']}: nat_subnets[].{field} is required to create it")
+        changed = True
+        if not check_mode:
+            body = {"name": subnet["name"], "network": link(subnet["network"], project, "networks"),
+                    "ipCidrRange": subnet["ip_cidr_range"], "purpose": "PRIVATE_SERVICE_CONNECT"}
+            _insert(client, regional(project, region, "subnetworks"), body, f"create NAT subnet {subnet['name']}")
+    return changed
+

@@ -1,0 +1,101 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, aibang platform engineering
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: cloud_nat
+short_description: Cloud NAT on a Cloud Router, so VMs without external IPs reach the internet
+version_added: 0.1.0
+description:
+  - Keeps one NAT config (by name) on a Cloud Router, creating the router when it does not exist. Other NAT configs
+    on the router are left alone.
+  - The google.cloud collection's router module cannot configure NAT.
+author:
+  - Aibang Platform Engineering (@aibang)
+extends_documentation_fragment:
+  - aibang.gke_platform.gcp
+  - ansible.builtin.action_common_attributes
+attributes:
+  check_mode:
+    support: full
+  diff_mode:
+    support: full
+  platform:
+    platforms: all
+options:
+  name:
+    description: Name of the NAT config.
+    type: str
+    required: true
+  router:
+    description: Name of the Cloud Router.
+    type: str
+    required: true
+  region:
+    description: Region of the router.
+    type: str
+    required: true
+  network:
+    description: VPC network, needed only to create the router.
+    type: str
+  subnetworks:
+    description: Subnets to NAT (all their ranges); empty means every subnet of the region.
+    type: list
+    elements: str
+    default: []
+  min_ports_per_vm:
+    description: Minimum NAT ports per VM.
+    type: int
+  log:
+    description: What NAT logs, V(errors), V(all) or V(none).
+    type: str
+    choices: [errors, all, none]
+    default: errors
+  state:
+    description: V(present) or V(absent) (absent removes the NAT config, not the router).
+    type: str
+    choices: [present, absent]
+    default: present
+"""
+
+EXAMPLES = r"""
+- name: Internet for the egress VM's subnet only
+  aibang.gke_platform.cloud_nat:
+    project: consumer-prod
+    region: europe-west2
+    router: egress-router
+    network: platform-vpc
+    name: egress-nat
+    subnetworks: [egress-vm]
+"""
+
+RETURN = r"""
+nat:
+  description: The NAT config after the run (C(name), C(router), C(source), C(subnetworks), C(log)).
+  returned: always
+  type: dict
+"""
+
+from ansible_collections.aibang.gke_platform.plugins.module_utils.cloud_nat import ensure_nat
+from ansible_collections.aibang.gke_platform.plugins.module_utils.gcp_module import gcp_module, run
+
+
+def main() -> None:
+    module = gcp_module({
+        "name": {"type": "str", "required": True},
+        "router": {"type": "str", "required": True},
+        "region": {"type": "str", "required": True},
+        "network": {"type": "str"},
+        "subnetworks": {"type": "list", "elements": "str", "default": []},
+        "min_ports_per_vm": {"type": "int"},
+        "log": {"type": "str", "choices": ["errors", "all", "none"], "default": "errors"},
+        "state": {"type": "str", "choices": ["present", "absent"], "default": "present"},
+    })
+    run(module, ensure_nat)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,162 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, aibang platform engineering
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: gke_cluster
+short_description: A private GKE Standard cluster with Workload Identity and node pools on the GKE metadata server
+version_added: 0.1.0
+description:
+  - Creates a VPC-native cluster (pod and service secondary ranges) with private nodes, Workload Identity
+    (C(<project>.svc.id.goog)) and node pools whose workload metadata mode is C(GKE_METADATA), so pods get Google
+    credentials from their Kubernetes service account and never from a key.
+  - On an existing cluster it enables (or disables) Workload Identity in place and adds missing node pools.
+    Network, ranges and private settings cannot change in place and fail naming the field. Node pools not listed
+    are left alone.
+author:
+  - Aibang Platform Engineering (@aibang)
+extends_documentation_fragment:
+  - aibang.gke_platform.gcp
+  - ansible.builtin.action_common_attributes
+attributes:
+  check_mode:
+    support: full
+  diff_mode:
+    support: full
+  platform:
+    platforms: all
+options:
+  name:
+    description: Cluster name.
+    type: str
+    required: true
+  location:
+    description: Region (regional cluster) or zone.
+    type: str
+    required: true
+  network:
+    description: VPC network name.
+    type: str
+  subnetwork:
+    description: Subnet name (nodes), holding the secondary ranges.
+    type: str
+  pods_range:
+    description: Name of the subnet's secondary range for pods.
+    type: str
+  services_range:
+    description: Name of the subnet's secondary range for Services.
+    type: str
+  private_nodes:
+    description: Nodes without external IPs.
+    type: bool
+    default: true
+  private_endpoint:
+    description: Control plane reachable only on its private address.
+    type: bool
+    default: false
+  master_ipv4_cidr:
+    description: /28 range for the control plane's private endpoint.
+    type: str
+  master_authorized_networks:
+    description: CIDRs allowed to reach the control plane.
+    type: list
+    elements: str
+    default: []
+  workload_identity:
+    description: Enable Workload Identity (pool C(<project>.svc.id.goog)).
+    type: bool
+    default: true
+  release_channel:
+    description: GKE release channel.
+    type: str
+    choices: [RAPID, REGULAR, STABLE, EXTENDED]
+    default: REGULAR
+  labels:
+    description: Resource labels.
+    type: dict
+    default: {}
+  node_pools:
+    description: Node pools, each C(name), C(machine_type), C(node_count) per zone, optional C(min_nodes) and C(max_nodes)
+      (autoscaling), C(disk_size_gb).
+    type: list
+    elements: dict
+    default: []
+  wait_timeout:
+    description: Seconds to wait for each operation.
+    type: int
+    default: 2400
+  poll_interval:
+    description: Seconds between operation polls.
+    type: int
+    default: 15
+  state:
+    description: V(present) or V(absent).
+    type: str
+    choices: [present, absent]
+    default: present
+"""
+
+EXAMPLES = r"""
+- name: The platform cluster
+  aibang.gke_platform.gke_cluster:
+    project: consumer-prod
+    location: europe-west2
+    name: platform
+    network: platform-vpc
+    subnetwork: gke-nodes
+    pods_range: pods
+    services_range: services
+    master_ipv4_cidr: 172.16.0.0/28
+    node_pools:
+      - {name: default, machine_type: e2-standard-4, node_count: 1, min_nodes: 1, max_nodes: 3}
+"""
+
+RETURN = r"""
+cluster:
+  description: Name, status, endpoint, C(workload_pool), C(private_nodes), network, node pool names, self link.
+  returned: always
+  type: dict
+"""
+
+from ansible_collections.aibang.gke_platform.plugins.module_utils.gcp_module import gcp_module, run
+from ansible_collections.aibang.gke_platform.plugins.module_utils.gke import ensure_cluster
+
+
+def main() -> None:
+    module = gcp_module(
+        {
+            "name": {"type": "str", "required": True},
+            "location": {"type": "str", "required": True},
+            "network": {"type": "str"},
+            "subnetwork": {"type": "str"},
+            "pods_range": {"type": "str"},
+            "services_range": {"type": "str"},
+            "private_nodes": {"type": "bool", "default": True},
+            "private_endpoint": {"type": "bool", "default": False},
+            "master_ipv4_cidr": {"type": "str"},
+            "master_authorized_networks": {"type": "list", "elements": "str", "default": []},
+            "workload_identity": {"type": "bool", "default": True},
+            "release_channel": {"type": "str", "choices": ["RAPID", "REGULAR", "STABLE", "EXTENDED"], "default": "REGULAR"},
+            "labels": {"type": "dict", "default": {}},
+            "node_pools": {"type": "list", "elements": "dict", "default": [], "options": {
+                "name": {"type": "str", "required": True},
+                "machine_type": {"type": "str", "default": "e2-standard-4"},
+                "node_count": {"type": "int", "default": 1},
+                "min_nodes": {"type": "int"},
+                "max_nodes": {"type": "int"},
+                "disk_size_gb": {"type": "int"},
+            }},
+            "wait_timeout": {"type": "int", "default": 2400},
+            "poll_interval": {"type": "int", "default": 15},
+            "state": {"type": "str", "choices": ["present", "absent"], "default": "present"},
+        },
+        required_if=[("state", "present", ("network", "subnetwork", "pods_range", "services_range"))],
+    )
+    run(module, ensure_cluster)
+
+
+if __name__ == "__main__":
+    main()

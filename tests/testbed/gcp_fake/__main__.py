@@ -1,0 +1,6 @@
+# -*- coding: utf-8 -*-
+import sys
+
+from .server import main
+
+sys.exit(main())
