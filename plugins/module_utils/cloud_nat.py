@@ -63,4 +63,3 @@ def ensure_nat(client, params: dict, check_mode: bool) -> dict:
 
 def _patch(client, url: str, router: dict, nats: list, what: str) -> None:
     client.wait(client.request("PATCH", url, what, body={"nats": nats}), what)
-

@@ -324,4 +324,3 @@ def _ensure_nat_subnets(client, params: dict, check_mode: bool) -> bool:
                     "ipCidrRange": subnet["ip_cidr_range"], "purpose": "PRIVATE_SERVICE_CONNECT"}
             _insert(client, regional(project, region, "subnetworks"), body, f"create NAT subnet {subnet['name']}")
     return changed
-

@@ -128,7 +128,7 @@ def test_operations_are_polled_to_done():
     made, slept = client(session)
     done = made.wait(dict(running, status="PENDING"), "create address psc-sql", poll=3.0)
     assert done["status"] == "DONE"
-    assert slept == [3.0, 3.0]
+    assert slept == [0.25, 0.5]  # grows from 0.25 s, capped at poll
     assert [call[1] for call in session.calls] == ["https://compute.googleapis.com/op-1"] * 2
 
 
@@ -173,3 +173,20 @@ def test_access_token_credentials_and_clear_auth_errors():
         credentials({"auth_kind": "serviceaccount", "scopes": []})
     with pytest.raises(GcpError, match="'apikey' is not one of"):
         credentials({"auth_kind": "apikey", "scopes": []})
+
+
+def test_wait_polls_service_usage_operations_by_name_until_done():
+    session = FakeSession(Response(200, {"name": "operations/acf.1", "done": False}),
+                          Response(200, {"name": "operations/acf.1", "done": True, "response": {}}))
+    made, slept = client(session)
+    done = made.wait({"name": "operations/acf.1", "done": False}, "enable sqladmin")
+    assert done["done"] is True
+    assert session.calls[0][1] == "https://serviceusage.googleapis.com/v1/operations/acf.1"
+    assert slept == [0.25, 0.5]  # quick first polls, growing towards `poll`
+
+
+def test_wait_reports_a_gke_operation_status_error():
+    made, _slept = client(FakeSession())
+    with pytest.raises(GcpError, match=r"operation op-1 failed: 13: node pool quota exceeded"):
+        made.wait({"name": "op-1", "status": "DONE", "selfLink": "s", "error": {"code": 13, "message": "node pool quota exceeded"}},
+                  "create cluster")

@@ -1,0 +1,44 @@
+# -*- coding: utf-8 -*-
+from __future__ import annotations
+
+import pytest
+
+from ansible_collections.aibang.gke_platform.plugins.module_utils.cloudsql import (
+    _settings_patch,
+    _verify_allowed_projects,
+    desired_instance,
+    instance_view,
+)
+from ansible_collections.aibang.gke_platform.plugins.module_utils.gcp_client import GcpError
+from ansible_collections.aibang.gke_platform.plugins.module_utils.gcp_resource import differences
+
+PARAMS = {"name": "db", "region": "r", "database_version": "MYSQL_8_0", "tier": "db-custom-2-7680", "edition": "ENTERPRISE",
+          "availability_type": "ZONAL", "disk_size_gb": None, "deletion_protection": True, "labels": {}, "backups": True,
+          "allowed_consumer_projects": ["c1"]}
+
+
+def test_instance_has_psc_and_no_public_ip():
+    settings = desired_instance(PARAMS)["settings"]
+    assert settings["ipConfiguration"] == {"ipv4Enabled": False, "pscConfig": {"pscEnabled": True, "allowedConsumerProjects": ["c1"]}}
+    assert "userLabels" not in settings and "dataDiskSizeGb" not in settings
+
+
+def test_patch_sends_whole_blocks_of_what_changed():
+    desired = desired_instance(dict(PARAMS, allowed_consumer_projects=["c1", "c2"]))
+    current = desired_instance(PARAMS)
+    stale = differences(desired, current)
+    assert stale == ["settings.ipConfiguration.pscConfig.allowedConsumerProjects"]
+    assert _settings_patch(desired["settings"], stale) == {"ipConfiguration": desired["settings"]["ipConfiguration"]}
+
+
+def test_an_ignored_allow_list_change_fails_naming_both_lists():
+    instance = desired_instance(PARAMS)
+    with pytest.raises(GcpError, match=r"allowedConsumerProjects is \['c1'\], not \['c1', 'c2'\]; Cloud SQL ignored"):
+        _verify_allowed_projects(dict(PARAMS, allowed_consumer_projects=["c2", "c1"]), instance)
+    _verify_allowed_projects(PARAMS, instance)
+
+
+def test_view_never_holds_passwords():
+    view = instance_view(dict(desired_instance(PARAMS), rootPassword="x", pscServiceAttachmentLink="projects/t/x", dnsName="a.b."))
+    assert "x" not in [value for value in view.values() if isinstance(value, str)]
+    assert view["service_attachment"] == "projects/t/x" and view["public_ip"] is False
