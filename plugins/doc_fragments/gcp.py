@@ -41,7 +41,8 @@ options:
 notes:
   - Calls go to the public Google APIs with C(requests); E(HTTPS_PROXY) and E(REQUESTS_CA_BUNDLE) are honoured.
   - Retries 429 and 5xx with jittered exponential backoff (honouring C(Retry-After)); long-running operations are
-    polled to completion. Errors read C(Failed to <what>: <Google's message>) and name the missing permission on 403.
+    polled to completion. Errors start with C(Failed to <what>) followed by Google's message, and name the missing
+    permission on 403.
 requirements:
   - google-auth >= 2.0
   - requests

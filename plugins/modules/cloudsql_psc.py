@@ -77,15 +77,23 @@ options:
     type: dict
     default: {}
   databases:
-    description: Databases to create when missing, each C(name) and optional C(charset), C(collation).
+    description: Databases to create when missing.
     type: list
     elements: dict
     default: []
+    suboptions:
+      name: {description: Database name., type: str, required: true}
+      charset: {description: Character set (Cloud SQL's default is utf8mb4)., type: str}
+      collation: {description: Collation., type: str}
   users:
-    description: Users to create when missing, each C(name), C(password) and optional C(host) (default V(%)).
+    description: Users to create when missing.
     type: list
     elements: dict
     default: []
+    suboptions:
+      name: {description: User name., type: str, required: true}
+      password: {description: Password; never logged or returned., type: str, required: true}
+      host: {description: MySQL host part., type: str, default: "%"}
   update_password:
     description: V(on_create) sets a user's password only when it creates the user; V(always) sets it on every run.
     type: str

@@ -79,11 +79,21 @@ options:
     type: dict
     default: {}
   node_pools:
-    description: Node pools, each C(name), C(machine_type), C(node_count) per zone, optional C(min_nodes) and C(max_nodes)
-      (autoscaling), C(disk_size_gb).
+    description: Node pools to create when missing; their nodes use the GKE metadata server.
     type: list
     elements: dict
     default: []
+    suboptions:
+      name: {description: Node pool name., type: str, required: true}
+      machine_type: {description: Machine type., type: str, default: e2-standard-4}
+      node_count: {description: Initial nodes per zone., type: int, default: 1}
+      min_nodes:
+        description: Autoscaling minimum per zone, used with C(max_nodes).
+        type: int
+      max_nodes:
+        description: Autoscaling maximum per zone; autoscaling is on when set.
+        type: int
+      disk_size_gb: {description: Boot disk size., type: int}
   wait_timeout:
     description: Seconds to wait for each operation.
     type: int

@@ -106,7 +106,7 @@ endpoint:
   type: dict
   contains:
     ip_address: {description: The endpoint's internal IP., type: str, sample: 10.10.0.5}
-    psc_connection_status: {description: ACCEPTED, PENDING, REJECTED, NEEDS_ATTENTION or CLOSED., type: str}
+    psc_connection_status: {description: "One of ACCEPTED, PENDING, REJECTED, NEEDS_ATTENTION, CLOSED.", type: str}
     psc_connection_id: {description: Connection ID the producer sees., type: str}
     service_attachment: {description: Target attachment path., type: str}
     network: {description: Consumer network path., type: str}

@@ -17,10 +17,11 @@ author:
 extends_documentation_fragment:
   - aibang.gke_platform.gcp
   - ansible.builtin.action_common_attributes
-  - ansible.builtin.action_common_attributes.info_module
 attributes:
   check_mode:
     support: full
+  diff_mode:
+    support: none
   platform:
     platforms: all
 options:
