@@ -54,7 +54,13 @@ def ensure_member(client, params: dict, check_mode: bool) -> dict:
     base = POLICY_URLS[params["resource_type"]].format(resource=resource)
     what = f"{'grant' if params['state'] == 'present' else 'revoke'} {params['role']} on {params['resource_type']} {resource}"
     for attempt in range(params["conflict_retries"] + 1):
-        policy = _read_policy(client, params["resource_type"], base, what)
+        try:
+            policy = _read_policy(client, params["resource_type"], base, what)
+        except GcpError as exc:
+            if exc.status == 404 and check_mode:  # made earlier in this run, which check mode skipped
+                return {"changed": params["state"] == "present", "members": sorted(params["members"]),
+                        "warnings": [f"{params['resource_type']} {resource} does not exist yet; it would get {params['role']}"]}
+            raise
         before = role_members(policy, params["role"])
         wanted = with_members(policy, params["role"], params["members"], params["state"] == "present")
         after = role_members(wanted, params["role"])

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # The local testbed: test infrastructure only. Usage: testbed.sh up|down|status|running (exit 0 when it runs)
+#   gcp-fake-up / gcp-fake-down start or stop only the GCP API fake (the psc molecule scenario needs nothing else).
 # Everything it (or inventories/local) starts keeps its pid file in $TESTBED_RUN; `down` stops them all by PID.
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -34,12 +35,35 @@ start_target() {
   fi
 }
 
+gcp_fake_listen=127.0.0.1:18443
+
+# The GCP API fake (test double): an HTTPS proxy for *.googleapis.com; CA at $run/gcp-fake/ca.pem.
+start_gcp_fake() {
+  mkdir -p "$run/gcp-fake" && chmod 0755 "$run"
+  running "$run/gcp-fake.pid" && return
+  (cd "$repo" && nohup "$python" -m tests.testbed.gcp_fake --listen "$gcp_fake_listen" --state-dir "$run/gcp-fake" \
+    --pidfile "$run/gcp-fake.pid" >"$run/gcp-fake/fake.log" 2>&1 &)
+  for _ in $(seq 100); do
+    curl -sf "http://$gcp_fake_listen/_fake/health" >/dev/null 2>&1 && { log "GCP fake on $gcp_fake_listen (CA $run/gcp-fake/ca.pem)"; return; }
+    sleep 0.1
+  done
+  fail "the GCP fake did not answer on $gcp_fake_listen: $(tail -5 "$run/gcp-fake/fake.log" 2>/dev/null)"
+}
+
+stop_gcp_fake() {
+  local pid
+  pid=$(cat "$run/gcp-fake.pid" 2>/dev/null || true)
+  [ -n "$pid" ] && kill -TERM "$pid" 2>/dev/null && log "stopped gcp-fake (pid $pid)"
+  rm -f "$run/gcp-fake.pid"
+}
+
 up() {
   command -v squid >/dev/null || fail "squid is not installed: run 'make setup'"
   mkdir -p "$run" && chmod 0755 "$run"
   make_certificates
   echo "$target_address $target_names" > "$run/hosts"
   start_target
+  start_gcp_fake
   log "up: target $target_address (TLS on 443 for: $target_names; HTTP on 80), CA $run/ca.pem, Squid hosts_file $run/hosts"
   "$here/build.sh"
   (cd "$repo" && PYTHONPATH="$repo/.venv/collections" "$python" -m tests.testbed.cluster up) || fail "the control plane did not come up (logs: $run/logs)"
@@ -73,8 +97,10 @@ status() {
 
 case "${1:-}" in
   running) running "$run/kube-apiserver.pid" ;;
+  gcp-fake-up) start_gcp_fake ;;
+  gcp-fake-down) stop_gcp_fake ;;
   up) up ;;
   down) down ;;
   status) status ;;
-  *) echo "usage: $0 up|down|status|running" >&2; exit 2 ;;
+  *) echo "usage: $0 up|down|status|running|gcp-fake-up|gcp-fake-down" >&2; exit 2 ;;
 esac
