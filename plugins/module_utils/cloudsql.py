@@ -169,3 +169,8 @@ def _ensure_users(client, params: dict, check_mode: bool) -> bool:
         if not check_mode:
             client.wait(client.request(method, url, what, body=body, params=query), what)
     return changed
+
+
+def read_instance(client, params: dict, check_mode: bool = False) -> dict:
+    found = client.request("GET", _instance_url(params), f"read Cloud SQL instance {params['name']}", not_found_ok=True)
+    return {"changed": False, "exists": found is not None, "instance": instance_view(found)}

@@ -18,7 +18,7 @@ import googleapiclient
 DOCUMENTS = os.path.join(os.path.dirname(googleapiclient.__file__), "discovery_cache", "documents")
 APIS = ("compute.v1", "sqladmin.v1", "sqladmin.v1beta4", "container.v1", "dns.v1", "iam.v1",
         "cloudresourcemanager.v1", "cloudresourcemanager.v3", "serviceusage.v1")
-_VERSION_PREFIX = re.compile(r"^(?:sql/)?v\d[a-z0-9]*/")
+_VERSION_PREFIX = re.compile(r"^(?:sql/|dns/)?v\d[a-z0-9]*/")
 
 
 class RequestInvalid(Exception):

@@ -27,5 +27,5 @@ def test_defaults_match_argument_specs(role):
             else:
                 assert name in defaults, f"{entry_point}: {name} is documented but has no default in defaults/main.yml"
                 assert option.get("default") == defaults[name], f"{entry_point}: {name} default differs from defaults/main.yml"
-    documented = set(specs["main"].get("options", {}))
+    documented = {name for spec in specs.values() for name in spec.get("options", {})}
     assert set(defaults) <= documented, f"undocumented defaults: {sorted(set(defaults) - documented)}"
