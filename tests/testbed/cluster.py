@@ -251,7 +251,7 @@ def up() -> None:
     install_cluster_objects()
     start_coredns()
     start("squid-pods", [sys.executable, "-m", "tests.testbed.squid_pods", "--kubeconfig", KUBECONFIG, "--run-dir", RUN,
-                         "--source", POD_SOURCE_ADDRESS])
+                         "--source", POD_SOURCE_ADDRESS, "--coredns", binary("coredns")])
     print(f"testbed: control plane up in {time.monotonic() - started:.1f}s; KUBECONFIG={KUBECONFIG}; "
           f"cluster DNS {DNS_ADDRESS}:{DNS_PORT}; logs {os.path.join(RUN, 'logs')}")
 
@@ -361,7 +361,8 @@ def install_cluster_objects() -> None:
 def start_coredns() -> None:
     corefile = os.path.join(RUN, "coredns", "Corefile")
     os.makedirs(os.path.dirname(corefile), exist_ok=True)
-    start("corefile-sync", [sys.executable, "-m", "tests.testbed.corefile_sync", "--kubeconfig", KUBECONFIG, "--out", corefile])
+    start("corefile-sync", [sys.executable, "-m", "tests.testbed.corefile_sync", "--kubeconfig", KUBECONFIG, "--out", corefile,
+                            "--bind", DNS_ADDRESS])
     wait_for("corefile-sync", lambda: os.path.exists(corefile), timeout=30)
     start("coredns", [binary("coredns"), "-conf", corefile, "-dns.port", str(DNS_PORT)])
 

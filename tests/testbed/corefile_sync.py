@@ -1,13 +1,17 @@
 # -*- coding: utf-8 -*-
 """Stand-in for the kubelet's ConfigMap volume: keep CoreDNS's Corefile equal to kube-system/coredns. Test infrastructure.
 
-  python -m tests.testbed.corefile_sync --kubeconfig FILE --out FILE
+  python -m tests.testbed.corefile_sync --kubeconfig FILE --out FILE --bind ADDRESS
 CoreDNS's reload plugin picks up the change, as it does in a cluster.
+
+It also stands in for kube-dns's stubDomains (GKE Standard): each domain in the stubDomains of the kube-system/kube-dns
+ConfigMap becomes a server block forwarding that domain to its listed servers, which is what kube-dns does with it.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import signal
 import sys
@@ -17,25 +21,43 @@ from kubernetes import client, config
 from kubernetes.client.rest import ApiException
 
 
-def sync_once(api: client.CoreV1Api, out: str, current: str | None) -> str | None:
+def stub_blocks(stub_domains: dict, bind: str) -> str:
+    return "".join(f"{domain}:53 {{\n    bind {bind}\n    forward . {' '.join(servers)}\n}}\n"
+                   for domain, servers in sorted(stub_domains.items()))
+
+
+def read(api: client.CoreV1Api, name: str) -> dict | None:
     try:
-        corefile = api.read_namespaced_config_map("coredns", "kube-system").data.get("Corefile")
+        return api.read_namespaced_config_map(name, "kube-system").data or {}
     except ApiException as exc:
-        print(f"corefile-sync: cannot read kube-system/coredns: {exc.status} {exc.reason}", file=sys.stderr, flush=True)
+        if exc.status != 404:
+            print(f"corefile-sync: cannot read kube-system/{name}: {exc.status} {exc.reason}", file=sys.stderr, flush=True)
+        return None
+
+
+def sync_once(api: client.CoreV1Api, out: str, bind: str, current: str | None) -> str | None:
+    coredns = read(api, "coredns")
+    if coredns is None or coredns.get("Corefile") is None:
         return current
-    if corefile is not None and corefile != current:
+    try:
+        stub_domains = json.loads((read(api, "kube-dns") or {}).get("stubDomains") or "{}")
+    except ValueError:
+        stub_domains = {}
+    corefile = coredns["Corefile"] + stub_blocks(stub_domains, bind)
+    if corefile != current:
         tmp = out + ".tmp"
         with open(tmp, "w", encoding="utf-8") as handle:
             handle.write(corefile)
         os.replace(tmp, out)
-        print(f"corefile-sync: wrote {out} ({len(corefile)} bytes)", flush=True)
-    return corefile if corefile is not None else current
+        print(f"corefile-sync: wrote {out} ({len(corefile)} bytes, {len(stub_domains)} stub domain(s))", flush=True)
+    return corefile
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--kubeconfig", required=True)
     parser.add_argument("--out", required=True)
+    parser.add_argument("--bind", required=True, help="CoreDNS's listen address, for the stub domain blocks")
     parser.add_argument("--interval", type=float, default=1.0)
     args = parser.parse_args()
     api = client.CoreV1Api(config.new_client_from_config(config_file=args.kubeconfig))
@@ -43,7 +65,7 @@ def main() -> None:
     signal.signal(signal.SIGTERM, lambda *_args: running.clear())
     current = None
     while running:
-        current = sync_once(api, args.out, current)
+        current = sync_once(api, args.out, args.bind, current)
         time.sleep(args.interval)
 
 

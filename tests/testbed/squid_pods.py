@@ -1,14 +1,17 @@
 # -*- coding: utf-8 -*-
-"""Stand-in for the kubelet and kube-proxy of the egress proxy pods. Test infrastructure only.
+"""Stand-in for the kubelet and kube-proxy of the egress proxy pods and the alias DNS stub pods. Test infrastructure.
 
 kwok runs no containers, so this runs what the cluster holds: for each Deployment labelled
 app.kubernetes.io/component=egress-proxy, the squid.conf of the ConfigMap its current pod template mounts, as one
 real Squid process listening on the ClusterIP of the Service that selects it (the testbed's Service range is on
-loopback, so the ClusterIP is a local address). A rollout to a new ConfigMap restarts it with the new config.
+loopback, so the ClusterIP is a local address); for each one labelled cluster-dns-stub (cluster_dns's kube_dns_stub
+mode), the Corefile of its ConfigMap, as a real CoreDNS on its Service's ClusterIP:53. A rollout to a new
+ConfigMap, or a changed ConfigMap, restarts it with the new config.
 
 Only deployment-specific lines change (where to listen, log and keep its pid, and the source address tier 2 sees,
-standing for the pod IP); every ACL line is the ConfigMap's.
-  python -m tests.testbed.squid_pods --kubeconfig FILE --run-dir DIR --source 127.0.0.13
+standing for the pod IP; CoreDNS's health and ready ports, which would collide); every ACL line, every DNS answer
+is the ConfigMap's.
+  python -m tests.testbed.squid_pods --kubeconfig FILE --run-dir DIR --source 127.0.0.13 --coredns BINARY
 """
 
 from __future__ import annotations
@@ -25,7 +28,8 @@ import time
 from kubernetes import client, config
 from kubernetes.client.rest import ApiException
 
-SELECTOR = "app.kubernetes.io/component=egress-proxy"
+SQUID_SELECTOR = "app.kubernetes.io/component=egress-proxy"
+DNS_STUB_SELECTOR = "app.kubernetes.io/component=cluster-dns-stub"
 RUNTIME_DIRECTIVES = ("http_port", "pid_filename", "access_log", "cache_log", "coredump_dir", "tcp_outgoing_address")
 
 
@@ -43,10 +47,18 @@ def local_config(squid_conf: str, listen: str, port: int, workdir: str, name: st
     ]) + "\n"
 
 
-def desired(apps: client.AppsV1Api, core: client.CoreV1Api) -> dict:
-    """{name: (squid.conf, ClusterIP, port)} for every egress-proxy Deployment with a Service and a ConfigMap."""
+def local_corefile(corefile: str, listen: str) -> str:
+    """The ConfigMap's Corefile serving on ClusterIP:53 (the Service's port), without the per-pod health ports."""
+    kept = [re.sub(r":\d+(\s)", r":53\1", line) if line.rstrip().endswith("{") and not line.startswith(" ") else line
+            for line in corefile.splitlines() if line.strip().split(" ", 1)[0] not in ("health", "ready")]
+    opening = next(index for index, line in enumerate(kept) if line.rstrip().endswith("{") and not line.startswith(" "))
+    return "\n".join(kept[:opening + 1] + [f"    bind {listen}"] + kept[opening + 1:]) + "\n"
+
+
+def desired(apps: client.AppsV1Api, core: client.CoreV1Api, selector: str = SQUID_SELECTOR, key: str = "squid.conf") -> dict:
+    """{name: (config text, ClusterIP, port)} for every selected Deployment with a ready pod, a Service and a ConfigMap."""
     wanted = {}
-    for deployment in apps.list_deployment_for_all_namespaces(label_selector=SELECTOR).items:
+    for deployment in apps.list_deployment_for_all_namespaces(label_selector=selector).items:
         namespace = deployment.metadata.namespace
         volumes = deployment.spec.template.spec.volumes or []
         config_maps = [volume.config_map.name for volume in volumes if volume.config_map]
@@ -56,39 +68,53 @@ def desired(apps: client.AppsV1Api, core: client.CoreV1Api) -> dict:
         if not config_maps or not services or not (deployment.status.ready_replicas or 0):
             continue  # no ready pod, no endpoint: kube-proxy would send nothing there
         try:
-            squid_conf = core.read_namespaced_config_map(config_maps[0], namespace).data["squid.conf"]
+            text = core.read_namespaced_config_map(config_maps[0], namespace).data[key]
         except (ApiException, KeyError, TypeError):
             continue
         service = services[0]
-        wanted[f"{namespace}-{deployment.metadata.name}"] = (squid_conf, service.spec.cluster_ip, service.spec.ports[0].port)
+        wanted[f"{namespace}-{deployment.metadata.name}"] = (text, service.spec.cluster_ip, service.spec.ports[0].port)
     return wanted
 
 
 class Pods:
-    def __init__(self, workdir: str, source: str):
+    def __init__(self, workdir: str, source: str, coredns: str):
         self.workdir = workdir
         self.source = source
+        self.coredns = coredns
         self.processes: dict = {}  # name -> (config hash, Popen)
+
+    def squid(self, name: str, squid_conf: str, address: str, port: int):
+        path = os.path.join(self.workdir, f"{name}.conf")
+        return path, local_config(squid_conf, address, port, self.workdir, name, self.source), \
+            ["squid", "-N", "-f", path, "-n", re.sub(r"[^A-Za-z0-9]", "", name)]
+
+    def dns_stub(self, name: str, corefile: str, address: str, _port: int):
+        path = os.path.join(self.workdir, f"{name}.Corefile")
+        return path, local_corefile(corefile, address), [self.coredns, "-conf", path]
 
     def reconcile(self, wanted: dict) -> None:
         for name in list(self.processes):
             if name not in wanted:
                 self.stop(name)
-        for name, (squid_conf, address, port) in wanted.items():
-            text = local_config(squid_conf, address, port, self.workdir, name, self.source)
+        for name, (launcher, config_text, address, port) in wanted.items():
+            path, text, command = launcher(name, config_text, address, port)
             digest = hashlib.sha256(text.encode()).hexdigest()
             current = self.processes.get(name)
             if current and current[0] == digest and current[1].poll() is None:
                 continue
             if current:
                 self.stop(name)
-            path = os.path.join(self.workdir, f"{name}.conf")
             with open(path, "w", encoding="utf-8") as handle:
                 handle.write(text)
-            process = subprocess.Popen(["squid", "-N", "-f", path, "-n", re.sub(r"[^A-Za-z0-9]", "", name)],
-                                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
             self.processes[name] = (digest, process)
             print(f"squid-pods: {name} runs config {digest[:10]} on {address}:{port} (pid {process.pid})", flush=True)
+
+    def wanted(self, apps: client.AppsV1Api, core: client.CoreV1Api) -> dict:
+        squids = desired(apps, core, SQUID_SELECTOR, "squid.conf")
+        stubs = desired(apps, core, DNS_STUB_SELECTOR, "Corefile")
+        return {**{name: (self.squid, *value) for name, value in squids.items()},
+                **{name: (self.dns_stub, *value) for name, value in stubs.items()}}
 
     def stop(self, name: str) -> None:
         _digest, process = self.processes.pop(name)
@@ -105,6 +131,7 @@ def main() -> None:
     parser.add_argument("--kubeconfig", required=True)
     parser.add_argument("--run-dir", required=True)
     parser.add_argument("--source", required=True, help="the address tier 2 sees, standing for the pod IP")
+    parser.add_argument("--coredns", required=True, help="the CoreDNS binary, for the DNS stub pods")
     parser.add_argument("--interval", type=float, default=1.0)
     args = parser.parse_args()
     workdir = os.path.join(args.run_dir, "squid-pods")
@@ -112,13 +139,13 @@ def main() -> None:
     os.chmod(workdir, 0o777)  # Squid drops to its own user and writes its logs here
     api = config.new_client_from_config(config_file=args.kubeconfig)
     apps, core = client.AppsV1Api(api), client.CoreV1Api(api)
-    pods = Pods(workdir, args.source)
+    pods = Pods(workdir, args.source, args.coredns)
     running = [True]
     signal.signal(signal.SIGTERM, lambda *_args: running.clear())
     try:
         while running:
             try:
-                pods.reconcile(desired(apps, core))
+                pods.reconcile(pods.wanted(apps, core))
             except ApiException as exc:
                 print(f"squid-pods: API error {exc.status} {exc.reason}", file=sys.stderr, flush=True)
             time.sleep(args.interval)

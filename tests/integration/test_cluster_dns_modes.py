@@ -1,0 +1,72 @@
+# -*- coding: utf-8 -*-
+"""cluster_dns's kube_dns_stub mode with real CoreDNS at both hops, and its cloud_dns mode through the GCP fake."""
+
+from __future__ import annotations
+
+import json
+import os
+
+PLAYBOOKS = os.path.join(os.path.dirname(__file__), "playbooks")
+OTHER_STUB = {"corp.example": ["10.1.1.1"]}
+
+
+def stub_domains(testbed) -> dict:
+    done = testbed.kubectl("get", "configmap", "kube-dns", "-n", "kube-system", "-o", "json", check=False)
+    if done.returncode != 0:
+        return {}
+    return json.loads(json.loads(done.stdout).get("data", {}).get("stubDomains") or "{}")
+
+
+def run(gcp_fake, name: str, namespace: str, alias: str, state: str, *extra: str):
+    done = gcp_fake.playbook(os.path.join(PLAYBOOKS, name), "-e", f"ns={namespace}", "-e", f"alias={alias}",
+                             "-e", f"state={state}", *extra)
+    assert done.returncode == 0, done.stdout[-5000:] + done.stderr[-2000:]
+    return done
+
+
+def test_kube_dns_stub_serves_the_alias_and_keeps_other_stub_domains(testbed, namespace, gcp_fake):
+    testbed.kubectl("create", "service", "clusterip", "target", "--tcp=3128:3128", "-n", namespace)
+    address = testbed.kubectl("get", "service", "target", "-n", namespace, "-o", "jsonpath={.spec.clusterIP}").stdout
+    testbed.kubectl("apply", "-f", "-", stdin=testbed.kubectl(
+        "create", "configmap", "kube-dns", "-n", "kube-system", f"--from-literal=stubDomains={json.dumps(OTHER_STUB)}",
+        "--dry-run=client", "-o", "yaml").stdout)
+    alias = f"proxy.{namespace}.aibang.local"
+    try:
+        first = run(gcp_fake, "cluster_dns_kube_dns_stub.yml", namespace, alias, "present")
+        assert "changed=" in first.stdout
+        again = run(gcp_fake, "cluster_dns_kube_dns_stub.yml", namespace, alias, "present")
+        assert "changed=0" in again.stdout.split("PLAY RECAP")[-1]
+        domains = stub_domains(testbed)
+        assert domains["corp.example"] == OTHER_STUB["corp.example"]
+        stub_ip = testbed.kubectl("get", "service", f"alias-dns-{namespace}", "-n", namespace, "-o",
+                                  "jsonpath={.spec.clusterIP}").stdout
+        assert domains[alias] == [stub_ip]
+        assert testbed.dig(alias) == address          # cluster DNS -> stub domain -> the stub CoreDNS -> ClusterIP
+
+        testbed.kubectl("create", "service", "clusterip", "other", "--tcp=3128:3128", "-n", namespace)
+        other = testbed.kubectl("get", "service", "other", "-n", namespace, "-o", "jsonpath={.spec.clusterIP}").stdout
+        run(gcp_fake, "cluster_dns_kube_dns_stub.yml", namespace, alias, "present", "-e", "target=other")
+        assert testbed.dig(alias) == other
+        run(gcp_fake, "cluster_dns_kube_dns_stub.yml", namespace, alias, "present", "-e", "entry=rollback")
+        assert testbed.dig(alias) == address          # rolled back to the first target
+
+        run(gcp_fake, "cluster_dns_kube_dns_stub.yml", namespace, alias, "absent")
+        assert stub_domains(testbed) == OTHER_STUB
+        assert testbed.dig(alias) == ""
+    finally:
+        testbed.kubectl("delete", "configmap", "kube-dns", "-n", "kube-system", check=False)
+
+
+def test_cloud_dns_puts_the_service_address_in_a_private_zone(testbed, namespace, gcp_fake):
+    testbed.kubectl("create", "service", "clusterip", "target", "--tcp=3128:3128", "-n", namespace)
+    address = testbed.kubectl("get", "service", "target", "-n", namespace, "-o", "jsonpath={.spec.clusterIP}").stdout
+    alias = f"proxy.{namespace}.aibang.local"
+    run(gcp_fake, "cluster_dns_cloud_dns.yml", namespace, alias, "present")
+    zone = f"egress-alias-proxy-{namespace}-aibang-local"
+    record = gcp_fake.google.resources[f"dns:projects/consumer-test/managedZones/{zone}/rrsets/{alias}./A"]
+    assert record["rrdatas"] == [address]
+    assert gcp_fake.google.resources[f"dns:projects/consumer-test/managedZones/{zone}"]["visibility"] == "private"
+    again = run(gcp_fake, "cluster_dns_cloud_dns.yml", namespace, alias, "present")
+    assert "changed=0" in again.stdout.split("PLAY RECAP")[-1]
+    run(gcp_fake, "cluster_dns_cloud_dns.yml", namespace, alias, "absent")
+    assert not [key for key in gcp_fake.google.resources if f"managedZones/{zone}" in key]
