@@ -19,13 +19,16 @@ import time
 try:
     import google.auth
     import google.auth.compute_engine
+    import google.auth.exceptions
     import google.oauth2.credentials
     import google.oauth2.service_account
     from google.auth.transport.requests import AuthorizedSession
 
     HAS_GOOGLE_AUTH = True
+    AUTH_ERRORS: tuple = (google.auth.exceptions.GoogleAuthError,)
 except ImportError:
     HAS_GOOGLE_AUTH = False
+    AUTH_ERRORS = ()
 
 DEFAULT_SCOPES = ("https://www.googleapis.com/auth/cloud-platform",)
 AUTH_KINDS = ("application", "serviceaccount", "accesstoken", "machineaccount")
@@ -66,7 +69,10 @@ def credentials(settings: dict):
     kind = settings["auth_kind"]
     scopes = settings["scopes"]
     if kind == "application":
-        found, _project = google.auth.default(scopes=scopes)
+        try:
+            found, _project = google.auth.default(scopes=scopes)
+        except AUTH_ERRORS as exc:
+            raise GcpError(f"Failed to authenticate with application default credentials: {exc}") from None
         return found
     if kind == "machineaccount":
         return google.auth.compute_engine.Credentials(scopes=scopes)
@@ -109,6 +115,8 @@ class GcpClient:
         for attempt in range(self.retries + 1):
             try:
                 response = self.session.request(method, url, json=body, params=params, timeout=self.timeout)
+            except AUTH_ERRORS as exc:  # e.g. the metadata server or the token endpoint refused a token
+                raise GcpError(f"Failed to {what}: could not get an access token: {exc}") from None
             except OSError as exc:  # requests' ConnectionError and Timeout are OSErrors
                 if attempt == self.retries:
                     raise GcpError(f"Failed to {what}: {exc}") from None

@@ -190,3 +190,24 @@ def test_wait_reports_a_gke_operation_status_error():
     with pytest.raises(GcpError, match=r"operation op-1 failed: 13: node pool quota exceeded"):
         made.wait({"name": "op-1", "status": "DONE", "selfLink": "s", "error": {"code": 13, "message": "node pool quota exceeded"}},
                   "create cluster")
+
+
+def test_a_token_refresh_failure_is_a_readable_error_not_a_traceback():
+    import google.auth.exceptions
+
+    made, slept = client(FakeSession(google.auth.exceptions.RefreshError("metadata server unreachable")))
+    with pytest.raises(GcpError, match=r"Failed to read x: could not get an access token: metadata server unreachable"):
+        made.request("GET", "u", "read x")
+    assert slept == []
+
+
+def test_missing_application_default_credentials_say_so(monkeypatch):
+    import google.auth
+    import google.auth.exceptions
+
+    def no_adc(scopes=None):
+        raise google.auth.exceptions.DefaultCredentialsError("Your default credentials were not found.")
+
+    monkeypatch.setattr(google.auth, "default", no_adc)
+    with pytest.raises(GcpError, match="Failed to authenticate with application default credentials: Your default"):
+        credentials(auth_settings({}, environ={}))
