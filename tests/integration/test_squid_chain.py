@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from ansible_collections.aibang.gke_platform.plugins.module_utils.squid_decision import decide_chain, parse_request
 from ansible_collections.aibang.gke_platform.plugins.module_utils.squid_policy import DAY_LETTERS, parse_policy
-from tests.testbed.squid_lab import PROXY_PORT, TIER1_ADDRESS, TIER1_OUTGOING, SquidLab, TargetServer, send_through
+from tests.testbed.squid_lab import PROXY_PORT, TARGET_ADDRESS, TIER1_ADDRESS, TIER1_OUTGOING, SquidLab, TargetServer, send_through
 
 pytestmark = pytest.mark.skipif(shutil.which("squid") is None, reason="squid is not installed (make setup installs it)")
 
@@ -88,7 +88,7 @@ request_hosts = st.one_of(
     st.sampled_from(NAMES),
     st.sampled_from(NAMES).map(str.upper),
     st.sampled_from(NAMES).map(lambda name: name + "."),
-    st.just("127.0.0.50"),
+    st.just(TARGET_ADDRESS),
 )
 chain_requests = st.lists(
     st.one_of(
@@ -140,7 +140,7 @@ POLICY = {
         ("LOGIN.MicrosoftOnline.com.", 443, "CONNECT", "127.0.0.20", True),
         ("x.login.microsoftonline.com", 443, "CONNECT", "127.0.0.20", False),
         ("microsoftonline.com", 443, "CONNECT", "127.0.0.20", False),
-        ("127.0.0.50", 443, "CONNECT", "127.0.0.20", False),  # raw IP: dstdomain -n never reverse-resolves it
+        (TARGET_ADDRESS, 443, "CONNECT", "127.0.0.20", False),  # raw IP: dstdomain -n never reverse-resolves it
         ("::1", 443, "CONNECT", "127.0.0.20", False),
         ("b.a.microsoft.com", 8443, "CONNECT", "127.0.0.17", True),
         ("microsoft.com", 9443, "CONNECT", "127.0.0.20", False),  # wrong port

@@ -2,7 +2,7 @@
 """A two-tier Squid chain on loopback, for tests and benchmarks. Test infrastructure only.
 
 Real Squid processes run the configs the collection renders. Addresses (all loopback):
-  clients 127.0.0.16/28  ->  tier 1 on 127.0.0.11  --(from 127.0.0.13)-->  tier 2 on 127.0.0.12  ->  target 127.0.0.50
+  clients 127.0.0.16/28  ->  tier 1 on 127.0.0.11  --(from 127.0.0.13)-->  tier 2 on 127.0.0.12  ->  target 127.0.0.51
 Names resolve through a Squid ``hosts_file`` to the target, so nothing touches /etc/hosts or DNS.
 """
 
@@ -27,7 +27,7 @@ from ansible_collections.aibang.gke_platform.plugins.module_utils.squid_probe im
 TIER1_ADDRESS = "127.0.0.11"
 TIER2_ADDRESS = "127.0.0.12"
 TIER1_OUTGOING = "127.0.0.13"
-TARGET_ADDRESS = "127.0.0.50"
+TARGET_ADDRESS = "127.0.0.51"  # not the testbed target's 127.0.0.50: both may run at once
 TARGET_PORTS = (80, 443, 8080, 8443, 9443)
 PROXY_PORT = 3128
 SQUID_USER = "proxy"  # Debian's squid drops root privileges to this user
