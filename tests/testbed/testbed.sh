@@ -54,7 +54,8 @@ stop_gcp_fake() {
   local pid
   pid=$(cat "$run/gcp-fake.pid" 2>/dev/null || true)
   [ -n "$pid" ] && kill -TERM "$pid" 2>/dev/null && log "stopped gcp-fake (pid $pid)"
-  rm -f "$run/gcp-fake.pid"
+  rm -rf "$run/gcp-fake.pid" "$run/gcp-fake"
+  rmdir "$run" 2>/dev/null || true  # when the fake ran alone
 }
 
 up() {
