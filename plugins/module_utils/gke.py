@@ -6,7 +6,7 @@
 from __future__ import annotations
 
 from ansible_collections.aibang.gke_platform.plugins.module_utils.gcp_client import GcpError
-from ansible_collections.aibang.gke_platform.plugins.module_utils.gcp_resource import differences, link_path, without_none
+from ansible_collections.aibang.gke_platform.plugins.module_utils.gcp_resource import differences, name_of, without_none
 
 CONTAINER = "https://container.googleapis.com/v1/"
 
@@ -35,8 +35,8 @@ def desired_node_pool(pool: dict) -> dict:
 def desired_cluster(params: dict) -> dict:
     return without_none({
         "name": params["name"],
-        "network": params["network"],
-        "subnetwork": params["subnetwork"],
+        "network": name_of(params["network"]) if params["network"] else None,  # GKE reads back names, not links
+        "subnetwork": name_of(params["subnetwork"]) if params["subnetwork"] else None,
         "ipAllocationPolicy": {"useIpAliases": True, "clusterSecondaryRangeName": params["pods_range"],
                                "servicesSecondaryRangeName": params["services_range"]},
         "privateClusterConfig": {"enablePrivateNodes": params["private_nodes"],
@@ -95,8 +95,7 @@ def ensure_cluster(client, params: dict, check_mode: bool) -> dict:
 
 def _reconcile(client, params: dict, current: dict, desired: dict, check_mode: bool) -> bool:
     fixed = {key: desired.get(key) for key in ("network", "subnetwork", "ipAllocationPolicy", "privateClusterConfig")}
-    stale = [field for field in differences(fixed, current) if not field.endswith(("network", "subnetwork")) or
-             link_path(str(desired.get(field) or "")).rsplit("/", 1)[-1] != str(current.get(field) or "").rsplit("/", 1)[-1]]
+    stale = differences(fixed, current)
     if stale:
         raise GcpError(f"Failed to update GKE cluster {params['name']}: {', '.join(stale)} cannot change in place "
                        "(recreate the cluster to change its network or private settings)")

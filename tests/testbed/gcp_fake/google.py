@@ -139,16 +139,14 @@ class FakeGoogle:
             self.faults.append(dict(fault))
 
     # ---------------------------------------------------------------- storage
-    def _get(self, path: str, what: str = "") -> dict:
+    def _get(self, path: str) -> dict:
         found = self.resources.get(path)
         if found is None:
             raise GoogleError(404, f"The resource '{path.split(':', 1)[1]}' was not found", "notFound")
         return found
 
     def _children(self, collection: str) -> list:
-        prefix = collection.rstrip("/") + "/"
-        return [value for key, value in sorted(self.resources.items())
-                if key.startswith(prefix) and "/" not in key[len(prefix):]]
+        return [self.resources[key] for key in self._child_keys(collection)]
 
     def _new_id(self) -> str:
         return str(next(self.ids))
@@ -765,8 +763,11 @@ class FakeGoogle:
         return self._operation("container", call, key, "CREATE_CLUSTER", fault)
 
     def _container_projects_locations_clusters_get(self, call, query, body, fault):
-        cluster = copy.deepcopy(self._get(call.path))
-        cluster["nodePools"] = self._children(call.path + "/nodePools")
+        return self._cluster_view(call.path)
+
+    def _cluster_view(self, key: str) -> dict:
+        cluster = copy.deepcopy(self._get(key))
+        cluster["nodePools"] = self._children(key + "/nodePools")
         return cluster
 
     def _container_projects_locations_clusters_delete(self, call, query, body, fault):
@@ -786,8 +787,7 @@ class FakeGoogle:
         return self._operation("container", call, call.path, "UPDATE_CLUSTER", fault)
 
     def _container_projects_locations_clusters_list(self, call, query, body, fault):
-        return {"clusters": [self._container_projects_locations_clusters_get(
-            type("C", (), {"path": key})(), {}, {}, {}) for key in self._child_keys(call.path)]}
+        return {"clusters": [self._cluster_view(key) for key in self._child_keys(call.path)]}
 
     def _container_projects_locations_clusters_nodePools_create(self, call, query, body, fault):
         self._get(call.path.rsplit("/", 1)[0])
