@@ -46,7 +46,10 @@ test: setup ## run every test tier; fails if any tier fails or runs no test
 	scripts/run-tiers units sanity lint integration molecule
 
 units: setup test-tree ## unit tests (ansible-test units)
-	cd $(TEST_TREE) && $(ANSIBLE_TEST) units --local --python $(TEST_PYTHON) --color no
+	cd $(TEST_TREE) && $(ANSIBLE_TEST) units --local --python $(TEST_PYTHON) --color no 2>&1 | tee $(CACHE_DIR)/units.log
+	@# ansible-test exits 0 when a group's pytest workers crash before collecting anything: count that as a failure
+	@! grep -E "no tests ran|node down" $(CACHE_DIR)/units.log >/dev/null || \
+	  { echo "units: a group of unit tests did not run (see the log above)" >&2; exit 1; }
 
 sanity: setup test-tree ## ansible-test sanity, no ignore files
 	scripts/offline-get-pip
