@@ -54,7 +54,7 @@ def ensure_nat(client, params: dict, check_mode: bool) -> dict:
             raise GcpError(f"Failed to create Cloud Router {params['router']}: it does not exist and network is not set")
         what = f"create Cloud Router {params['router']} for Cloud NAT {params['name']}"
         body = {"name": params["router"], "network": link(params["network"], project, "networks"), "nats": [desired]}
-        client.wait(client.request("POST", regional(project, region, "routers"), what, body=body), what)
+        client.operate("POST", regional(project, region, "routers"), what, body=body)
     else:
         _patch(client, url, router, others + [desired], f"set Cloud NAT {params['name']} on router {params['router']}")
     after = nat_view(client.request("GET", url, f"read Cloud Router {params['router']}"), params["name"])
@@ -62,4 +62,4 @@ def ensure_nat(client, params: dict, check_mode: bool) -> dict:
 
 
 def _patch(client, url: str, router: dict, nats: list, what: str) -> None:
-    client.wait(client.request("PATCH", url, what, body={"nats": nats}), what)
+    client.operate("PATCH", url, what, body={"nats": nats})

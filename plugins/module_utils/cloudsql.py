@@ -78,8 +78,8 @@ def ensure_instance(client, params: dict, check_mode: bool) -> dict:
 
 def _create(client, params: dict, desired: dict) -> dict:
     what = f"create Cloud SQL instance {params['name']}"
-    client.wait(client.request("POST", f"{SQLADMIN}projects/{params['project']}/instances", what, body=desired), what,
-                timeout=params["wait_timeout"], poll=params["poll_interval"])
+    client.operate("POST", f"{SQLADMIN}projects/{params['project']}/instances", what, body=desired,
+                   timeout=params["wait_timeout"], poll=params["poll_interval"])
     return client.request("GET", _instance_url(params), what)
 
 
@@ -99,8 +99,8 @@ def _update(client, params: dict, current: dict, desired: dict, check_mode: bool
         return dict(merged, state=None), True
     what = f"update Cloud SQL instance {params['name']} ({', '.join(stale)})"
     patch = {"settings": _settings_patch(desired["settings"], stale)}
-    client.wait(client.request("PATCH", _instance_url(params), what, body=patch), what,
-                timeout=params["wait_timeout"], poll=params["poll_interval"])
+    client.operate("PATCH", _instance_url(params), what, body=patch,
+                   timeout=params["wait_timeout"], poll=params["poll_interval"])
     updated = client.request("GET", _instance_url(params), f"re-read Cloud SQL instance {params['name']}")
     _verify_allowed_projects(params, updated)
     return updated, True
@@ -132,8 +132,7 @@ def _remove(client, params: dict, current: dict | None, before: dict, check_mode
                        "deletion_protection: false and apply first (prod keeps it on deliberately)")
     if not check_mode:
         what = f"delete Cloud SQL instance {params['name']}"
-        client.wait(client.request("DELETE", _instance_url(params), what), what,
-                    timeout=params["wait_timeout"], poll=params["poll_interval"])
+        client.operate("DELETE", _instance_url(params), what, timeout=params["wait_timeout"], poll=params["poll_interval"])
     return {"changed": True, "instance": {}, "diff": {"before": before, "after": {}}}
 
 
@@ -146,7 +145,7 @@ def _ensure_databases(client, params: dict, check_mode: bool) -> bool:
         changed = True
         if not check_mode:
             body = without_none({"name": database["name"], "charset": database.get("charset"), "collation": database.get("collation")})
-            client.wait(client.request("POST", _instance_url(params, "databases"), what, body=body), what)
+            client.operate("POST", _instance_url(params, "databases"), what, body=body)
     return changed
 
 
@@ -167,7 +166,7 @@ def _ensure_users(client, params: dict, check_mode: bool) -> bool:
             continue
         changed = True
         if not check_mode:
-            client.wait(client.request(method, url, what, body=body, params=query), what)
+            client.operate(method, url, what, body=body, params=query)
     return changed
 
 

@@ -132,6 +132,12 @@ class GcpClient:
             return response.json() if response.content else {}
         raise GcpError(f"Failed to {what}: no answer after {self.retries + 1} attempts")  # not reached
 
+    def operate(self, method: str, url: str, what: str, body: dict | None = None, params: dict | None = None,
+                timeout: float = 600.0, poll: float = 2.0, not_found_ok: bool = False):
+        """Send a call that starts a long-running operation and wait until it is done; None on an allowed 404."""
+        operation = self.request(method, url, what, body=body, params=params, not_found_ok=not_found_ok)
+        return None if operation is None else self.wait(operation, what, timeout=timeout, poll=poll)
+
     def wait(self, operation: dict, what: str, timeout: float = 600.0, poll: float = 2.0) -> dict:
         """Poll an operation until it is done; raise its error if it failed.
 

@@ -29,12 +29,12 @@ def ensure_services(client, params: dict, check_mode: bool) -> dict:
         for start in range(0, len(todo), BATCH_LIMIT):
             batch = todo[start:start + BATCH_LIMIT]
             what = f"enable {', '.join(batch)} on {project}"
-            client.wait(client.request("POST", f"{SERVICEUSAGE}projects/{project}/services:batchEnable", what,
-                                       body={"serviceIds": batch}), what, timeout=params["wait_timeout"])
+            client.operate("POST", f"{SERVICEUSAGE}projects/{project}/services:batchEnable", what,
+                           body={"serviceIds": batch}, timeout=params["wait_timeout"])
     else:
         for service in todo:
             what = f"disable {service} on {project}"
-            client.wait(client.request("POST", f"{SERVICEUSAGE}projects/{project}/services/{service}:disable", what,
-                                       body={"disableDependentServices": False, "checkIfServiceHasUsage": "CHECK"}),
-                        what, timeout=params["wait_timeout"])
+            client.operate("POST", f"{SERVICEUSAGE}projects/{project}/services/{service}:disable", what,
+                           body={"disableDependentServices": False, "checkIfServiceHasUsage": "CHECK"},
+                           timeout=params["wait_timeout"])
     return result

@@ -75,15 +75,14 @@ def ensure_cluster(client, params: dict, check_mode: bool) -> dict:
     if params["state"] == "absent":
         if current is not None and not check_mode:
             what = f"delete GKE cluster {params['name']}"
-            client.wait(client.request("DELETE", url, what), what, timeout=timeout, poll=params["poll_interval"])
+            client.operate("DELETE", url, what, timeout=timeout, poll=params["poll_interval"])
         return {"changed": current is not None, "cluster": {}, "diff": {"before": before, "after": {}}}
     desired = desired_cluster(params)
     if current is None:
-        after = cluster_view(dict(desired, workloadIdentityConfig={"workloadPool": workload_pool(params)}))
+        after = cluster_view(desired)
         if not check_mode:
             what = f"create GKE cluster {params['name']}"
-            client.wait(client.request("POST", _url(params), what, body={"cluster": desired}), what, timeout=timeout,
-                        poll=params["poll_interval"])
+            client.operate("POST", _url(params), what, body={"cluster": desired}, timeout=timeout, poll=params["poll_interval"])
             after = cluster_view(client.request("GET", url, what))
         return {"changed": True, "cluster": after, "diff": {"before": before, "after": after}}
     changed = _reconcile(client, params, current, desired, check_mode)
@@ -105,9 +104,9 @@ def _reconcile(client, params: dict, current: dict, desired: dict, check_mode: b
         changed = True
         if not check_mode:
             what = f"{'enable' if pool else 'disable'} Workload Identity on GKE cluster {params['name']}"
-            operation = client.request("PUT", _url(params, f"/{params['name']}"), what,
-                                       body={"update": {"desiredWorkloadIdentityConfig": {"workloadPool": pool}}})
-            client.wait(operation, what, timeout=params["wait_timeout"], poll=params["poll_interval"])
+            client.operate("PUT", _url(params, f"/{params['name']}"), what,
+                           body={"update": {"desiredWorkloadIdentityConfig": {"workloadPool": pool}}},
+                           timeout=params["wait_timeout"], poll=params["poll_interval"])
     existing = {node_pool["name"] for node_pool in current.get("nodePools", [])}
     for node_pool in desired.get("nodePools", []):
         if node_pool["name"] in existing:
@@ -115,6 +114,6 @@ def _reconcile(client, params: dict, current: dict, desired: dict, check_mode: b
         changed = True
         if not check_mode:
             what = f"create node pool {node_pool['name']} in GKE cluster {params['name']}"
-            operation = client.request("POST", _url(params, f"/{params['name']}/nodePools"), what, body={"nodePool": node_pool})
-            client.wait(operation, what, timeout=params["wait_timeout"], poll=params["poll_interval"])
+            client.operate("POST", _url(params, f"/{params['name']}/nodePools"), what, body={"nodePool": node_pool},
+                           timeout=params["wait_timeout"], poll=params["poll_interval"])
     return changed

@@ -108,7 +108,7 @@ def ensure_endpoint(client, params: dict, check_mode: bool) -> dict:
                            "change in place: remove the endpoint (state=absent) and create it again")
     desired_rule = _desired_rule(params, address["selfLink"])
     try:
-        rule, rule_changed = _reconcile_rule(client, params, rule, desired_rule, check_mode)
+        rule, rule_changed = _reconcile_rule(client, params, rule, desired_rule, address, check_mode)
     except GcpError as exc:
         raise GcpError(f"{exc} (address {address['name']} = {address.get('address')} is reserved and kept: run again to "
                        "finish the endpoint, or with state=absent to remove it)", exc.status, exc.reason, exc.permission) from None
@@ -128,17 +128,18 @@ def _planned(params: dict, before: dict, changed: bool = True) -> dict:
     return {"changed": changed, "endpoint": after, "diff": {"before": before, "after": after}}
 
 
-def _reconcile_rule(client, params: dict, rule: dict | None, desired: dict, check_mode: bool):
+def _reconcile_rule(client, params: dict, rule: dict | None, desired: dict, address: dict, check_mode: bool):
     rules_url = regional(params["project"], params["region"], "forwardingRules")
     what = f"create forwarding rule of PSC endpoint {params['name']}"
     if rule is not None:
-        immutable = [field for field in ("network", "IPAddress", "target")
-                     if not same_link(desired[field], rule.get(field)) and not _same_ip(desired[field], rule.get(field))]
+        immutable = [field for field in ("network", "target") if not same_link(desired[field], rule.get(field))]
+        if not _uses_address(rule, address):
+            immutable.append("IPAddress")
         if rule.get("pscConnectionStatus") == "CLOSED" or immutable:
             if check_mode:
                 return rule, True
-            client.wait(client.request("DELETE", rule["selfLink"], f"recreate PSC endpoint {params['name']}"),
-                        f"delete forwarding rule of PSC endpoint {params['name']}", timeout=params["wait_timeout"])
+            client.operate("DELETE", rule["selfLink"], f"delete forwarding rule of PSC endpoint {params['name']} to recreate it",
+                           timeout=params["wait_timeout"])
             rule = None
     if rule is None:
         if check_mode:
@@ -147,20 +148,19 @@ def _reconcile_rule(client, params: dict, rule: dict | None, desired: dict, chec
     if bool(rule.get("allowPscGlobalAccess", False)) != bool(desired.get("allowPscGlobalAccess", False)):
         if check_mode:
             return rule, True
-        operation = client.request("PATCH", rule["selfLink"], f"set global access of PSC endpoint {params['name']}",
-                                   body={"allowPscGlobalAccess": desired["allowPscGlobalAccess"]})
-        client.wait(operation, f"set global access of PSC endpoint {params['name']}")
+        client.operate("PATCH", rule["selfLink"], f"set global access of PSC endpoint {params['name']}",
+                       body={"allowPscGlobalAccess": desired["allowPscGlobalAccess"]})
         return client.request("GET", rule["selfLink"], f"read PSC endpoint {params['name']}"), True
     return rule, False
 
 
-def _same_ip(desired: str, current: str | None) -> bool:
-    """The rule reports its IP, the request names the address resource; both mean the same address."""
-    return bool(current) and current[0].isdigit() and "/addresses/" in (desired or "")
+def _uses_address(rule: dict, address: dict) -> bool:
+    """Google reports the rule's IPAddress as the IP; the request named the address resource."""
+    return rule.get("IPAddress") == address.get("address") or same_link(rule.get("IPAddress"), address["selfLink"])
 
 
 def _insert(client, collection_url: str, body: dict, what: str) -> dict:
-    client.wait(client.request("POST", collection_url, what, body=body), what)
+    client.operate("POST", collection_url, what, body=body)
     return client.request("GET", f"{collection_url}/{body['name']}", what)
 
 
@@ -189,9 +189,7 @@ def _remove_endpoint(client, params: dict, rule: dict | None, address: dict | No
     for resource, kind in ((rule, "forwarding rule"), (address, "address")):
         if resource is not None:
             what = f"delete {kind} {resource['name']} of PSC endpoint {params['name']}"
-            operation = client.request("DELETE", resource["selfLink"], what, not_found_ok=True)
-            if operation:
-                client.wait(operation, what, timeout=params["wait_timeout"])
+            client.operate("DELETE", resource["selfLink"], what, timeout=params["wait_timeout"], not_found_ok=True)
     return True
 
 
@@ -267,7 +265,7 @@ def ensure_service_attachment(client, params: dict, check_mode: bool) -> dict:
         changed = current is not None
         if changed and not check_mode:
             what = f"delete service attachment {params['name']}"
-            client.wait(client.request("DELETE", url, what), what)
+            client.operate("DELETE", url, what)
         return {"changed": changed, "service_attachment": {}, "diff": {"before": before, "after": {}}}
     changed = _ensure_nat_subnets(client, params, check_mode)
     desired = _desired_attachment(params)
@@ -295,7 +293,7 @@ def ensure_service_attachment(client, params: dict, check_mode: bool) -> dict:
             patch = {field: desired.get(field, []) for field in fields}
             patch["fingerprint"] = current.get("fingerprint")
             what = f"update service attachment {params['name']} ({', '.join(fields)})"
-            client.wait(client.request("PATCH", url, what, body=patch), what)
+            client.operate("PATCH", url, what, body=patch)
             current = client.request("GET", url, f"read service attachment {params['name']}")
     after = attachment_view(current)
     return {"changed": changed, "service_attachment": after, "diff": {"before": before, "after": after}}

@@ -848,11 +848,12 @@ class FakeGoogle:
         return {"kind": "dns#operation", "status": "done", "id": self._new_id()}
 
     def _dns_record_key(self, call, record: dict) -> str:
-        zone = self._get(call.path.split("/rrsets")[0].split("/changes")[0])
+        zone_key = call.path.split("/rrsets")[0].split("/changes")[0]
+        zone = self._get(zone_key)
         name = record.get("name", "")
         if not (name == zone["dnsName"] or name.endswith("." + zone["dnsName"])):
             raise GoogleError(400, f"Invalid value for 'entity.rrset.name': '{name}' is not within the zone {zone['dnsName']}", "invalid")
-        return f"{call.path.split('/rrsets')[0].split('/changes')[0]}/rrsets/{name}/{record.get('type', '')}"
+        return f"{zone_key}/rrsets/{name}/{record.get('type', '')}"
 
     def _dns_resourceRecordSets_create(self, call, query, body, fault):
         key = self._dns_record_key(call, body)

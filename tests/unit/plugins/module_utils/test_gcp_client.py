@@ -211,3 +211,16 @@ def test_missing_application_default_credentials_say_so(monkeypatch):
     monkeypatch.setattr(google.auth, "default", no_adc)
     with pytest.raises(GcpError, match="Failed to authenticate with application default credentials: Your default"):
         credentials(auth_settings({}, environ={}))
+
+
+def test_operate_sends_the_call_then_waits_for_its_operation():
+    started = {"name": "op-9", "status": "PENDING", "selfLink": "https://compute.googleapis.com/op-9"}
+    session = FakeSession(Response(200, started), Response(200, dict(started, status="DONE")))
+    made, _slept = client(session)
+    assert made.operate("POST", "https://compute.googleapis.com/x", "create x", body={"name": "x"})["status"] == "DONE"
+    assert [call[:3] for call in session.calls] == [
+        ("POST", "https://compute.googleapis.com/x", {"name": "x"}),
+        ("GET", "https://compute.googleapis.com/op-9", None),
+    ]
+    gone, _slept = client(FakeSession(Response(404, {"error": {"message": "gone"}})))
+    assert gone.operate("DELETE", "u", "delete x", not_found_ok=True) is None
