@@ -169,8 +169,8 @@ class FakeGcp:
         return regional(project, region, "serviceAttachments", name)
 
     def managed_zone(self, project: str, name: str, dns_name: str) -> None:
-        self.seed(f"{DNS}projects/{project}/managedZones", {"name": name, "dnsName": dns_name, "description": "",
-                                                              "visibility": "private"})
+        body = {"name": name, "dnsName": dns_name, "description": "", "visibility": "private"}
+        self.seed(f"{DNS}projects/{project}/managedZones", body)
 
     def service_account(self, project: str, account_id: str) -> str:
         self.seed(f"https://iam.googleapis.com/v1/projects/{project}/serviceAccounts", {"accountId": account_id})
