@@ -18,13 +18,8 @@ from ansible_collections.aibang.gke_platform.plugins.module_utils.gcp_resource i
 from ansible_collections.aibang.gke_platform.tests.testbed.gcp_fake.discovery import Discovery
 from ansible_collections.aibang.gke_platform.tests.testbed.gcp_fake.google import FakeGoogle
 
-_DISCOVERY: list = []  # parsed once per process: the documents take about a second to load
-
-
-def discovery() -> Discovery:
-    if not _DISCOVERY:
-        _DISCOVERY.append(Discovery())
-    return _DISCOVERY[0]
+# Parsed once, at import: ansible-test runs each unit test in a forked child, which inherits it (about 1 s to load).
+DISCOVERY = Discovery()
 
 
 class FakeResponse:
@@ -81,7 +76,7 @@ class FakeGcp:
     """
 
     def __init__(self) -> None:
-        self.google = FakeGoogle(discovery())
+        self.google = FakeGoogle(DISCOVERY)
         self.session = FakeSession(self.google)
         self.now = 0.0
         self.slept: list = []
