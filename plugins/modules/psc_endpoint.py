@@ -16,7 +16,7 @@ description:
   - What cannot change in place (the address's subnetwork or IP; the forwarding rule's network, target or address;
     a C(CLOSED) connection) fails naming each field, its current and its asked value, before anything changes.
     With O(recreate=true) the module deletes and recreates the forwarding rule (and the address, if it is the
-    address that differs) instead, returns what it recreated in RV(recreated) and warns: connections through the
+    address that differs) instead, returns what it recreated in RV(recreated) and warns. Connections through the
     endpoint drop, and the producer sees a new connection that it must accept again.
   - Waits until C(pscConnectionStatus) is C(ACCEPTED). Still C(PENDING) after O(wait_timeout) fails saying that the
     consumer project is not in the producer's accept list, naming both projects; C(REJECTED) and
