@@ -33,6 +33,7 @@ POLICY = {
     "gke": {"client_cidrs": ["127.0.0.16/28"]},
     "vm": {"address": TIER2_ADDRESS, "client_cidrs": ["127.0.0.13/32"]},
 }
+PROMETHEUS_LISTEN = "127.0.0.1:19091"  # the testbed's own Prometheus may be on 19090
 REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 DIAGNOSE_PLAYBOOK = os.path.join(os.path.dirname(__file__), "playbooks", "monitoring_diagnose.yml")
 EXPORTERS = {"gke": ((TIER1_ADDRESS, PROXY_PORT), "127.0.0.1:19301"), "vm": ((TIER2_ADDRESS, PROXY_PORT), "127.0.0.1:19302")}
@@ -77,7 +78,8 @@ def monitored_chain(tmp_path_factory):
         with SquidLab([ALLOWED]) as lab, lab.chain(POLICY) as (tier1, tier2):
             for tier, (squid, listen) in EXPORTERS.items():
                 started.append(SquidExporter(tier, squid, listen, run_dir).start())
-            prometheus = Prometheus(run_dir, {tier: listen for tier, (_squid, listen) in EXPORTERS.items()}).start()
+            prometheus = Prometheus(run_dir, {tier: listen for tier, (_squid, listen) in EXPORTERS.items()},
+                                    listen=PROMETHEUS_LISTEN).start()
             started.append(prometheus)
             yield prometheus, tier1, tier2
     finally:

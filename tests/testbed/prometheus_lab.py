@@ -5,7 +5,8 @@ Prometheus loads the collection's own rule files (roles/monitoring/files/rules) 
 intervals, scrapes one prometheus-squid-exporter per Squid tier (job ``aibang-squid``, target label ``tier``, as the
 role's scrape objects do), and is read through its own HTTP API. Every process is started here and stopped by PID.
 
-  python -m tests.testbed.prometheus_lab up|down [--run DIR]   # the testbed's Prometheus (testbed.sh calls it)
+  python -m tests.testbed.prometheus_lab up|down [--run DIR] [--target TIER=HOST:PORT]...
+the testbed's Prometheus on 127.0.0.1:19090 (testbed.sh up starts it; down stops it by its pid file in DIR).
 """
 
 from __future__ import annotations
@@ -95,6 +96,14 @@ class Process:
         if os.path.exists(self.pid_file):
             os.unlink(self.pid_file)
 
+    def running(self) -> bool:
+        try:
+            with open(self.pid_file, encoding="utf-8") as handle:
+                pid = int(handle.read())
+        except (OSError, ValueError):
+            return False
+        return os.path.exists(f"/proc/{pid}") and not _zombie(pid)
+
     def tail(self, lines: int = 20) -> str:
         try:
             with open(self.log_file, encoding="utf-8", errors="replace") as handle:
@@ -135,21 +144,19 @@ class Prometheus(Process):
     """Debian's prometheus with the collection's rule files, listening on loopback, data in the run directory."""
 
     def __init__(self, run_dir: str, targets: dict, interval: str = "1s", listen: str = PROMETHEUS_LISTEN):
-        self.listen = listen
-        home = os.path.join(run_dir, "prometheus")
-        rules_dir = os.path.join(home, "rules")
-        os.makedirs(rules_dir, exist_ok=True)
-        rule_files = []
-        for path in sorted(glob.glob(os.path.join(RULES_DIR, "*.rules.yml"))):
-            rule_files.append(shutil.copy(path, rules_dir))
-        self.config_path = os.path.join(home, "prometheus.yml")
-        with open(self.config_path, "w", encoding="utf-8") as handle:
-            yaml.safe_dump(prometheus_config(targets, interval, rule_files), handle)
-        command = ["prometheus", f"--config.file={self.config_path}", f"--storage.tsdb.path={os.path.join(home, 'data')}",
+        self.listen, self.targets, self.interval = listen, targets, interval
+        self.home = os.path.join(run_dir, "prometheus")
+        self.config_path = os.path.join(self.home, "prometheus.yml")
+        command = ["prometheus", f"--config.file={self.config_path}", f"--storage.tsdb.path={os.path.join(self.home, 'data')}",
                    f"--web.listen-address={listen}", "--storage.tsdb.retention.time=1d", "--log.level=warn"]
         super().__init__("prometheus", command, run_dir)
 
     def start(self) -> Prometheus:
+        rules_dir = os.path.join(self.home, "rules")
+        os.makedirs(rules_dir, exist_ok=True)
+        rule_files = [shutil.copy(path, rules_dir) for path in sorted(glob.glob(os.path.join(RULES_DIR, "*.rules.yml")))]
+        with open(self.config_path, "w", encoding="utf-8") as handle:
+            yaml.safe_dump(prometheus_config(self.targets, self.interval, rule_files), handle)
         super().start()
         try:
             _wait(lambda: _answers(f"http://{self.listen}/-/ready"), 30, f"Prometheus was not ready on {self.listen}")
@@ -188,6 +195,8 @@ def main() -> None:
     os.makedirs(args.run, exist_ok=True)
     prometheus = Prometheus(args.run, targets=dict(target.split("=", 1) for target in args.target))
     if args.action == "up":
+        if prometheus.running():
+            return
         prometheus.start()
         print(f"prometheus_lab: Prometheus on http://{prometheus.listen} (rules: {RULES_DIR})")
     else:
