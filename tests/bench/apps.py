@@ -93,7 +93,7 @@ def run() -> bool:
             playbook(work)  # converge, untimed
             wall, tasks, changed = playbook(work)
             kubectl_apply(work / "objects.json")  # warm kubectl's discovery cache
-            kubectl = min(kubectl_apply(work / "objects.json") for _ in range(3))
+            kubectl = min(kubectl_apply(work / "objects.json") for _attempt in range(3))
     finally:
         subprocess.run(["kubectl", f"--kubeconfig={KUBECONFIG}", "delete", "namespace", NAMESPACE, "--wait=true",
                         "--ignore-not-found"], check=False, capture_output=True, timeout=TIMEOUT_S)

@@ -129,8 +129,8 @@ def test_the_deployment_follows_the_seed():
 
 def test_config_secret_and_identity():
     rendered = render([FULL], environment("prod"), dict(CONTEXT, db_host=""))
-    assert one(rendered, "ConfigMap", "orders-db")["data"] == {"DB_HOST": "10.0.5.2", "DB_PORT": "3306", "DB_NAME": "app",
-                                                            "DB_USER": "app"}
+    wanted = {"DB_HOST": "10.0.5.2", "DB_PORT": "3306", "DB_NAME": "app", "DB_USER": "app"}
+    assert one(rendered, "ConfigMap", "orders-db")["data"] == wanted
     assert one(rendered, "Secret", "orders-db")["data"] == {"DB_PASSWORD": ""}  # filled by the apply, never here
     account = one(rendered, "ServiceAccount")
     assert account["metadata"]["annotations"] == {"iam.gke.io/gcp-service-account": CONTEXT["gsa_email"]}
