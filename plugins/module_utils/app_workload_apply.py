@@ -162,9 +162,14 @@ def key_of(obj: dict) -> tuple:
     return obj["apiVersion"], obj["kind"], metadata.get("namespace"), metadata.get("name")
 
 
+# Whatever the selector says, pruning deletes only objects carrying both of these labels (what app_workload renders
+# per app): a selector such as "key notin (a)" also matches objects without the key.
+OWNED_LABELS = ("app.kubernetes.io/managed-by", "aibang.io/app")
+
+
 def prune(request, keep: list, namespaces: list, selector: str, dry_run: bool = False) -> list:
-    """Delete the objects in `namespaces` that match `selector` and are not in `keep`; return what was (or would be)
-    deleted."""
+    """Delete the objects in `namespaces` that match `selector`, carry OWNED_LABELS and are not in `keep`; return what
+    was (or would be) deleted."""
     wanted = {key_of(obj) for obj in keep}
     removed = []
     for namespace in namespaces:
@@ -176,7 +181,8 @@ def prune(request, keep: list, namespaces: list, selector: str, dry_run: bool = 
                            {"labelSelector": selector}) or {}
             for item in listing.get("items", []):
                 name = item["metadata"]["name"]
-                if (api_version, kind, namespace, name) in wanted:
+                labels = item["metadata"].get("labels") or {}
+                if (api_version, kind, namespace, name) in wanted or not all(key in labels for key in OWNED_LABELS):
                     continue
                 query = {"propagationPolicy": "Background", **({"dryRun": "All"} if dry_run else {})}
                 call(request, "DELETE", path_of(api_version, kind, namespace, name),

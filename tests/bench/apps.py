@@ -13,6 +13,7 @@ import json
 import os
 import pathlib
 import subprocess
+import sys
 import tempfile
 import time
 from datetime import datetime
@@ -57,6 +58,7 @@ def playbook(work: pathlib.Path) -> tuple:
     env = dict(os.environ, ANSIBLE_STDOUT_CALLBACK="ansible.posix.json", ANSIBLE_NOCOLOR="1")
     started = time.monotonic()
     done = subprocess.run(["ansible-playbook", "-i", "localhost,", "-c", "local", "-e", f"@{work / 'vars.json'}",
+                           "-e", f"ansible_python_interpreter={sys.executable}",
                            str(work / "play.yml")], cwd=ROOT, env=env, capture_output=True, text=True, timeout=TIMEOUT_S,
                           check=False)
     wall = time.monotonic() - started

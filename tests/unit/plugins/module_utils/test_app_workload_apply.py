@@ -58,7 +58,7 @@ class FakeApiServer:
         for term in selector.split(","):
             if "notin" in term:
                 key, values = re.match(r"(\S+) notin \((.*)\)", term).groups()
-                if key not in labels or labels[key] in values.split(","):
+                if labels.get(key) in values.split(","):  # as the API server: no key matches "notin"
                     return False
             elif "=" in term:
                 key, value = term.split("=")
@@ -142,8 +142,18 @@ def test_prune_removes_only_owned_objects_that_are_gone():
 def test_apps_no_longer_listed_are_pruned_by_a_notin_selector():
     server = FakeApiServer()
     deploy(server, rendered(apps=[{"name": "a", "image": "a:1"}, {"name": "b", "image": "b:1"}]))
-    removed = apply.prune(server, [], ["aibang-dev"], "app.kubernetes.io/managed-by=aibang.gke_platform,aibang.io/app notin (a)")
+    selector = "app.kubernetes.io/managed-by=aibang.gke_platform,aibang.io/app,aibang.io/app notin (a)"
+    removed = apply.prune(server, [], ["aibang-dev"], selector)
     assert {item["name"] for item in removed} == {"b", "b-db"}
+
+
+def test_prune_never_deletes_shared_objects_whatever_the_selector():
+    server = FakeApiServer()
+    result = rendered(apps=[{"name": "a", "image": "a:1"}])
+    deploy(server, result)
+    removed = apply.prune(server, [], ["aibang-dev"], "app.kubernetes.io/managed-by=aibang.gke_platform,aibang.io/app notin (a)")
+    assert removed == []
+    assert "/api/v1/namespaces/aibang-dev/serviceaccounts/app" in server.store
     assert "/api/v1/namespaces/aibang-dev/configmaps/a-db" in server.store
 
 
