@@ -20,7 +20,7 @@ export PIP_DISABLE_PIP_VERSION_CHECK := 1
 export PYTHONDONTWRITEBYTECODE := 1
 
 .PHONY: help setup demo test units sanity lint integration molecule bench testbed-up testbed-down clean \
-        system-packages test-tree
+        system-packages test-tree ee-context awx-up awx-down
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -73,6 +73,12 @@ testbed-up: setup ## start the local testbed
 
 testbed-down: ## stop everything the testbed started
 	tests/testbed/testbed.sh down
+
+ee-context: setup ## build the execution environment's context (ansible-builder create, offline) in tests/output/ee
+	mkdir -p tests/output/ee
+	$(BIN)/ansible-galaxy collection build --force --output-path tests/output/ee . >/dev/null
+	mv tests/output/ee/aibang-gke_platform-*.tar.gz tests/output/ee/aibang-gke_platform.tar.gz
+	$(BIN)/ansible-builder create -f execution-environment.yml --context tests/output/ee/context
 
 clean: testbed-down ## remove the virtualenv, test output and the ansible-test copy
 	rm -rf $(VENV) tests/output $(CACHE_DIR)/ansible-test
