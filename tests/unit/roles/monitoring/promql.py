@@ -42,8 +42,8 @@ def expression_errors(expressions: dict) -> dict:
     promtool has no offline "parse this query" command, so each expression becomes a recording rule named after it.
     """
     names = list(expressions)
-    rules = {"groups": [{"name": "parse", "rules": [{"record": f"expression_{index}", "expr": expressions[name]}
-                                                     for index, name in enumerate(names)]}]}
+    records = [{"record": f"expression_{index}", "expr": expressions[name]} for index, name in enumerate(names)]
+    rules = {"groups": [{"name": "parse", "rules": records}]}
     with tempfile.TemporaryDirectory() as workdir:
         path = pathlib.Path(workdir) / "expressions.rules.yml"
         path.write_text(yaml.safe_dump(rules), encoding="utf-8")
