@@ -16,7 +16,10 @@ __metaclass__ = type
 import os
 import re
 
-import yaml
+try:
+    import yaml
+except ImportError:  # only the controller reads playbooks; PyYAML comes with ansible-core there
+    yaml = None
 
 COLLECTION_PREFIX = 'aibang.gke_platform.'
 RAW_EXPRESSION_KEYS = ('when', 'that', 'failed_when', 'changed_when', 'until')
@@ -58,6 +61,8 @@ def template_names(value):
 
 
 def _load_yaml(path):
+    if yaml is None:
+        raise PlaybookReadError('reading {0} needs PyYAML'.format(path))
     try:
         with open(path) as handle:
             return yaml.safe_load(handle) or []
