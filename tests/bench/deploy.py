@@ -42,16 +42,24 @@ def playbook(*args: str, callback: str = "ansible.builtin.default") -> tuple:
     return seconds, done.stdout
 
 
+def policy_parses(result: dict) -> int:
+    """Module runs behind one task result that were given the policy: loop items and retries count one each."""
+    if result.get("skipped"):
+        return 0
+    items = result.get("results")
+    if items and isinstance(items[0], dict) and "ansible_loop_var" in items[0]:
+        return sum(policy_parses(item) for item in items)
+    return result.get("attempts", 1) if "policy" in result.get("invocation", {}).get("module_args", {}) else 0
+
+
 def summarise(report: dict) -> tuple:
     """(tasks run, policy parses, hosts that changed) from the ansible.posix.json callback's report."""
     tasks = parses = 0
     for play in report["plays"]:
         for task in play["tasks"]:
             tasks += 1
-            for result in task["hosts"].values():
-                if result.get("action") in POLICY_MODULES and not result.get("skipped") and "policy" in result.get(
-                        "invocation", {}).get("module_args", {}):
-                    parses += result.get("attempts", 1)
+            parses += sum(policy_parses(result) for result in task["hosts"].values()
+                          if result.get("action") in POLICY_MODULES)
     changed = sorted(host for host, stats in report["stats"].items() if stats.get("changed"))
     return tasks, parses, changed
 
