@@ -30,7 +30,7 @@ from kubernetes.client.rest import ApiException
 
 SQUID_SELECTOR = "app.kubernetes.io/component=egress-proxy"
 DNS_STUB_SELECTOR = "app.kubernetes.io/component=cluster-dns-stub"
-RUNTIME_DIRECTIVES = ("http_port", "pid_filename", "access_log", "cache_log", "coredump_dir", "tcp_outgoing_address")
+RUNTIME_DIRECTIVES = ("http_port", "pid_filename", "access_log", "cache_log", "coredump_dir", "tcp_outgoing_address", "hosts_file")
 
 
 def local_config(squid_conf: str, listen: str, port: int, workdir: str, name: str, source: str) -> str:
@@ -44,6 +44,7 @@ def local_config(squid_conf: str, listen: str, port: int, workdir: str, name: st
         f"cache_log {workdir}/{name}-cache.log",
         f"coredump_dir {workdir}",
         f"tcp_outgoing_address {source}",
+        f"hosts_file {os.path.dirname(workdir)}/hosts",  # the pod's DNS: the destination guard resolves the lab's names
     ]) + "\n"
 
 

@@ -7,8 +7,9 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 repo=$(cd "$here/../.." && pwd)
 run=${TESTBED_RUN:-/run/aibang-testbed}
 python=${PYTHON:-$repo/.venv/bin/python}
-target_address=127.0.0.50
+target_address=203.0.113.50  # in the lab's internet namespace (internet.py): off loopback, which the egress guard denies
 target_names="login.microsoftonline.com microsoft.com www.microsoft.com graph.microsoft.com example.org"
+internal_name=loopback.microsoft.com  # an allowed name resolving to 127.0.0.1: the egress guard denies it
 
 log() { echo "testbed: $*"; }
 fail() { echo "testbed: $*" >&2; exit 1; }
@@ -29,9 +30,9 @@ make_certificates() {
 
 start_target() {
   running "$run/target.pid" && return
-  if ! "$python" "$here/target.py" --address "$target_address" --ports 443,80 \
+  if ! "$python" "$here/target.py" --address "$target_address" --internet --ports 443,80 \
       --tls-cert "$run/target.pem" --tls-key "$run/target-key.pem" --daemon --pidfile "$run/target.pid"; then
-    fail "the target did not start on $target_address:443,80 (is the address in use? try: ss -ltnp | grep $target_address)"
+    fail "the target did not start on $target_address:443,80 (in use? try: ip netns exec aibang-internet ss -ltnp)"
   fi
 }
 
@@ -62,7 +63,7 @@ up() {
   command -v squid >/dev/null || fail "squid is not installed: run 'make setup'"
   mkdir -p "$run" && chmod 0755 "$run"
   make_certificates
-  echo "$target_address $target_names" > "$run/hosts"
+  printf '%s %s\n127.0.0.1 %s\n' "$target_address" "$target_names" "$internal_name" > "$run/hosts"
   start_target
   start_gcp_fake
   (cd "$repo" && "$python" -m tests.testbed.prometheus_lab up --run "$run" --target vm=127.0.0.1:9301) \
@@ -73,7 +74,7 @@ up() {
 }
 
 down() {
-  [ -d "$run" ] || { log "down: nothing running"; return; }
+  [ -d "$run" ] || { python3 "$here/internet.py" down; log "down: nothing running"; return; }
   (cd "$repo" && PYTHONPATH="$repo/.venv/collections" "$python" -m tests.testbed.cluster down) || true
   local pidfile pid
   for pidfile in "$run"/*.pid; do
@@ -86,8 +87,9 @@ down() {
       log "stopped $(basename "$pidfile" .pid) (pid $pid)"
     fi
   done
+  python3 "$here/internet.py" down
   rm -rf "$run"
-  log "down: removed $run"
+  log "down: removed $run and the internet namespace"
 }
 
 status() {
