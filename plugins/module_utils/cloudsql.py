@@ -30,6 +30,7 @@ def desired_instance(params: dict) -> dict:
             "backupConfiguration": {"enabled": params["backups"], "binaryLogEnabled": params["backups"]},
             "ipConfiguration": {
                 "ipv4Enabled": False,
+                "sslMode": params["ssl_mode"],
                 "pscConfig": {"pscEnabled": True, "allowedConsumerProjects": list(params["allowed_consumer_projects"])},
             },
         },
@@ -49,6 +50,7 @@ def instance_view(instance: dict | None) -> dict:
         "tier": settings.get("tier"),
         "deletion_protection": settings.get("deletionProtectionEnabled", False),
         "public_ip": (settings.get("ipConfiguration") or {}).get("ipv4Enabled", False),
+        "ssl_mode": (settings.get("ipConfiguration") or {}).get("sslMode", ""),
         "allowed_consumer_projects": sorted(psc.get("allowedConsumerProjects", [])),
         "service_attachment": instance.get("pscServiceAttachmentLink"),
         "dns_name": instance.get("dnsName"),
@@ -61,6 +63,7 @@ def ensure_instance(client, params: dict, check_mode: bool) -> dict:
     before = instance_view(current)
     if params["state"] == "absent":
         return _remove(client, params, current, before, check_mode)
+    check_users(params)
     desired = desired_instance(params)
     if current is None:
         if check_mode:
@@ -74,6 +77,16 @@ def ensure_instance(client, params: dict, check_mode: bool) -> dict:
     after = instance_view(current)
     return {"changed": changed or children_changed, "instance": after, "service_attachment": after["service_attachment"],
             "dns_name": after["dns_name"], "diff": {"before": before, "after": after}}
+
+
+def check_users(params: dict) -> None:
+    """Each user names its host: a user reachable from any address ('%') is a choice to write down, not a default."""
+    for index, user in enumerate(params["users"]):
+        host = user.get("host")
+        if not isinstance(host, str) or not host or any(char.isspace() or ord(char) < 32 for char in host):
+            raise GcpError(f"Failed to plan users of Cloud SQL instance {params['name']}: users[{index}] "
+                           f"({user.get('name')}) has host {host!r}; give the clients' address pattern (for example "
+                           "10.128.%), or '%' to accept any address")
 
 
 def _create(client, params: dict, desired: dict) -> dict:
@@ -154,7 +167,7 @@ def _ensure_users(client, params: dict, check_mode: bool) -> bool:
     existing = {(user.get("name"), user.get("host", "%")) for user in
                 client.list_all(_instance_url(params, "users"), "items", f"list users of {params['name']}")}
     for user in params["users"]:
-        host = user.get("host") or "%"
+        host = user["host"]
         body = {"name": user["name"], "host": host, "password": user["password"]}
         if (user["name"], host) not in existing:
             what = f"create user {user['name']} on {params['name']}"

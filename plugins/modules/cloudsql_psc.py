@@ -67,6 +67,13 @@ options:
     description: Refuse deletion (Cloud SQL's own guard). O(state=absent) fails while it is on.
     type: bool
     default: true
+  ssl_mode:
+    description:
+      - How TLS is enforced (C(settings.ipConfiguration.sslMode)). Unencrypted connections are never allowed.
+      - V(TRUSTED_CLIENT_CERTIFICATE_REQUIRED) also demands client certificates.
+    type: str
+    choices: [ENCRYPTED_ONLY, TRUSTED_CLIENT_CERTIFICATE_REQUIRED]
+    default: ENCRYPTED_ONLY
   allowed_consumer_projects:
     description: Projects (IDs or numbers) whose PSC endpoints the instance accepts.
     type: list
@@ -93,7 +100,12 @@ options:
     suboptions:
       name: {description: User name., type: str, required: true}
       password: {description: Password; never logged or returned., type: str, required: true}
-      host: {description: MySQL host part., type: str, default: "%"}
+      host:
+        description:
+          - MySQL host part, for example C(10.128.%) for clients in 10.128.0.0/16. No default; V(%) (any address) must be
+            written out.
+        type: str
+        required: true
   update_password:
     description: V(on_create) sets a user's password only when it creates the user; V(always) sets it on every run.
     type: str
@@ -123,7 +135,7 @@ EXAMPLES = r"""
     availability_type: REGIONAL
     allowed_consumer_projects: [consumer-prod]
     databases: [{name: orders}]
-    users: [{name: orders, password: "{{ vault_orders_db_password }}"}]
+    users: [{name: orders, host: "10.128.%", password: "{{ vault_orders_db_password }}"}]
   register: sql
 """
 
@@ -159,6 +171,7 @@ def main() -> None:
             "disk_size_gb": {"type": "int"},
             "backups": {"type": "bool", "default": True},
             "deletion_protection": {"type": "bool", "default": True},
+            "ssl_mode": {"type": "str", "choices": ["ENCRYPTED_ONLY", "TRUSTED_CLIENT_CERTIFICATE_REQUIRED"], "default": "ENCRYPTED_ONLY"},
             "allowed_consumer_projects": {"type": "list", "elements": "str", "default": []},
             "labels": {"type": "dict", "default": {}},
             "databases": {"type": "list", "elements": "dict", "default": [], "options": {
@@ -169,7 +182,7 @@ def main() -> None:
             "users": {"type": "list", "elements": "dict", "default": [], "no_log": False, "options": {
                 "name": {"type": "str", "required": True},
                 "password": {"type": "str", "required": True, "no_log": True},
-                "host": {"type": "str", "default": "%"},
+                "host": {"type": "str", "required": True},
             }},
             "update_password": {"type": "str", "choices": ["on_create", "always"], "default": "on_create"},
             "wait_timeout": {"type": "int", "default": 1800},

@@ -6,6 +6,7 @@ import pytest
 from ansible_collections.aibang.gke_platform.plugins.module_utils.cloudsql import (
     _settings_patch,
     _verify_allowed_projects,
+    check_users,
     desired_instance,
     instance_view,
 )
@@ -14,12 +15,13 @@ from ansible_collections.aibang.gke_platform.plugins.module_utils.gcp_resource i
 
 PARAMS = {"name": "db", "region": "r", "database_version": "MYSQL_8_0", "tier": "db-custom-2-7680", "edition": "ENTERPRISE",
           "availability_type": "ZONAL", "disk_size_gb": None, "deletion_protection": True, "labels": {}, "backups": True,
-          "allowed_consumer_projects": ["c1"]}
+          "allowed_consumer_projects": ["c1"], "ssl_mode": "ENCRYPTED_ONLY", "users": []}
 
 
 def test_instance_has_psc_and_no_public_ip():
     settings = desired_instance(PARAMS)["settings"]
-    assert settings["ipConfiguration"] == {"ipv4Enabled": False, "pscConfig": {"pscEnabled": True, "allowedConsumerProjects": ["c1"]}}
+    assert settings["ipConfiguration"] == {"ipv4Enabled": False, "sslMode": "ENCRYPTED_ONLY",
+                                           "pscConfig": {"pscEnabled": True, "allowedConsumerProjects": ["c1"]}}
     assert "userLabels" not in settings and "dataDiskSizeGb" not in settings
 
 
@@ -42,3 +44,22 @@ def test_view_never_holds_passwords():
     view = instance_view(dict(desired_instance(PARAMS), rootPassword="x", pscServiceAttachmentLink="projects/t/x", dnsName="a.b."))
     assert "x" not in [value for value in view.values() if isinstance(value, str)]
     assert view["service_attachment"] == "projects/t/x" and view["public_ip"] is False
+
+
+def test_tls_is_required_and_an_unencrypted_instance_is_corrected():
+    current = desired_instance(PARAMS)
+    current["settings"]["ipConfiguration"]["sslMode"] = "ALLOW_UNENCRYPTED_AND_ENCRYPTED"
+    desired = desired_instance(PARAMS)
+    assert differences(desired, current) == ["settings.ipConfiguration.sslMode"]
+    assert instance_view(desired)["ssl_mode"] == "ENCRYPTED_ONLY"
+
+
+@pytest.mark.parametrize("host", [None, "", "10.128.%\nDROP", "10.1 28.%"])
+def test_a_user_without_a_clean_host_is_refused(host):
+    with pytest.raises(GcpError, match=r"users\[0\] \(app\) has host"):
+        check_users(dict(PARAMS, users=[{"name": "app", "password": "x", "host": host}]))
+
+
+@pytest.mark.parametrize("host", ["%", "10.128.%"])
+def test_a_written_out_host_passes(host):
+    check_users(dict(PARAMS, users=[{"name": "app", "password": "x", "host": host}]))

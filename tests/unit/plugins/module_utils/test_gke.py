@@ -1,11 +1,16 @@
 # -*- coding: utf-8 -*-
 from __future__ import annotations
 
-from ansible_collections.aibang.gke_platform.plugins.module_utils.gke import cluster_view, desired_cluster
+import pytest
 
+from ansible_collections.aibang.gke_platform.plugins.module_utils.gcp_client import GcpError
+from ansible_collections.aibang.gke_platform.plugins.module_utils.gke import NODE_SCOPES, check_params, cluster_view, desired_cluster
+
+SA = "gke-nodes@p-project.iam.gserviceaccount.com"
 PARAMS = {"project": "p", "name": "c", "network": "vpc", "subnetwork": "nodes", "pods_range": "pods",
-          "services_range": "services", "private_nodes": True, "private_endpoint": False, "master_ipv4_cidr": "172.16.0.0/28",
+          "services_range": "services", "private_nodes": True, "private_endpoint": True, "master_ipv4_cidr": "172.16.0.0/28",
           "master_authorized_networks": [], "workload_identity": True, "release_channel": "REGULAR", "labels": {},
+          "node_service_account": SA,
           "node_pools": [{"name": "default", "machine_type": "e2-standard-4", "node_count": 1, "min_nodes": 1, "max_nodes": 3}]}
 
 
@@ -15,17 +20,53 @@ def test_cluster_has_workload_identity_private_nodes_and_ip_aliases():
     assert body["privateClusterConfig"]["enablePrivateNodes"] is True
     assert body["ipAllocationPolicy"] == {"useIpAliases": True, "clusterSecondaryRangeName": "pods",
                                           "servicesSecondaryRangeName": "services"}
-    assert "masterAuthorizedNetworksConfig" not in body
 
 
-def test_node_pools_use_the_gke_metadata_server_and_autoscale_when_bounded():
+def test_network_policy_is_enforced_by_dataplane_v2():
+    assert desired_cluster(PARAMS)["networkConfig"] == {"datapathProvider": "ADVANCED_DATAPATH"}
+
+
+@pytest.mark.parametrize("networks", [[], ["203.0.113.0/24"]])
+def test_master_authorized_networks_are_always_on(networks):
+    body = desired_cluster(dict(PARAMS, master_authorized_networks=networks))
+    assert body["masterAuthorizedNetworksConfig"] == {"enabled": True, "cidrBlocks": [{"cidrBlock": cidr} for cidr in networks]}
+
+
+def test_node_pools_use_a_dedicated_account_minimal_scopes_and_the_gke_metadata_server():
     pool = desired_cluster(PARAMS)["nodePools"][0]
+    assert pool["config"]["serviceAccount"] == SA
+    assert pool["config"]["oauthScopes"] == list(NODE_SCOPES)
+    assert not any(scope.endswith("/cloud-platform") for scope in pool["config"]["oauthScopes"])
     assert pool["config"]["workloadMetadataConfig"] == {"mode": "GKE_METADATA"}
     assert pool["autoscaling"] == {"enabled": True, "minNodeCount": 1, "maxNodeCount": 3}
     fixed = desired_cluster(dict(PARAMS, node_pools=[{"name": "n", "machine_type": "e2", "node_count": 2}]))["nodePools"][0]
     assert "autoscaling" not in fixed
 
 
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        ({"private_endpoint": False}, "private_endpoint is false and master_authorized_networks is empty"),
+        ({"node_service_account": None}, "node_service_account ''"),
+        ({"node_service_account": "123456789-compute@developer.gserviceaccount.com"}, "not a user-managed service account"),
+        ({"node_service_account": SA + "\nx"}, "not a user-managed service account"),
+    ],
+)
+def test_unsafe_inputs_are_refused_naming_the_field(change, message):
+    with pytest.raises(GcpError, match=message):
+        check_params(dict(PARAMS, **change))
+
+
+def test_public_endpoint_with_authorized_networks_and_no_pools_pass():
+    check_params(dict(PARAMS, private_endpoint=False, master_authorized_networks=["203.0.113.0/24"]))
+    check_params(dict(PARAMS, node_service_account=None, node_pools=[]))
+
+
 def test_without_workload_identity_no_pool_is_sent():
     assert "workloadIdentityConfig" not in desired_cluster(dict(PARAMS, workload_identity=False))
-    assert cluster_view({"name": "c", "nodePools": [{"name": "b"}, {"name": "a"}]})["node_pools"] == ["a", "b"]
+    view = cluster_view({"name": "c", "nodePools": [{"name": "b"}, {"name": "a"}],
+                         "masterAuthorizedNetworksConfig": {"enabled": True, "cidrBlocks": [{"cidrBlock": "10.0.0.0/8"}]},
+                         "networkConfig": {"datapathProvider": "ADVANCED_DATAPATH"}})
+    assert view["node_pools"] == ["a", "b"]
+    assert view["master_authorized_networks"] == ["10.0.0.0/8"]
+    assert view["datapath_provider"] == "ADVANCED_DATAPATH"
