@@ -44,6 +44,7 @@ def nat_view(router: dict | None, name: str) -> dict:
 
 def ensure_nat(client, params: dict, check_mode: bool) -> dict:
     project, region = params["project"], params["region"]
+    desired = desired_nat(params) if params["state"] == "present" else None
     url = regional(project, region, "routers", params["router"])
     router = client.request("GET", url, f"read Cloud Router {params['router']}", not_found_ok=True)
     before = nat_view(router, params["name"])
@@ -53,7 +54,6 @@ def ensure_nat(client, params: dict, check_mode: bool) -> dict:
         if changed and not check_mode:
             _patch(client, url, router, others, f"remove Cloud NAT {params['name']} from router {params['router']}")
         return {"changed": changed, "nat": {}, "diff": {"before": before, "after": {}}}
-    desired = desired_nat(params)
     current = next((item for item in (router or {}).get("nats", []) if item["name"] == params["name"]), None)
     if current is not None and not differences(desired, current):
         return {"changed": False, "nat": before, "diff": {"before": before, "after": before}}

@@ -58,12 +58,13 @@ def instance_view(instance: dict | None) -> dict:
 
 
 def ensure_instance(client, params: dict, check_mode: bool) -> dict:
+    if params["state"] == "present":
+        check_users(params)
     url = _instance_url(params)
     current = client.request("GET", url, f"read Cloud SQL instance {params['name']}", not_found_ok=True)
     before = instance_view(current)
     if params["state"] == "absent":
         return _remove(client, params, current, before, check_mode)
-    check_users(params)
     desired = desired_instance(params)
     if current is None:
         if check_mode:

@@ -101,12 +101,12 @@ def cluster_view(cluster: dict | None) -> dict:
 
 
 def ensure_cluster(client, params: dict, check_mode: bool) -> dict:
+    if params["state"] == "present":
+        check_params(params)
     url = _url(params, f"/{params['name']}")
     current = client.request("GET", url, f"read GKE cluster {params['name']}", not_found_ok=True)
     before = cluster_view(current)
     timeout = params["wait_timeout"]
-    if params["state"] == "present":
-        check_params(params)
     if params["state"] == "absent":
         if current is not None and not check_mode:
             what = f"delete GKE cluster {params['name']}"

@@ -8,6 +8,7 @@ from ansible_collections.aibang.gke_platform.plugins.module_utils.cloudsql impor
     _verify_allowed_projects,
     check_users,
     desired_instance,
+    ensure_instance,
     instance_view,
 )
 from ansible_collections.aibang.gke_platform.plugins.module_utils.gcp_client import GcpError
@@ -63,3 +64,26 @@ def test_a_user_without_a_clean_host_is_refused(host):
 @pytest.mark.parametrize("host", ["%", "10.128.%"])
 def test_a_written_out_host_passes(host):
     check_users(dict(PARAMS, users=[{"name": "app", "password": "x", "host": host}]))
+
+
+# ---------------------------------------------------------------- against the shared fake
+PRESENT = dict(PARAMS, project="producer", deletion_protection=False, databases=[], update_password="on_create",
+               wait_timeout=60, poll_interval=0, state="present", users=[{"name": "app", "password": "pw-unit", "host": "10.128.%"}])
+
+
+def test_an_instance_allowing_plain_text_is_switched_to_tls_only(gcp):
+    body = desired_instance(PRESENT)
+    body["settings"]["ipConfiguration"]["sslMode"] = "ALLOW_UNENCRYPTED_AND_ENCRYPTED"
+    gcp.seed("https://sqladmin.googleapis.com/v1/projects/producer/instances", body)
+    gcp.forget_calls()
+    result = gcp.run(ensure_instance, PRESENT)
+    assert result["changed"] is True and result["instance"]["ssl_mode"] == "ENCRYPTED_ONLY"
+    assert gcp.google.resources["sqladmin:projects/producer/instances/db"]["settings"]["ipConfiguration"]["sslMode"] == "ENCRYPTED_ONLY"
+    users = [item for item in gcp.google.requests if item["method"] == "sql.users.insert"]
+    assert [item["body"]["host"] for item in users] == ["10.128.%"]
+
+
+def test_a_user_without_a_host_is_refused_before_any_call(gcp):
+    with pytest.raises(GcpError, match=r"users\[0\] \(app\) has host None"):
+        gcp.run(ensure_instance, dict(PRESENT, users=[{"name": "app", "password": "pw-unit", "host": None}]))
+    assert gcp.google.requests == []

@@ -4,7 +4,13 @@ from __future__ import annotations
 import pytest
 
 from ansible_collections.aibang.gke_platform.plugins.module_utils.gcp_client import GcpError
-from ansible_collections.aibang.gke_platform.plugins.module_utils.gke import NODE_SCOPES, check_params, cluster_view, desired_cluster
+from ansible_collections.aibang.gke_platform.plugins.module_utils.gke import (
+    NODE_SCOPES,
+    check_params,
+    cluster_view,
+    desired_cluster,
+    ensure_cluster,
+)
 
 SA = "gke-nodes@p-project.iam.gserviceaccount.com"
 PARAMS = {"project": "p", "name": "c", "network": "vpc", "subnetwork": "nodes", "pods_range": "pods",
@@ -70,3 +76,63 @@ def test_without_workload_identity_no_pool_is_sent():
     assert view["node_pools"] == ["a", "b"]
     assert view["master_authorized_networks"] == ["10.0.0.0/8"]
     assert view["datapath_provider"] == "ADVANCED_DATAPATH"
+
+
+# ---------------------------------------------------------------- reconciling an existing cluster (the shared fake)
+REGION = "europe-west2"
+PRESENT = dict(PARAMS, project="consumer", location=REGION, name="platform", wait_timeout=60, poll_interval=0, state="present")
+CLUSTERS = "https://container.googleapis.com/v1/projects/consumer/locations/europe-west2/clusters"
+
+
+def _legacy_cluster(gcp, **overrides):
+    """A cluster as the collection built it before issue 16: no Dataplane V2, the default node account, cloud-platform."""
+    body = {"name": "platform", "network": "vpc", "subnetwork": "nodes",
+            "ipAllocationPolicy": {"useIpAliases": True, "clusterSecondaryRangeName": "pods", "servicesSecondaryRangeName": "services"},
+            "privateClusterConfig": {"enablePrivateNodes": True, "enablePrivateEndpoint": True, "masterIpv4CidrBlock": "172.16.0.0/28"},
+            "workloadIdentityConfig": {"workloadPool": "consumer.svc.id.goog"},
+            "releaseChannel": {"channel": "REGULAR"},
+            "nodePools": [{"name": "default", "initialNodeCount": 1,
+                           "config": {"machineType": "e2-standard-4", "oauthScopes": ["https://www.googleapis.com/auth/cloud-platform"],
+                                      "workloadMetadataConfig": {"mode": "GKE_METADATA"}}}]}
+    body.update(overrides)
+    gcp.seed(CLUSTERS, {"cluster": body})
+    gcp.forget_calls()
+
+
+def test_an_existing_cluster_without_dataplane_v2_fails_naming_the_field(gcp):
+    _legacy_cluster(gcp)
+    with pytest.raises(GcpError) as raised:
+        gcp.run(ensure_cluster, PRESENT)
+    message = str(raised.value)
+    assert "networkConfig.datapathProvider" in message
+    assert "nodePools[default].config.serviceAccount" in message and "nodePools[default].config.oauthScopes" in message
+    assert gcp.mutations() == []
+
+
+def test_master_authorized_networks_are_reconciled_in_place(gcp):
+    gcp.run(ensure_cluster, PRESENT)
+    gcp.forget_calls()
+    changed = gcp.run(ensure_cluster, dict(PRESENT, master_authorized_networks=["203.0.113.0/24"]))
+    assert changed["changed"] is True and changed["cluster"]["master_authorized_networks"] == ["203.0.113.0/24"]
+    assert gcp.mutations() == ["container.projects.locations.clusters.update"]
+    stored = gcp.google.resources["container:projects/consumer/locations/europe-west2/clusters/platform"]
+    assert stored["masterAuthorizedNetworksConfig"] == {"enabled": True, "cidrBlocks": [{"cidrBlock": "203.0.113.0/24"}]}
+    gcp.forget_calls()
+    assert gcp.run(ensure_cluster, dict(PRESENT, master_authorized_networks=["203.0.113.0/24"]))["changed"] is False
+
+
+def test_authorized_networks_switched_off_are_switched_back_on(gcp):
+    _legacy_cluster(gcp, networkConfig={"datapathProvider": "ADVANCED_DATAPATH"},
+                    masterAuthorizedNetworksConfig={"enabled": False},
+                    nodePools=[dict(desired_cluster(PRESENT)["nodePools"][0])])
+    result = gcp.run(ensure_cluster, PRESENT)
+    assert result["changed"] is True
+    assert gcp.mutations() == ["container.projects.locations.clusters.update"]
+    stored = gcp.google.resources["container:projects/consumer/locations/europe-west2/clusters/platform"]
+    assert stored["masterAuthorizedNetworksConfig"]["enabled"] is True
+
+
+def test_a_public_endpoint_without_networks_is_refused_before_any_call(gcp):
+    with pytest.raises(GcpError, match="master_authorized_networks is empty"):
+        gcp.run(ensure_cluster, dict(PRESENT, private_endpoint=False))
+    assert gcp.google.requests == []

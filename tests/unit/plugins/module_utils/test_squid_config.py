@@ -2,10 +2,11 @@
 from __future__ import annotations
 
 import copy
+from dataclasses import fields
 
 import pytest
 
-from ansible_collections.aibang.gke_platform.plugins.module_utils.squid_config import checksum, parse_runtime, render
+from ansible_collections.aibang.gke_platform.plugins.module_utils.squid_config import Runtime, checksum, parse_runtime, render
 from ansible_collections.aibang.gke_platform.plugins.module_utils.squid_policy import PolicyError, parse_policy
 
 BASE = {
@@ -114,6 +115,23 @@ def test_runtime_rejects(raw, field):
     with pytest.raises(PolicyError) as caught:
         parse_runtime(raw, "vm")
     assert caught.value.field == field
+
+
+STRING_SETTINGS = [item.name for item in fields(Runtime) if item.type in ("str", "str | None")]
+
+
+@pytest.mark.parametrize("key", STRING_SETTINGS)
+@pytest.mark.parametrize("suffix", ["\nhttp_access allow all", " http_access allow all", "%eth0", "\r"])
+def test_runtime_strings_cannot_add_a_directive(key, suffix):
+    value = ("fe80::1" if key.endswith("address") else "/run/s.pid") + suffix
+    with pytest.raises(PolicyError) as caught:
+        parse_runtime({key: value}, "vm")
+    assert caught.value.field == f"runtime.{key}"
+
+
+def test_every_string_setting_is_checked():
+    assert set(STRING_SETTINGS) == {"listen_address", "visible_hostname", "pid_filename", "access_log", "cache_log",
+                                    "coredump_dir", "hosts_file", "tcp_outgoing_address"}
 
 
 def test_render_is_deterministic_and_checksum_tracks_content():
