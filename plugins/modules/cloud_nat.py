@@ -12,7 +12,7 @@ version_added: 0.1.0
 description:
   - Keeps one NAT config (by name) on a Cloud Router, creating the router when it does not exist. Other NAT configs
     on the router are left alone.
-  - Only the primary ranges of the listed subnets are translated (C(PRIMARY_IP_RANGE)): never every subnet of the
+  - Only the primary ranges of the listed subnets are translated (C(PRIMARY_IP_RANGE)), never every subnet of the
     region, never a secondary range. A GKE subnet's secondary ranges hold the pods, so NAT there would let pods reach
     the internet without the egress proxy. A NAT config found with other ranges is corrected.
   - The google.cloud collection's router module cannot configure NAT.

@@ -16,7 +16,7 @@ description:
   - Always GKE Dataplane V2 (C(ADVANCED_DATAPATH)), so NetworkPolicies are enforced; master authorized networks
     always on; node pools run as O(node_service_account) with the scopes C(devstorage.read_only), C(logging.write)
     and C(monitoring), never as the Compute Engine default service account.
-  - A control plane reachable from the internet without a list of authorized networks is refused: set
+  - A control plane reachable from the internet without a list of authorized networks is refused; set
     O(private_endpoint=true) or O(master_authorized_networks).
   - On an existing cluster it enables (or disables) Workload Identity and sets the master authorized networks in
     place, and adds missing node pools. Network, ranges, private settings, the datapath and a node pool's service

@@ -212,7 +212,9 @@ def test_operate_sends_the_call_then_waits_for_its_operation(gcp):
     assert gcp.client.operate("DELETE", url, "delete psc-sql", not_found_ok=True) is None
 
 
-SECRET_LOOKING_KEY = '{"type": "service_account", "client_email": "a@p.iam.gserviceaccount.com", "private_key": "-----BEGIN PRIVATE KEY-----\\nS3cretKeyMaterial\\n-----END PRIVATE KEY-----\\n", "token_uri": "https://oauth2.googleapis.com/token"}'
+SECRET_LOOKING_KEY = ('{"type": "service_account", "client_email": "a@p.iam.gserviceaccount.com", "private_key": '
+                      '"-----BEGIN PRIVATE KEY-----\\nS3cretKeyMaterial\\n-----END PRIVATE KEY-----\\n", '
+                      '"token_uri": "https://oauth2.googleapis.com/token"}')
 
 
 @pytest.mark.parametrize(
