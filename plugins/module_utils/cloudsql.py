@@ -6,7 +6,13 @@
 from __future__ import annotations
 
 from ansible_collections.aibang.gke_platform.plugins.module_utils.gcp_client import GcpError
-from ansible_collections.aibang.gke_platform.plugins.module_utils.gcp_resource import differences, without_none
+from ansible_collections.aibang.gke_platform.plugins.module_utils.gcp_resource import (
+    differences,
+    left_unmarked,
+    marked,
+    with_mark,
+    without_none,
+)
 
 SQLADMIN = "https://sqladmin.googleapis.com/v1/"
 
@@ -92,7 +98,8 @@ def check_users(params: dict) -> None:
 
 def _create(client, params: dict, desired: dict) -> dict:
     what = f"create Cloud SQL instance {params['name']}"
-    client.operate("POST", f"{SQLADMIN}projects/{params['project']}/instances", what, body=desired,
+    body = dict(desired, settings=dict(desired["settings"], userLabels=with_mark(desired["settings"].get("userLabels"))))
+    client.operate("POST", f"{SQLADMIN}projects/{params['project']}/instances", what, body=body,
                    timeout=params["wait_timeout"], poll=params["poll_interval"])
     return client.request("GET", _instance_url(params), what)
 
@@ -113,6 +120,8 @@ def _update(client, params: dict, current: dict, desired: dict, check_mode: bool
         return dict(merged, state=None), True
     what = f"update Cloud SQL instance {params['name']} ({', '.join(stale)})"
     patch = {"settings": _settings_patch(desired["settings"], stale)}
+    if "userLabels" in patch["settings"] and marked(current.get("settings", {}).get("userLabels")):
+        patch["settings"]["userLabels"] = with_mark(patch["settings"]["userLabels"])  # a label change keeps the mark
     client.operate("PATCH", _instance_url(params), what, body=patch,
                    timeout=params["wait_timeout"], poll=params["poll_interval"])
     updated = client.request("GET", _instance_url(params), f"re-read Cloud SQL instance {params['name']}")
@@ -141,6 +150,9 @@ def _verify_allowed_projects(params: dict, instance: dict) -> None:
 def _remove(client, params: dict, current: dict | None, before: dict, check_mode: bool) -> dict:
     if current is None:
         return {"changed": False, "instance": {}, "diff": {"before": before, "after": {}}}
+    if not marked(current.get("settings", {}).get("userLabels")) and not params.get("delete_unmarked"):
+        return {"changed": False, "instance": before, "left": True, "diff": {"before": before, "after": before},
+                "warnings": [left_unmarked(f"Cloud SQL instance {params['name']}", "settings.userLabels")]}
     if current.get("settings", {}).get("deletionProtectionEnabled"):
         raise GcpError(f"Failed to delete Cloud SQL instance {params['name']}: deletion protection is on; set "
                        "deletion_protection: false and apply first (prod keeps it on deliberately)")

@@ -13,7 +13,14 @@ from __future__ import annotations
 import re
 
 from ansible_collections.aibang.gke_platform.plugins.module_utils.gcp_client import GcpError
-from ansible_collections.aibang.gke_platform.plugins.module_utils.gcp_resource import differences, name_of, without_none
+from ansible_collections.aibang.gke_platform.plugins.module_utils.gcp_resource import (
+    differences,
+    left_unmarked,
+    marked,
+    name_of,
+    with_mark,
+    without_none,
+)
 
 CONTAINER = "https://container.googleapis.com/v1/"
 DATAPLANE_V2 = "ADVANCED_DATAPATH"
@@ -108,6 +115,9 @@ def ensure_cluster(client, params: dict, check_mode: bool) -> dict:
     before = cluster_view(current)
     timeout = params["wait_timeout"]
     if params["state"] == "absent":
+        if current is not None and not marked(current.get("resourceLabels")) and not params.get("delete_unmarked"):
+            return {"changed": False, "cluster": before, "left": True, "diff": {"before": before, "after": before},
+                    "warnings": [left_unmarked(f"GKE cluster {params['name']}", "resourceLabels")]}
         if current is not None and not check_mode:
             what = f"delete GKE cluster {params['name']}"
             client.operate("DELETE", url, what, timeout=timeout, poll=params["poll_interval"])
@@ -117,7 +127,8 @@ def ensure_cluster(client, params: dict, check_mode: bool) -> dict:
         after = cluster_view(desired)
         if not check_mode:
             what = f"create GKE cluster {params['name']}"
-            client.operate("POST", _url(params), what, body={"cluster": desired}, timeout=timeout, poll=params["poll_interval"])
+            body = dict(desired, resourceLabels=with_mark(desired.get("resourceLabels")))
+            client.operate("POST", _url(params), what, body={"cluster": body}, timeout=timeout, poll=params["poll_interval"])
             after = cluster_view(client.request("GET", url, what))
         return {"changed": True, "cluster": after, "diff": {"before": before, "after": after}}
     changed = _reconcile(client, params, current, desired, check_mode)

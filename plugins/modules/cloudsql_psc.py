@@ -119,6 +119,13 @@ options:
     description: Seconds between operation polls.
     type: int
     default: 10
+  delete_unmarked:
+    description:
+      - With O(state=absent), also delete a Cloud SQL instance this collection did not create. It marks what it creates with
+        the label C(managed-by=aibang-gke-platform) (at creation only, never on a resource found existing); without
+        this option an unmarked Cloud SQL instance is left in place with a warning, and C(left) is returned true.
+    type: bool
+    default: false
   state:
     description: V(present) or V(absent).
     type: str
@@ -140,6 +147,10 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+left:
+  description: True when O(state=absent) left an existing instance in place because this collection did not create it.
+  returned: when an unmarked instance was left
+  type: bool
 instance:
   description: The instance after the run (empty when absent); never holds passwords.
   returned: always
@@ -187,6 +198,7 @@ def main() -> None:
             "update_password": {"type": "str", "choices": ["on_create", "always"], "default": "on_create"},
             "wait_timeout": {"type": "int", "default": 1800},
             "poll_interval": {"type": "int", "default": 10},
+            "delete_unmarked": {"type": "bool", "default": False},
             "state": {"type": "str", "choices": ["present", "absent"], "default": "present"},
         },
         required_if=[("state", "present", ("region",))],

@@ -115,6 +115,13 @@ options:
     description: Seconds between operation polls.
     type: int
     default: 15
+  delete_unmarked:
+    description:
+      - With O(state=absent), also delete a GKE cluster this collection did not create. It marks what it creates with
+        the label C(managed-by=aibang-gke-platform) (at creation only, never on a resource found existing); without
+        this option an unmarked GKE cluster is left in place with a warning, and C(left) is returned true.
+    type: bool
+    default: false
   state:
     description: V(present) or V(absent).
     type: str
@@ -140,6 +147,10 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+left:
+  description: True when O(state=absent) left an existing cluster in place because this collection did not create it.
+  returned: when an unmarked cluster was left
+  type: bool
 cluster:
   description: >-
     Name, status, endpoint, C(workload_pool), C(private_nodes), C(private_endpoint), C(master_authorized_networks),
@@ -179,6 +190,7 @@ def main() -> None:
             }},
             "wait_timeout": {"type": "int", "default": 2400},
             "poll_interval": {"type": "int", "default": 15},
+            "delete_unmarked": {"type": "bool", "default": False},
             "state": {"type": "str", "choices": ["present", "absent"], "default": "present"},
         },
         required_if=[("state", "present", ("network", "subnetwork", "pods_range", "services_range"))],

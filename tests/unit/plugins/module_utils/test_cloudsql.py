@@ -87,3 +87,20 @@ def test_a_user_without_a_host_is_refused_before_any_call(gcp):
     with pytest.raises(GcpError, match=r"users\[0\] \(app\) has host None"):
         gcp.run(ensure_instance, dict(PRESENT, users=[{"name": "app", "password": "pw-unit", "host": None}]))
     assert gcp.google.requests == []
+
+
+def test_cleanup_deletes_only_an_instance_this_collection_created(gcp):
+    body = desired_instance(PRESENT)
+    gcp.seed("https://sqladmin.googleapis.com/v1/projects/producer/instances", body)  # adopted: not created here
+    gcp.forget_calls()
+    left = gcp.run(ensure_instance, dict(PRESENT, state="absent"))
+    assert left["changed"] is False and left["left"] is True and "settings.userLabels" in left["warnings"][0]
+    assert gcp.mutations() == []
+    gcp.run(ensure_instance, dict(PRESENT, state="absent", delete_unmarked=True))
+    gcp.run(ensure_instance, dict(PRESENT, labels={"team": "db"}))
+    labels = gcp.google.resources["sqladmin:projects/producer/instances/db"]["settings"]["userLabels"]
+    assert labels == {"team": "db", "managed-by": "aibang-gke-platform"}
+    gcp.run(ensure_instance, dict(PRESENT, labels={"team": "data"}))
+    labels = gcp.google.resources["sqladmin:projects/producer/instances/db"]["settings"]["userLabels"]
+    assert labels == {"team": "data", "managed-by": "aibang-gke-platform"}, "a label change keeps the mark"
+    assert gcp.run(ensure_instance, dict(PRESENT, state="absent"))["changed"] is True

@@ -136,3 +136,20 @@ def test_a_public_endpoint_without_networks_is_refused_before_any_call(gcp):
     with pytest.raises(GcpError, match="master_authorized_networks is empty"):
         gcp.run(ensure_cluster, dict(PRESENT, private_endpoint=False))
     assert gcp.google.requests == []
+
+
+def test_cleanup_deletes_only_a_cluster_this_collection_created(gcp):
+    gcp.run(ensure_cluster, PRESENT)
+    stored = gcp.google.resources["container:projects/consumer/locations/europe-west2/clusters/platform"]
+    assert stored["resourceLabels"] == {"managed-by": "aibang-gke-platform"}
+    assert gcp.run(ensure_cluster, dict(PRESENT, state="absent"))["changed"] is True
+    assert not gcp.exists("container:projects/consumer/locations/europe-west2/clusters/platform")
+
+
+def test_an_adopted_cluster_is_left_in_place_saying_why(gcp):
+    _legacy_cluster(gcp)
+    result = gcp.run(ensure_cluster, dict(PRESENT, state="absent"))
+    assert result["changed"] is False and result["left"] is True
+    assert "does not carry the label managed-by=aibang-gke-platform" in result["warnings"][0]
+    assert gcp.mutations() == []
+    assert gcp.run(ensure_cluster, dict(PRESENT, state="absent", delete_unmarked=True))["changed"] is True
