@@ -7,6 +7,7 @@ from __future__ import annotations
 from ansible.errors import AnsibleFilterError
 from ansible_collections.aibang.gke_platform.plugins.module_utils.egress_network import (
     EgressNetworkError,
+    bypass_verdict,
     layout_errors,
     node_egress_rules,
     private_google_access_records,
@@ -37,7 +38,12 @@ def private_google_access_dns(domains, vip_range="199.36.153.8/30"):
         raise AnsibleFilterError(f"private_google_access_dns: {exc}") from None
 
 
+def egress_bypass_verdict(lines, target, proxy):
+    """The bypass check's verdict from the probe pod's output lines."""
+    return bypass_verdict(list(lines or []), str(target), str(proxy))
+
+
 class FilterModule:
     def filters(self):
         return {"egress_layout_errors": egress_layout_errors, "node_egress_firewall": node_egress_firewall,
-                "private_google_access_dns": private_google_access_dns}
+                "private_google_access_dns": private_google_access_dns, "egress_bypass_verdict": egress_bypass_verdict}

@@ -122,3 +122,30 @@ def private_google_access_records(domains: list, vip_range: str) -> list:
         records.append({"zone": zone, "dns_name": f"{domain}.", "name": target, "type": "A", "rrdatas": addresses})
         records.append({"zone": zone, "dns_name": f"{domain}.", "name": f"*.{domain}.", "type": "CNAME", "rrdatas": [target]})
     return records
+
+
+def bypass_verdict(lines: list, target: str, proxy: str) -> dict:
+    """What the probe pod's output says: ``direct=<curl exit>`` then ``proxied=<curl exit>``.
+
+    The check passes only when the direct request failed and the proxied one succeeded; a proxied failure makes the
+    direct failure meaningless (the pod may have no network at all), so it fails too.
+    """
+    codes = {}
+    for line in lines:
+        key, _sep, value = str(line).strip().partition("=")
+        if key in ("direct", "proxied") and value.isdigit():
+            codes.setdefault(key, int(value))
+    direct, proxied = codes.get("direct"), codes.get("proxied")
+    verdict = {"direct_exit": direct, "proxied_exit": proxied, "direct_reached": direct == 0, "proxied_reached": proxied == 0}
+    if direct is None or proxied is None:
+        verdict.update(ok=False, detail=f"the probe pod did not report both requests (output: {' | '.join(map(str, lines))[-300:]})")
+    elif direct == 0:
+        verdict.update(ok=False, detail=f"a pod reached {target} directly, without the proxy: check the Cloud NAT scope and "
+                                        "the node egress firewall")
+    elif proxied != 0:
+        verdict.update(ok=False, detail=f"the same request through {proxy} failed (curl exit {proxied}), so the direct "
+                                        "failure proves nothing")
+    else:
+        verdict.update(ok=True, detail=f"a probe pod could not reach {target} directly (curl exit {direct}) and reached it "
+                                       f"through {proxy}")
+    return verdict

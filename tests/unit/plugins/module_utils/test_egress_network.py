@@ -8,6 +8,7 @@ import pytest
 from ansible_collections.aibang.gke_platform.plugins.module_utils.egress_network import (
     MARK,
     EgressNetworkError,
+    bypass_verdict,
     layout_errors,
     node_egress_rules,
     private_google_access_records,
@@ -100,3 +101,20 @@ def test_google_api_names_resolve_to_the_private_vip():
 def test_private_google_access_refuses_bad_input(domains, vip, message):
     with pytest.raises(EgressNetworkError, match=message):
         private_google_access_records(domains, vip)
+
+
+@pytest.mark.parametrize(
+    "lines, ok, detail",
+    [
+        (["curl: (28) Connection timed out after 10001 milliseconds", "direct=28", "proxied=0"], True, "could not reach"),
+        (["direct=7", "proxied=0"], True, "could not reach"),
+        (["direct=0", "proxied=0"], False, "directly, without the proxy"),
+        (["direct=28", "curl: (56) CONNECT tunnel failed, response 403", "proxied=56"], False, "proves nothing"),
+        (["sh: curl: not found", "direct=127", "proxied=127"], False, "proves nothing"),
+        (["direct=28"], False, "did not report both"),
+        ([], False, "did not report both"),
+    ],
+)
+def test_the_bypass_verdict(lines, ok, detail):
+    verdict = bypass_verdict(lines, "https://login.microsoftonline.com/", "http://alias:3128")
+    assert verdict["ok"] is ok and detail in verdict["detail"]
