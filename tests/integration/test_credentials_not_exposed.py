@@ -44,7 +44,7 @@ GUARD = """
         egress_network_gcp_auth: {auth}
 """
 
-ENVIRONMENT_ONLY = "{{ fake_environment }}"
+ENVIRONMENT_ONLY = '"{{ fake_environment }}"'
 
 
 class ProcessSampler:
@@ -103,7 +103,7 @@ def test_credentials_as_module_options_stay_off_command_lines_and_logs(gcp_fake,
 
 
 def test_a_token_in_the_api_environment_is_refused_before_any_call(gcp_fake, tmp_path):
-    environment = "{{ fake_environment | combine({'GCP_AUTH_KIND': 'accesstoken', 'GCP_ACCESS_TOKEN': token}) }}"
+    environment = '"{{ fake_environment | combine({\'GCP_AUTH_KIND\': \'accesstoken\', \'GCP_ACCESS_TOKEN\': token}) }}"'
     done, _sampler = _run(gcp_fake, tmp_path, environment, "{}")
     assert done.returncode != 0
     assert "egress_network_api_environment carries GCP_ACCESS_TOKEN" in done.stdout, done.stdout[-3000:]
