@@ -21,6 +21,7 @@ from ansible_collections.aibang.gke_platform.plugins.module_utils.squid_policy i
 
 PEER_NAME = "tier2"
 AUDIT_FORMAT = "aibang_audit"
+MANAGER_CLIENTS = "aibang_manager_clients"
 
 
 @dataclass(frozen=True)
@@ -94,6 +95,7 @@ def render(policy: Policy, tier_name: str, runtime: Runtime | None = None) -> st
         _header(policy, tier_name),
         _instance(policy, tier_name, runtime),
         _acls(policy, tier),
+        _cache_manager(runtime),
         _access_rules(policy, tier),
         _forwarding(policy) if tier_name == "gke" else [],
         _hardening(),
@@ -150,6 +152,13 @@ def _acls(policy: Policy, tier) -> list:
     if tier.business_hours:
         lines.append(f"acl aibang_hours time {tier.business_hours.squid_spec()}")
     return lines
+
+
+def _cache_manager(runtime: Runtime) -> list:
+    """The cache manager (prometheus-squid-exporter's counters) for this host only: loopback, and the instance's own
+    address, which a local client connecting to it comes from. Only manager requests match; the policy decides the rest."""
+    sources = ["127.0.0.1", "::1"] + ([runtime.listen_address] if runtime.listen_address else [])
+    return [f"acl {MANAGER_CLIENTS} src {' '.join(sources)}", f"http_access allow manager {MANAGER_CLIENTS}"]
 
 
 def _access_rules(policy: Policy, tier) -> list:

@@ -39,11 +39,22 @@ def test_tier2_never_forwards():
 def test_access_rules_deny_first_and_end_in_deny_all(tier):
     config = render(parse_policy(BASE), tier)
     assert lines_of(config, "http_access") == [
+        "http_access allow manager aibang_manager_clients",
         "http_access deny !aibang_clients",
         "http_access deny !aibang_domains",
         "http_access allow aibang_connect aibang_tls_ports",
         "http_access deny all",
     ]
+
+
+@pytest.mark.parametrize("runtime, sources", [
+    (None, "127.0.0.1 ::1"),
+    ({"listen_address": "10.128.2.100"}, "127.0.0.1 ::1 10.128.2.100"),
+    ({"listen_address": "fd00::5"}, "127.0.0.1 ::1 fd00::5"),
+])
+def test_cache_manager_only_from_this_host(runtime, sources):
+    config = render(parse_policy(BASE), "vm", parse_runtime(runtime, "vm"))
+    assert lines_of(config, "acl aibang_manager_clients") == [f"acl aibang_manager_clients src {sources}"]
 
 
 @pytest.mark.parametrize("tier", ["gke", "vm"])
@@ -65,6 +76,7 @@ def test_plain_http_and_business_hours():
     assert "acl aibang_http_ports port 80" in config
     assert "acl aibang_hours time MTWHF 08:00-18:00" in config
     assert lines_of(config, "http_access") == [
+        "http_access allow manager aibang_manager_clients",
         "http_access deny !aibang_clients",
         "http_access deny !aibang_domains",
         "http_access deny !aibang_hours",
