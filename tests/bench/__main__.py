@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import sys
 
-from tests.bench import chain, deploy, engine
+from tests.bench import apps, chain, deploy, engine
 
 
 def main() -> int:
@@ -21,6 +21,8 @@ def main() -> int:
     ok &= chain.run()
     print("== no-op deploy (everything converged)")
     ok &= deploy.run()
+    print("== apps stage vs kubectl apply --server-side")
+    ok &= apps.run()
     return 0 if ok else 1
 
 
