@@ -59,7 +59,10 @@ stop_gcp_fake() {
 }
 
 up() {
-  command -v squid >/dev/null || fail "squid is not installed: run 'make setup'"
+  local tool
+  for tool in squid containerd runc ctr iptables; do
+    command -v "$tool" >/dev/null || fail "$tool is not installed: run 'make setup'"
+  done
   mkdir -p "$run" && chmod 0755 "$run"
   make_certificates
   echo "$target_address $target_names" > "$run/hosts"
@@ -67,6 +70,7 @@ up() {
   start_gcp_fake
   log "up: target $target_address (TLS on 443 for: $target_names; HTTP on 80), CA $run/ca.pem, Squid hosts_file $run/hosts"
   "$here/build.sh"
+  "$here/images.sh"
   (cd "$repo" && PYTHONPATH="$repo/.venv/collections" "$python" -m tests.testbed.cluster up) || fail "the control plane did not come up (logs: $run/logs)"
 }
 
@@ -84,7 +88,7 @@ down() {
       log "stopped $(basename "$pidfile" .pid) (pid $pid)"
     fi
   done
-  rm -rf "$run"
+  rm -rf --one-file-system "$run"
   log "down: removed $run"
 }
 
