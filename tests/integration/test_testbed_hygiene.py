@@ -15,7 +15,7 @@ from tests.testbed import cluster, host_state
 TESTBED_SH = os.path.join(os.path.dirname(__file__), "..", "testbed", "testbed.sh")
 
 
-def testbed_sh(action: str, check: bool = True, env: dict | None = None) -> subprocess.CompletedProcess:
+def run_testbed_sh(action: str, check: bool = True, env: dict | None = None) -> subprocess.CompletedProcess:
     done = subprocess.run([TESTBED_SH, action], capture_output=True, text=True, timeout=600, check=False,
                           env={**os.environ, **(env or {})})
     if check and done.returncode != 0:
@@ -38,21 +38,21 @@ def stopped_testbed(testbed):
     if cluster.running("kube-apiserver"):
         if not testbed.started_here:
             pytest.skip("the testbed was started outside this test session: not taking it down")
-        testbed_sh("down")
+        run_testbed_sh("down")
     yield
-    testbed_sh("down", check=False)
+    run_testbed_sh("down", check=False)
 
 
 def test_up_twice_then_down_restores_the_host(stopped_testbed):
     before = host_state.footprint(cluster.RUN)
-    testbed_sh("up")
+    run_testbed_sh("up")
     during = host_state.footprint(cluster.RUN)
     assert during["sysctls"]["net.ipv4.ip_forward"] == "1" and "aibang0" in during["links"] and during["iptables"], \
         "the check would see nothing: the node changed nothing on the host"
     first = pids()
-    testbed_sh("up")
+    run_testbed_sh("up")
     assert pids() == first, "a second up restarted something"
-    down = testbed_sh("down")
+    down = run_testbed_sh("down")
     after = host_state.footprint(cluster.RUN)
     print(down.stdout)
     assert after == before, json.dumps({"before": before, "after": after}, indent=1)
@@ -62,7 +62,7 @@ def test_up_twice_then_down_restores_the_host(stopped_testbed):
 def test_down_after_a_failed_up_restores_the_host(stopped_testbed):
     before = host_state.footprint(cluster.RUN)
     # The kubelet exits at once on an unknown flag, after the network, the control plane and containerd started.
-    failed = testbed_sh("up", check=False, env={"TESTBED_KUBELET_ARGS": "--no-such-flag"})
+    failed = run_testbed_sh("up", check=False, env={"TESTBED_KUBELET_ARGS": "--no-such-flag"})
     assert failed.returncode != 0 and "kubelet exited" in failed.stderr, failed.stderr
-    testbed_sh("down")
+    run_testbed_sh("down")
     assert host_state.footprint(cluster.RUN) == before

@@ -350,6 +350,7 @@ def start_controllers(pki: str) -> None:
         f"--service-account-private-key-file={pki}/sa-key.pem", f"--root-ca-file={pki}/ca.pem",
         f"--cluster-signing-cert-file={pki}/ca.pem", f"--cluster-signing-key-file={pki}/ca-key.pem",
         "--use-service-account-credentials=false", f"--service-cluster-ip-range={SERVICE_CIDR}",
+        f"--flex-volume-plugin-dir={os.path.join(RUN, 'flex-volume-plugins')}",
         # kwok nodes never run a kubelet: no IPAM, and short waits so namespace deletion and HPAs move quickly.
         "--controllers=*,-nodeipam,-cloud-node-lifecycle", "--concurrent-namespace-syncs=5",
     ])
@@ -451,15 +452,22 @@ def stop(name: str) -> None:
         os.unlink(pid_file(name))
         return
     for _attempt in range(100):
-        try:
-            os.kill(pid, 0)
-        except ProcessLookupError:
+        if not alive(pid):
             break
         time.sleep(0.1)
     else:
         os.kill(pid, signal.SIGKILL)
     os.unlink(pid_file(name))
     print(f"testbed: stopped {name} (pid {pid})")
+
+
+def alive(pid: int) -> bool:
+    """Running, and not a zombie waiting for its reaper (processes outlive the `up` that started them)."""
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as handle:
+            return handle.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except (OSError, IndexError):
+        return False
 
 
 def down() -> None:

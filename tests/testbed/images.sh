@@ -92,7 +92,7 @@ debian_rootfs() {
     --dpkgopt='path-exclude=/usr/share/locale/*' --aptopt='Acquire::Languages "none"' \
     "$debian_suite" "$rootfs.tmp" - < /etc/apt/sources.list.d/debian.sources >&2
   rm -rf "$rootfs.tmp"/var/lib/apt/lists/* "$rootfs.tmp"/var/cache/apt/*
-  install -D -m 0755 "$here/sample_app.py" "$rootfs.tmp/app/app.py"
+  install -D -m 0644 "$here/sample_app.py" "$rootfs.tmp/app/app.py"
   mv "$rootfs.tmp" "$rootfs"
   echo "$wanted" > "$rootfs.key"
 }

@@ -4,7 +4,7 @@
 Network (nothing of it can reach beyond this machine):
   bridge aibang0 10.244.128.1/24   the node's address and its pods' range (CNI bridge + host-local)
   10.96.0.0/16 dev lo              the Service range: kube-proxy DNATs it; what it does not DNAT stays on this host
-  unreachable 10.244.0.0/17        kwok's fake pod IPs, except those a stand-in serves (dummy device aibang-kwok)
+  unreachable 10.244.0.0/17        kwok's fake pod IPs, except those a stand-in serves (on the device aibang-kwok)
   FORWARD                          only from aibang0 back to aibang0; pods' packets to anything else are dropped
 Every process keeps a pid file in the run directory (cluster.start); host_state restores what they change.
 """
@@ -40,6 +40,7 @@ def paths() -> dict:
         "containerd_root": os.path.join(base, "containerd", "root"),
         "containerd_state": os.path.join(base, "containerd", "state"),
         "containerd_config": os.path.join(base, "containerd", "config.toml"),
+        "runc_root": os.path.join(base, "runc"),
         "socket": os.path.join(base, "containerd", "containerd.sock"),
         "cni_conf": os.path.join(base, "cni", "net.d"),
         "cni_ipam": os.path.join(base, "cni", "ipam"),
@@ -84,7 +85,7 @@ def network_up() -> None:
         sh("ip", "addr", "add", f"{NODE_IP}/24", "dev", BRIDGE)
     sh("ip", "link", "set", BRIDGE, "up")
     if not link_exists(KWOK_DEVICE):
-        sh("ip", "link", "add", KWOK_DEVICE, "type", "dummy")
+        sh("ip", "link", "add", KWOK_DEVICE, "type", "bridge")  # no dummy driver in this kernel; a bridge holds addresses as well
     sh("ip", "link", "set", KWOK_DEVICE, "up")
     sh("ip", "route", "replace", cluster.SERVICE_CIDR, "dev", "lo", "src", NODE_IP)
     sh("ip", "route", "replace", "unreachable", KWOK_POD_CIDR)
@@ -146,6 +147,7 @@ disabled_plugins = ["io.containerd.internal.v1.opt", "io.containerd.snapshotter.
       [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc.options]
         SystemdCgroup = false
         BinaryName = "{RUNC}"
+        Root = "{where['runc_root']}"
   [plugins."io.containerd.grpc.v1.cri".cni]
     bin_dir = "{CNI_BIN}"
     conf_dir = "{where['cni_conf']}"

@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 # -*- coding: utf-8 -*-
 """The testbed's sample app (image `app`): what app_workload deploys when no real app is at hand. Test infrastructure.
 

@@ -3,7 +3,7 @@
 
 kwok runs no containers, so this runs what the cluster holds: for each Deployment labelled
 app.kubernetes.io/component=egress-proxy, the squid.conf of the ConfigMap its current pod template mounts, as one
-real Squid process listening on its ready pods' IPs (kwok's, put on a dummy device of this host) at the port the
+real Squid process listening on its ready pods' IPs (kwok's, put on a device of this host) at the port the
 Service targets, so kube-proxy's DNAT of the ClusterIP lands on it; for each one labelled cluster-dns-stub
 (cluster_dns's kube_dns_stub mode), the Corefile of its ConfigMap, as a real CoreDNS on the same addresses. A rollout
 to a new ConfigMap, or a changed ConfigMap, restarts it with the new config.
@@ -115,7 +115,7 @@ class Pods:
         return path, local_corefile(corefile, address), [self.coredns, "-conf", path]
 
     def addresses(self, wanted: dict) -> None:
-        """Put the pods' IPs on the dummy device (and take off those of pods that are gone)."""
+        """Put the pods' IPs on the device (and take off those of pods that are gone)."""
         want = {address for _launcher, _text, addresses, _port in wanted.values() for address in addresses}
         listing = subprocess.run(["ip", "-o", "-4", "addr", "show", "dev", self.device], capture_output=True, text=True, check=False)
         have = {line.split()[3].split("/")[0] for line in listing.stdout.splitlines()}
@@ -165,7 +165,7 @@ def main() -> None:
     parser.add_argument("--run-dir", required=True)
     parser.add_argument("--source", required=True, help="the address tier 2 sees, standing for the pod IP")
     parser.add_argument("--coredns", required=True, help="the CoreDNS binary, for the DNS stub pods")
-    parser.add_argument("--device", required=True, help="the dummy device that holds the kwok pods' IPs")
+    parser.add_argument("--device", required=True, help="the device that holds the kwok pods' IPs")
     parser.add_argument("--interval", type=float, default=1.0)
     args = parser.parse_args()
     workdir = os.path.join(args.run_dir, "squid-pods")

@@ -41,8 +41,9 @@ gcp_fake_listen=127.0.0.1:18443
 start_gcp_fake() {
   mkdir -p "$run/gcp-fake" && chmod 0755 "$run"
   running "$run/gcp-fake.pid" && return
-  (cd "$repo" && nohup "$python" -m tests.testbed.gcp_fake --listen "$gcp_fake_listen" --state-dir "$run/gcp-fake" \
-    --pidfile "$run/gcp-fake.pid" >"$run/gcp-fake/fake.log" 2>&1 &)
+  # exec: no shell stays behind holding the caller's stdout (a caller reading it to the end would wait forever)
+  (cd "$repo" && exec nohup "$python" -m tests.testbed.gcp_fake --listen "$gcp_fake_listen" --state-dir "$run/gcp-fake" \
+    --pidfile "$run/gcp-fake.pid" >"$run/gcp-fake/fake.log" 2>&1 </dev/null) &
   for _ in $(seq 100); do
     curl -sf "http://$gcp_fake_listen/_fake/health" >/dev/null 2>&1 && { log "GCP fake on $gcp_fake_listen (CA $run/gcp-fake/ca.pem)"; return; }
     sleep 0.1
