@@ -9,17 +9,19 @@ The access rules are the contract that ``squid_decision`` evaluates; keep the tw
 from __future__ import annotations
 
 import hashlib
-import ipaddress
 from dataclasses import dataclass, fields
 
 from ansible_collections.aibang.gke_platform.plugins.module_utils.squid_policy import (
     PLAIN_HTTP_PORTS,
     Policy,
     PolicyError,
+    config_word,
+    parse_ip,
 )
 
 PEER_NAME = "tier2"
 AUDIT_FORMAT = "aibang_audit"
+MANAGER_CLIENTS = "aibang_manager_clients"
 
 
 @dataclass(frozen=True)
@@ -37,6 +39,16 @@ class Runtime:
     shutdown_lifetime: int = 30
     workers: int = 1
 
+
+# Runtime strings written into squid.conf as they are: each must stay one word on its line.
+_RUNTIME_WORDS = {
+    "visible_hostname": "a host name",
+    "pid_filename": "a path or 'none'",
+    "access_log": "a path",
+    "cache_log": "a path",
+    "coredump_dir": "a path",
+    "hosts_file": "a path",
+}
 
 # A GKE pod logs to its own stdout/stderr and writes only to emptyDir volumes.
 TIER_RUNTIME_DEFAULTS = {
@@ -64,12 +76,11 @@ def parse_runtime(raw: object, tier: str, field: str = "runtime") -> Runtime:
                 values[key] = value
     runtime = Runtime(**values)
     for key in ("listen_address", "tcp_outgoing_address"):
-        address = getattr(runtime, key)
-        if address is not None:
-            try:
-                ipaddress.ip_address(address)
-            except ValueError:
-                raise PolicyError(f"{field}.{key}", address, "must be an IP address") from None
+        if getattr(runtime, key) is not None:
+            parse_ip(getattr(runtime, key), f"{field}.{key}")
+    for key, what in _RUNTIME_WORDS.items():
+        if getattr(runtime, key) is not None:
+            config_word(getattr(runtime, key), f"{field}.{key}", what)
     for key in ("workers", "shutdown_lifetime"):
         number = getattr(runtime, key)
         if isinstance(number, bool) or not isinstance(number, int) or number < (1 if key == "workers" else 0):
@@ -84,6 +95,7 @@ def render(policy: Policy, tier_name: str, runtime: Runtime | None = None) -> st
         _header(policy, tier_name),
         _instance(policy, tier_name, runtime),
         _acls(policy, tier),
+        _cache_manager(runtime),
         _access_rules(policy, tier),
         _forwarding(policy) if tier_name == "gke" else [],
         _hardening(),
@@ -140,6 +152,13 @@ def _acls(policy: Policy, tier) -> list:
     if tier.business_hours:
         lines.append(f"acl aibang_hours time {tier.business_hours.squid_spec()}")
     return lines
+
+
+def _cache_manager(runtime: Runtime) -> list:
+    """The cache manager (prometheus-squid-exporter's counters) for this host only: loopback, and the instance's own
+    address, which a local client connecting to it comes from. Only manager requests match; the policy decides the rest."""
+    sources = ["127.0.0.1", "::1"] + ([runtime.listen_address] if runtime.listen_address else [])
+    return [f"acl {MANAGER_CLIENTS} src {' '.join(sources)}", f"http_access allow manager {MANAGER_CLIENTS}"]
 
 
 def _access_rules(policy: Policy, tier) -> list:

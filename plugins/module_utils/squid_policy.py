@@ -25,10 +25,12 @@ DEFAULT_PROXY_PORT = 3128
 DEFAULT_ALLOWED_PORTS = (443,)
 PLAIN_HTTP_PORTS = (80,)
 
-_NAME = re.compile(r"^[a-z0-9-]+$")
-_LABEL = re.compile(r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$")
+# Patterns are applied with fullmatch: `$` would also accept a trailing newline, a line break in squid.conf.
+_NAME = re.compile(r"[a-z0-9-]+")
+_LABEL = re.compile(r"[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?")
 _IPV4_CHARS = frozenset("0123456789.")
-_CLOCK = re.compile(r"^([01][0-9]|2[0-3]):([0-5][0-9])$")
+_CLOCK = re.compile(r"([01][0-9]|2[0-3]):([0-5][0-9])")
+_NAME_OF_ZONE = re.compile(r"[A-Za-z0-9_+-]+(/[A-Za-z0-9_+-]+)*")
 
 _TOP_KEYS = {"name", "proxy_port", "allowed_domains", "allowed_ports", "allow_plain_http", "gke", "vm"}
 _TIER_KEYS = {
@@ -45,6 +47,25 @@ class PolicyError(ValueError):
         self.field = field
         self.value = value
         super().__init__(f"{field}: {value!r} {problem}")
+
+
+def config_word(raw: object, field: str, what: str) -> str:
+    """``raw`` as one word of a squid.conf line: a string without whitespace, '%' or control characters.
+
+    Every value the renderer writes passes here (or a stricter pattern), so no input can start a new directive.
+    """
+    if not isinstance(raw, str) or not raw or "%" in raw or not raw.isprintable() or any(char.isspace() for char in raw):
+        raise PolicyError(field, raw, f"must be {what}: one word without whitespace, '%' or control characters")
+    return raw
+
+
+def parse_ip(raw: object, field: str, what: str = "an IP address"):
+    """An IPv4 or IPv6 address without a scope id (Python accepts any text after '%', newlines included)."""
+    text = config_word(str(raw) if isinstance(raw, int) and not isinstance(raw, bool) else raw, field, what)
+    try:
+        return ipaddress.ip_address(text)
+    except ValueError:
+        raise PolicyError(field, raw, f"must be {what}") from None
 
 
 @dataclass(frozen=True)
@@ -107,7 +128,7 @@ def parse_policy(raw: object, field: str = "policy") -> Policy:
     warnings: list = []
     data = _mapping(raw, field, _TOP_KEYS)
     name = _require(data, "name", field)
-    if not isinstance(name, str) or not _NAME.match(name):
+    if not isinstance(name, str) or not _NAME.fullmatch(name):
         raise PolicyError(f"{field}.name", name, "must match [a-z0-9-]+")
     proxy_port = parse_port(data.get("proxy_port", DEFAULT_PROXY_PORT), f"{field}.proxy_port")
     allowed_ports = _ports(data.get("allowed_ports", list(DEFAULT_ALLOWED_PORTS)), f"{field}.allowed_ports")
@@ -231,7 +252,7 @@ def _to_ascii(name: str, field: str, entry: object) -> str:
 
 def _check_host_name(name: str, field: str, entry: object) -> None:
     labels = name.split(".")
-    if len(name) > 253 or not all(_LABEL.match(label) for label in labels):
+    if len(name) > 253 or not all(_LABEL.fullmatch(label) for label in labels):
         raise PolicyError(field, entry, "is not a valid domain name (letters, digits and '-' in dot-separated labels)")
     if labels[-1].isdigit():
         raise PolicyError(field, entry, "is not a valid domain name (its last label is numeric)")
@@ -285,21 +306,22 @@ def _bool(raw: object, field: str) -> bool:
 def _cidrs(raw: object, field: str) -> tuple:
     if not isinstance(raw, list) or not raw:
         raise PolicyError(field, raw, "must be a non-empty list of CIDR ranges")
-    networks = []
-    for index, entry in enumerate(raw):
-        try:
-            networks.append(ipaddress.ip_network(str(entry), strict=True))
-        except ValueError as exc:
-            raise PolicyError(f"{field}[{index}]", entry, f"is not a valid CIDR range ({exc})") from None
-    return tuple(networks)
+    return tuple(parse_cidr(entry, f"{field}[{index}]") for index, entry in enumerate(raw))
+
+
+def parse_cidr(raw: object, field: str):
+    text = config_word(raw, field, "a CIDR range such as 10.0.0.0/8")
+    try:
+        return ipaddress.ip_network(text, strict=True)
+    except ValueError as exc:
+        raise PolicyError(field, raw, f"is not a valid CIDR range ({exc})") from None
 
 
 def _address(raw: object, field: str) -> str:
-    if not isinstance(raw, str) or not raw.strip():
-        raise PolicyError(field, raw, "must be the tier-2 VM's IP address or host name")
-    text = raw.strip()
+    what = "the tier-2 VM's IP address or host name"
+    text = config_word(raw.strip() if isinstance(raw, str) else raw, field, what)
     if _is_ip_literal(text):
-        return str(ipaddress.ip_address(text))
+        return str(parse_ip(text, field, what))
     name = text.lower().rstrip(".")
     _check_host_name(name, field, raw)
     return name
@@ -315,7 +337,7 @@ def _business_hours(raw: object, field: str) -> BusinessHours:
     if start >= end:
         raise PolicyError(f"{field}.start", data["start"], f"must be before end ({data['end']!r}); windows cannot cross midnight")
     timezone = data.get("timezone", "UTC")
-    if not isinstance(timezone, str) or not _is_time_zone(timezone):
+    if not isinstance(timezone, str) or not _NAME_OF_ZONE.fullmatch(timezone) or not _is_time_zone(timezone):
         raise PolicyError(f"{field}.timezone", timezone, "must be an IANA time zone name such as 'UTC' or 'Europe/London'")
     ordered_days = "".join(day for day in DAY_LETTERS if day in days)
     return BusinessHours(ordered_days, start, end, timezone)
@@ -332,7 +354,7 @@ def _is_time_zone(name: str) -> bool:
 
 
 def _minutes(raw: object, field: str) -> int:
-    match = _CLOCK.match(raw) if isinstance(raw, str) else None
+    match = _CLOCK.fullmatch(raw) if isinstance(raw, str) else None
     if not match:
         raise PolicyError(field, raw, "must be a 24-hour time 'HH:MM' (quote it in YAML)")
     return int(match.group(1)) * 60 + int(match.group(2))

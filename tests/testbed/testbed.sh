@@ -69,6 +69,8 @@ up() {
   echo "$target_address $target_names" > "$run/hosts"
   start_target
   start_gcp_fake
+  (cd "$repo" && "$python" -m tests.testbed.prometheus_lab up --run "$run" --target vm=127.0.0.1:9301) \
+    || fail "Prometheus did not start (log: $run/prometheus.log)"
   log "up: target $target_address (TLS on 443 for: $target_names; HTTP on 80), CA $run/ca.pem, Squid hosts_file $run/hosts"
   "$here/build.sh"
   "$here/images.sh"

@@ -7,6 +7,13 @@ import pytest
 
 from ansible.module_utils import _internal
 from ansible.module_utils.testing import patch_module_args
+from ansible_collections.aibang.gke_platform.tests.unit.fake_gcp import FakeGcp
+
+
+@pytest.fixture
+def gcp() -> FakeGcp:
+    """A fresh in-process GCP fake (the lab's, discovery-validated) and a GcpClient bound to it: tests/unit/fake_gcp.py."""
+    return FakeGcp()
 
 
 @pytest.fixture

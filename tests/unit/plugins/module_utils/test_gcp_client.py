@@ -1,158 +1,151 @@
 # -*- coding: utf-8 -*-
 from __future__ import annotations
 
-import json
-
 import pytest
 
-from ansible_collections.aibang.gke_platform.plugins.module_utils.gcp_client import GcpClient, GcpError, auth_settings, credentials
+from ansible_collections.aibang.gke_platform.plugins.module_utils.gcp_client import GcpError, auth_settings, credentials
+from ansible_collections.aibang.gke_platform.plugins.module_utils.gcp_resource import regional
+from ansible_collections.aibang.gke_platform.tests.unit.fake_gcp import FakeResponse
+
+PROJECT = "p"
+REGION = "europe-west2"
+ADDRESSES = regional(PROJECT, REGION, "addresses")
 
 
-class Response:
-    def __init__(self, status: int, body=None, headers=None):
-        self.status_code = status
-        self.headers = headers or {}
-        self.text = json.dumps(body) if body is not None else ""
-        self.content = self.text.encode()
-
-    def json(self):
-        return json.loads(self.text)
+def reserved(gcp, name: str = "psc-sql") -> str:
+    gcp.seed(ADDRESSES, {"name": name, "addressType": "INTERNAL"})
+    gcp.forget_calls()
+    return f"{ADDRESSES}/{name}"
 
 
-class FakeSession:
-    """Answers scripted responses in order and records every call."""
-
-    def __init__(self, *responses):
-        self.responses = list(responses)
-        self.calls = []
-
-    def request(self, method, url, json=None, params=None, timeout=None):  # pylint: disable=redefined-outer-name
-        self.calls.append((method, url, json, dict(params or {})))
-        answer = self.responses.pop(0)
-        if isinstance(answer, Exception):
-            raise answer
-        return answer
+def test_retries_429_and_5xx_with_growing_backoff_then_succeeds(gcp):
+    url = reserved(gcp)
+    for status in (429, 503, 500):
+        gcp.fault("compute.addresses.get", status=status)
+    client = gcp.make_client(base_delay=0.5)
+    assert client.request("GET", url, "read x")["name"] == "psc-sql"
+    assert gcp.slept == [0.5, 1.0, 2.0]
+    assert [item["status"] for item in gcp.google.requests] == [429, 503, 500, 200]
 
 
-def client(session, **kwargs):
-    slept = []
-    kwargs.setdefault("jitter", lambda: 1.0)
-    made = GcpClient(session, sleep=slept.append, **kwargs)
-    return made, slept
+def test_backoff_is_jittered_and_capped(gcp):
+    url = reserved(gcp)
+    gcp.fault("compute.addresses.get", status=503, times=7)
+    gcp.make_client(retries=7, base_delay=1.0, max_delay=8.0, jitter=lambda: 0.5).request("GET", url, "read")
+    assert gcp.slept == [0.5, 1.0, 2.0, 4.0, 4.0, 4.0, 4.0]
 
 
-def test_retries_429_and_5xx_with_growing_backoff_then_succeeds():
-    session = FakeSession(Response(429), Response(503), Response(500), Response(200, {"name": "x"}))
-    made, slept = client(session, base_delay=0.5)
-    assert made.request("GET", "https://compute.googleapis.com/x", "read x") == {"name": "x"}
-    assert slept == [0.5, 1.0, 2.0]
-    assert len(session.calls) == 4
+def test_retry_after_is_honoured(gcp):
+    url = reserved(gcp)
+    gcp.session.scripted.append(FakeResponse(429, headers={"Retry-After": "7"}))
+    gcp.client.request("GET", url, "read")
+    assert gcp.slept == [7.0]
 
 
-def test_backoff_is_jittered_and_capped():
-    session = FakeSession(*[Response(503)] * 7 + [Response(200, {})])
-    made, slept = client(session, retries=7, base_delay=1.0, max_delay=8.0, jitter=lambda: 0.5)
-    made.request("GET", "u", "read")
-    assert slept == [0.5, 1.0, 2.0, 4.0, 4.0, 4.0, 4.0]
-
-
-def test_retry_after_is_honoured():
-    made, slept = client(FakeSession(Response(429, headers={"Retry-After": "7"}), Response(200, {})))
-    made.request("GET", "u", "read")
-    assert slept == [7.0]
-
-
-def test_gives_up_after_the_retries_with_googles_message():
-    error = {"error": {"code": 503, "message": "The service is currently unavailable.", "status": "UNAVAILABLE"}}
-    made, _slept = client(FakeSession(*[Response(503, error)] * 3), retries=2)
+def test_gives_up_after_the_retries_with_googles_message(gcp):
+    gcp.fault("compute.addresses.insert", status=503, times=3, message="The service is currently unavailable.")
     with pytest.raises(GcpError, match="Failed to create address psc-sql: The service is currently unavailable.") as caught:
-        made.request("POST", "u", "create address psc-sql", body={"name": "psc-sql"})
+        gcp.make_client(retries=2).request("POST", ADDRESSES, "create address psc-sql", body={"name": "psc-sql"})
     assert caught.value.status == 503
+    assert not gcp.exists(f"compute:projects/{PROJECT}/regions/{REGION}/addresses/psc-sql")
 
 
-def test_connection_errors_are_retried():
-    made, slept = client(FakeSession(ConnectionError("reset"), Response(200, {"ok": True})))
-    assert made.request("GET", "u", "read") == {"ok": True}
-    assert len(slept) == 1
+def test_connection_errors_are_retried(gcp):
+    url = reserved(gcp)
+    gcp.session.scripted.append(ConnectionError("reset"))
+    assert gcp.client.request("GET", url, "read")["name"] == "psc-sql"
+    assert len(gcp.slept) == 1
 
 
-@pytest.mark.parametrize("status", [400, 404, 409, 412])
-def test_client_errors_are_not_retried(status):
-    session = FakeSession(Response(status, {"error": {"message": f"bad {status}"}}))
-    made, _slept = client(session)
-    with pytest.raises(GcpError, match=f"bad {status}"):
-        made.request("POST", "u", "do it")
-    assert len(session.calls) == 1
+def _invalid_body(gcp):
+    return "POST", ADDRESSES, {"name": "a", "adress": "10.0.0.9"}, 'Unknown name "adress"'
 
 
-def test_not_found_can_mean_absent():
-    made, _slept = client(FakeSession(Response(404, {"error": {"message": "not found"}})))
-    assert made.request("GET", "u", "read", not_found_ok=True) is None
+def _missing(gcp):
+    return "GET", f"{ADDRESSES}/nowhere", None, "addresses/nowhere' was not found"
 
 
-def test_403_names_the_missing_permission_from_details():
-    body = {"error": {"code": 403, "message": "Permission denied on resource project p.", "status": "PERMISSION_DENIED",
-                      "details": [{"@type": "type.googleapis.com/google.rpc.ErrorInfo", "reason": "IAM_PERMISSION_DENIED",
-                                   "metadata": {"permission": "compute.forwardingRules.create"}}]}}
-    made, _slept = client(FakeSession(Response(403, body)))
+def _duplicate(gcp):
+    reserved(gcp, "taken")
+    return "POST", ADDRESSES, {"name": "taken"}, "addresses/taken' already exists"
+
+
+def _stale_fingerprint(gcp):
+    gcp.network(PROJECT)
+    subnet = gcp.subnetwork(PROJECT, REGION, "nodes", "10.0.0.0/24")
+    gcp.forget_calls()
+    return "PATCH", subnet, {"fingerprint": "c3RhbGU=", "description": "x"}, "fingerprint does not match"
+
+
+@pytest.mark.parametrize("status, call", [(400, _invalid_body), (404, _missing), (409, _duplicate), (412, _stale_fingerprint)])
+def test_client_errors_are_not_retried(gcp, status, call):
+    method, url, body, message = call(gcp)
+    with pytest.raises(GcpError, match=message) as caught:
+        gcp.client.request(method, url, "do it", body=body)
+    assert caught.value.status == status
+    assert len(gcp.session.calls) == 1 and gcp.slept == []
+
+
+def test_not_found_can_mean_absent(gcp):
+    assert gcp.client.request("GET", f"{ADDRESSES}/nowhere", "read", not_found_ok=True) is None
+
+
+def test_403_names_the_missing_permission_from_details(gcp):
+    details = [{"@type": "type.googleapis.com/google.rpc.ErrorInfo", "reason": "IAM_PERMISSION_DENIED",
+                "metadata": {"permission": "compute.forwardingRules.create"}}]
+    gcp.fault("compute.forwardingRules.insert", status=403, message="Permission denied on resource project p.",
+              reason="IAM_PERMISSION_DENIED", details=details)
     with pytest.raises(GcpError) as caught:
-        made.request("POST", "u", "create forwarding rule psc-sql")
+        gcp.client.request("POST", regional(PROJECT, REGION, "forwardingRules"), "create forwarding rule psc-sql",
+                           body={"name": "psc-sql"})
     assert caught.value.permission == "compute.forwardingRules.create"
     assert caught.value.reason == "IAM_PERMISSION_DENIED"
     assert str(caught.value) == ("Failed to create forwarding rule psc-sql: Permission denied on resource project p. "
                                  "(the caller lacks compute.forwardingRules.create; grant a role that includes it)")
 
 
-def test_403_names_the_permission_from_the_message():
-    body = {"error": {"code": 403, "message": "Required 'compute.addresses.create' permission for 'projects/p'",
-                      "errors": [{"reason": "forbidden", "message": "..."}]}}
-    made, _slept = client(FakeSession(Response(403, body)))
+def test_403_names_the_permission_from_the_message(gcp):
+    gcp.fault("compute.addresses.insert", status=403, message="Required 'compute.addresses.create' permission for 'projects/p'",
+              reason="forbidden")
     with pytest.raises(GcpError) as caught:
-        made.request("POST", "u", "reserve address")
+        gcp.client.request("POST", ADDRESSES, "reserve address", body={"name": "a"})
     assert caught.value.reason == "forbidden"
     assert caught.value.permission == ""  # Compute words it differently; the message itself still says which
     assert "compute.addresses.create" in str(caught.value)
 
 
-def test_non_json_errors_keep_the_body():
-    response = Response(502)
-    response.text, response.content = "<html>Bad Gateway</html>", b"<html>"
-    made, _slept = client(FakeSession(response), retries=0)
+def test_non_json_errors_keep_the_body(gcp):
+    gcp.session.scripted.append(FakeResponse(502, text="<html>Bad Gateway</html>"))  # a proxy's page, not Google's
     with pytest.raises(GcpError, match="Failed to read: <html>Bad Gateway</html>"):
-        made.request("GET", "u", "read")
+        gcp.make_client(retries=0).request("GET", f"{ADDRESSES}/a", "read")
 
 
-def test_operations_are_polled_to_done():
-    running = {"name": "op-1", "status": "RUNNING", "selfLink": "https://compute.googleapis.com/op-1"}
-    session = FakeSession(Response(200, dict(running, status="RUNNING")), Response(200, dict(running, status="DONE")))
-    made, slept = client(session)
-    done = made.wait(dict(running, status="PENDING"), "create address psc-sql", poll=3.0)
-    assert done["status"] == "DONE"
-    assert slept == [0.25, 0.5]  # grows from 0.25 s, capped at poll
-    assert [call[1] for call in session.calls] == ["https://compute.googleapis.com/op-1"] * 2
+def test_operations_are_polled_to_done(gcp):
+    done = gcp.client.operate("POST", ADDRESSES, "create address psc-sql", body={"name": "psc-sql"}, poll=3.0)
+    assert done["status"] == "DONE" and done["operationType"] == "insert"
+    assert gcp.slept == [0.25, 0.5]  # PENDING -> RUNNING -> DONE, polls growing from 0.25 s, capped at poll
+    assert [call[:3] for call in gcp.session.calls] == [("POST", ADDRESSES, {"name": "psc-sql"}),
+                                                        ("GET", done["selfLink"], None), ("GET", done["selfLink"], None)]
 
 
-def test_a_failed_operation_surfaces_googles_error():
-    failed = {"name": "op-2", "status": "DONE", "selfLink": "s",
-              "error": {"errors": [{"code": "QUOTA_EXCEEDED", "message": "Quota 'ADDRESSES' exceeded."}]}}
-    made, _slept = client(FakeSession())
-    with pytest.raises(GcpError, match="Failed to reserve address: operation op-2 failed: QUOTA_EXCEEDED: Quota 'ADDRESSES' exceeded."):
-        made.wait(failed, "reserve address")
+def test_a_failed_operation_surfaces_googles_error(gcp):
+    gcp.fault("compute.addresses.insert", operation_error={"code": "QUOTA_EXCEEDED", "message": "Quota 'ADDRESSES' exceeded."})
+    with pytest.raises(GcpError, match=r"Failed to reserve address: operation operation-\w+ failed: QUOTA_EXCEEDED: Quota 'ADDRESSES' exceeded."):
+        gcp.client.operate("POST", ADDRESSES, "reserve address", body={"name": "a"})
+    assert not gcp.exists(f"compute:projects/{PROJECT}/regions/{REGION}/addresses/a")
 
 
-def test_operation_timeout_names_the_operation():
-    now = [0.0]
-    session = FakeSession(*[Response(200, {"name": "op-3", "status": "RUNNING", "selfLink": "s"})] * 10)
-    made = GcpClient(session, sleep=lambda seconds: now.__setitem__(0, now[0] + seconds), clock=lambda: now[0])
+def test_operation_timeout_names_the_operation(gcp):
+    running = {"name": "op-3", "status": "RUNNING", "selfLink": f"{ADDRESSES}/op-3"}
+    gcp.session.scripted.extend([FakeResponse(200, running)] * 10)  # an operation Google never finishes
     with pytest.raises(GcpError, match=r"timed out after 5s waiting for operation op-3 \(status RUNNING\)"):
-        made.wait({"name": "op-3", "status": "PENDING", "selfLink": "s"}, "create endpoint", timeout=5, poll=2)
+        gcp.client.wait(dict(running, status="PENDING"), "create endpoint", timeout=5, poll=2)
 
 
-def test_list_all_follows_page_tokens():
-    session = FakeSession(Response(200, {"items": [1, 2], "nextPageToken": "t2"}), Response(200, {"items": [3]}))
-    made, _slept = client(session)
-    assert made.list_all("u", "items", "list addresses", params={"filter": "name=psc*"}) == [1, 2, 3]
-    assert session.calls[1][3] == {"filter": "name=psc*", "pageToken": "t2"}
+def test_list_all_follows_page_tokens(gcp):
+    gcp.session.scripted.extend([FakeResponse(200, {"items": [1, 2], "nextPageToken": "t2"}), FakeResponse(200, {"items": [3]})])
+    assert gcp.client.list_all(ADDRESSES, "items", "list addresses", params={"filter": "name=psc*"}) == [1, 2, 3]
+    assert gcp.session.calls[1][3] == {"filter": "name=psc*", "pageToken": "t2"}
 
 
 def test_auth_settings_fall_back_to_the_google_cloud_environment_variables():
@@ -175,30 +168,28 @@ def test_access_token_credentials_and_clear_auth_errors():
         credentials({"auth_kind": "apikey", "scopes": []})
 
 
-def test_wait_polls_service_usage_operations_by_name_until_done():
-    session = FakeSession(Response(200, {"name": "operations/acf.1", "done": False}),
-                          Response(200, {"name": "operations/acf.1", "done": True, "response": {}}))
-    made, slept = client(session)
-    done = made.wait({"name": "operations/acf.1", "done": False}, "enable sqladmin")
+def test_wait_polls_service_usage_operations_by_name_until_done(gcp):
+    url = f"https://serviceusage.googleapis.com/v1/projects/{PROJECT}/services:batchEnable"
+    done = gcp.client.operate("POST", url, "enable sqladmin", body={"serviceIds": ["sqladmin.googleapis.com"]})
     assert done["done"] is True
-    assert session.calls[0][1] == "https://serviceusage.googleapis.com/v1/operations/acf.1"
-    assert slept == [0.25, 0.5]  # quick first polls, growing towards `poll`
+    assert gcp.session.calls[1][1] == "https://serviceusage.googleapis.com/v1/" + done["name"]
+    assert gcp.slept == [0.25]
 
 
-def test_wait_reports_a_gke_operation_status_error():
-    made, _slept = client(FakeSession())
-    with pytest.raises(GcpError, match=r"operation op-1 failed: 13: node pool quota exceeded"):
-        made.wait({"name": "op-1", "status": "DONE", "selfLink": "s", "error": {"code": 13, "message": "node pool quota exceeded"}},
-                  "create cluster")
+def test_wait_reports_a_gke_operation_status_error(gcp):
+    gcp.fault("container.projects.locations.clusters.create", operation_error={"message": "node pool quota exceeded"})
+    with pytest.raises(GcpError, match=r"operation operation-\w+ failed: 13: node pool quota exceeded"):
+        gcp.client.operate("POST", f"https://container.googleapis.com/v1/projects/{PROJECT}/locations/{REGION}/clusters",
+                           "create cluster", body={"cluster": {"name": "c"}})
 
 
-def test_a_token_refresh_failure_is_a_readable_error_not_a_traceback():
+def test_a_token_refresh_failure_is_a_readable_error_not_a_traceback(gcp):
     import google.auth.exceptions
 
-    made, slept = client(FakeSession(google.auth.exceptions.RefreshError("metadata server unreachable")))
+    gcp.session.scripted.append(google.auth.exceptions.RefreshError("metadata server unreachable"))
     with pytest.raises(GcpError, match=r"Failed to read x: could not get an access token: metadata server unreachable"):
-        made.request("GET", "u", "read x")
-    assert slept == []
+        gcp.client.request("GET", f"{ADDRESSES}/a", "read x")
+    assert gcp.slept == []
 
 
 def test_missing_application_default_credentials_say_so(monkeypatch):
@@ -213,14 +204,9 @@ def test_missing_application_default_credentials_say_so(monkeypatch):
         credentials(auth_settings({}, environ={}))
 
 
-def test_operate_sends_the_call_then_waits_for_its_operation():
-    started = {"name": "op-9", "status": "PENDING", "selfLink": "https://compute.googleapis.com/op-9"}
-    session = FakeSession(Response(200, started), Response(200, dict(started, status="DONE")))
-    made, _slept = client(session)
-    assert made.operate("POST", "https://compute.googleapis.com/x", "create x", body={"name": "x"})["status"] == "DONE"
-    assert [call[:3] for call in session.calls] == [
-        ("POST", "https://compute.googleapis.com/x", {"name": "x"}),
-        ("GET", "https://compute.googleapis.com/op-9", None),
-    ]
-    gone, _slept = client(FakeSession(Response(404, {"error": {"message": "gone"}})))
-    assert gone.operate("DELETE", "u", "delete x", not_found_ok=True) is None
+def test_operate_sends_the_call_then_waits_for_its_operation(gcp):
+    url = reserved(gcp)
+    assert gcp.client.operate("DELETE", url, "delete psc-sql")["status"] == "DONE"
+    assert [item["method"] for item in gcp.google.requests] == ["compute.addresses.delete", "compute.regionOperations.get",
+                                                                "compute.regionOperations.get"]
+    assert gcp.client.operate("DELETE", url, "delete psc-sql", not_found_ok=True) is None

@@ -2,10 +2,11 @@
 from __future__ import annotations
 
 import copy
+from dataclasses import fields
 
 import pytest
 
-from ansible_collections.aibang.gke_platform.plugins.module_utils.squid_config import checksum, parse_runtime, render
+from ansible_collections.aibang.gke_platform.plugins.module_utils.squid_config import Runtime, checksum, parse_runtime, render
 from ansible_collections.aibang.gke_platform.plugins.module_utils.squid_policy import PolicyError, parse_policy
 
 BASE = {
@@ -38,11 +39,22 @@ def test_tier2_never_forwards():
 def test_access_rules_deny_first_and_end_in_deny_all(tier):
     config = render(parse_policy(BASE), tier)
     assert lines_of(config, "http_access") == [
+        "http_access allow manager aibang_manager_clients",
         "http_access deny !aibang_clients",
         "http_access deny !aibang_domains",
         "http_access allow aibang_connect aibang_tls_ports",
         "http_access deny all",
     ]
+
+
+@pytest.mark.parametrize("runtime, sources", [
+    (None, "127.0.0.1 ::1"),
+    ({"listen_address": "10.128.2.100"}, "127.0.0.1 ::1 10.128.2.100"),
+    ({"listen_address": "fd00::5"}, "127.0.0.1 ::1 fd00::5"),
+])
+def test_cache_manager_only_from_this_host(runtime, sources):
+    config = render(parse_policy(BASE), "vm", parse_runtime(runtime, "vm"))
+    assert lines_of(config, "acl aibang_manager_clients") == [f"acl aibang_manager_clients src {sources}"]
 
 
 @pytest.mark.parametrize("tier", ["gke", "vm"])
@@ -64,6 +76,7 @@ def test_plain_http_and_business_hours():
     assert "acl aibang_http_ports port 80" in config
     assert "acl aibang_hours time MTWHF 08:00-18:00" in config
     assert lines_of(config, "http_access") == [
+        "http_access allow manager aibang_manager_clients",
         "http_access deny !aibang_clients",
         "http_access deny !aibang_domains",
         "http_access deny !aibang_hours",
@@ -114,6 +127,23 @@ def test_runtime_rejects(raw, field):
     with pytest.raises(PolicyError) as caught:
         parse_runtime(raw, "vm")
     assert caught.value.field == field
+
+
+STRING_SETTINGS = [item.name for item in fields(Runtime) if item.type in ("str", "str | None")]
+
+
+@pytest.mark.parametrize("key", STRING_SETTINGS)
+@pytest.mark.parametrize("suffix", ["\nhttp_access allow all", " http_access allow all", "%eth0", "\r"])
+def test_runtime_strings_cannot_add_a_directive(key, suffix):
+    value = ("fe80::1" if key.endswith("address") else "/run/s.pid") + suffix
+    with pytest.raises(PolicyError) as caught:
+        parse_runtime({key: value}, "vm")
+    assert caught.value.field == f"runtime.{key}"
+
+
+def test_every_string_setting_is_checked():
+    assert set(STRING_SETTINGS) == {"listen_address", "visible_hostname", "pid_filename", "access_log", "cache_log",
+                                    "coredump_dir", "hosts_file", "tcp_outgoing_address"}
 
 
 def test_render_is_deterministic_and_checksum_tracks_content():

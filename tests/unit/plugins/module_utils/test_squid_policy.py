@@ -7,6 +7,7 @@ import pytest
 
 from ansible_collections.aibang.gke_platform.plugins.module_utils.squid_policy import (
     PolicyError,
+    config_word,
     normalize_domain,
     normalize_host,
     parse_domains,
@@ -157,7 +158,8 @@ def test_normalize_host(host, expected):
         ("gke.client_cidrs", [], "policy.gke.client_cidrs", "non-empty"),
         ("gke.allowed_domains", ["*.x.com"], "policy.gke.allowed_domains[0]", "wildcard"),
         ("vm.address", "", "policy.vm.address", "IP address or host name"),
-        ("vm.address", "not a host", "policy.vm.address", "not a valid domain name"),
+        ("vm.address", "not a host", "policy.vm.address", "one word"),
+        ("vm.address", "bad_host.internal", "policy.vm.address", "not a valid domain name"),
         ("vm.business_hours", {"days": "MTX", "start": "08:00", "end": "18:00"}, "policy.vm.business_hours.days", "SMTWHFA"),
         ("vm.business_hours", {"days": "MTWHF", "start": "18:00", "end": "08:00"}, "policy.vm.business_hours.start", "before end"),
         ("vm.business_hours", {"days": "MTWHF", "start": "08:00", "end": "08:00"}, "policy.vm.business_hours.start", "before end"),
@@ -177,6 +179,39 @@ def test_invalid_policy_names_field_and_value(path, value, field, problem):
         parse_policy(with_changes(path, value))
     assert caught.value.field == field
     assert problem in str(caught.value)
+
+
+INJECTED = "\nalways_direct allow all"
+
+
+@pytest.mark.parametrize(
+    "path, value, field",
+    [
+        ("vm.address", "fe80::1%eth0 " + INJECTED, "policy.vm.address"),
+        ("vm.address", "fe80::1%eth0", "policy.vm.address"),
+        ("vm.address", "10.128.2.100" + INJECTED, "policy.vm.address"),
+        ("vm.address", "squid-vm" + INJECTED, "policy.vm.address"),
+        ("vm.address", "squid-vm\n.internal", "policy.vm.address"),
+        ("vm.address", "squid\u2028vm", "policy.vm.address"),
+        ("name", "microsoft\n", "policy.name"),
+        ("gke.client_cidrs", ["fe80::%eth0/64"], "policy.gke.client_cidrs[0]"),
+        ("vm.client_cidrs", ["10.0.0.0/8" + INJECTED], "policy.vm.client_cidrs[0]"),
+        ("allowed_domains", ["x.com\n.evil"], "policy.allowed_domains[0]"),
+        ("vm.business_hours", {"days": "M", "start": "08:00\n", "end": "18:00"}, "policy.vm.business_hours.start"),
+        ("vm.business_hours", {"days": "M", "start": "08:00", "end": "18:00", "timezone": "UTC" + INJECTED},
+         "policy.vm.business_hours.timezone"),
+    ],
+)
+def test_values_that_would_break_a_config_line_are_rejected(path, value, field):
+    with pytest.raises(PolicyError) as caught:
+        parse_policy(with_changes(path, value))
+    assert caught.value.field == field
+
+
+@pytest.mark.parametrize("word", ["a b", "a\tb", "a\nb", "a\rb", "a%b", "a\x00b", "a\x85b", "a\u2028b", "a\u00a0b", "", None, 3])
+def test_config_word_rejects_anything_but_one_word(word):
+    with pytest.raises(PolicyError, match="one word"):
+        config_word(word, "f", "a path")
 
 
 def test_tier_override_and_business_hours():
