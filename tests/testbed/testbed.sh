@@ -42,8 +42,9 @@ gcp_fake_listen=127.0.0.1:18443
 start_gcp_fake() {
   mkdir -p "$run/gcp-fake" && chmod 0755 "$run"
   running "$run/gcp-fake.pid" && return
-  (cd "$repo" && nohup "$python" -m tests.testbed.gcp_fake --listen "$gcp_fake_listen" --state-dir "$run/gcp-fake" \
-    --pidfile "$run/gcp-fake.pid" >"$run/gcp-fake/fake.log" 2>&1 &)
+  # exec: no shell stays behind holding the caller's stdout (a caller reading it to the end would wait forever)
+  (cd "$repo" && exec nohup "$python" -m tests.testbed.gcp_fake --listen "$gcp_fake_listen" --state-dir "$run/gcp-fake" \
+    --pidfile "$run/gcp-fake.pid" >"$run/gcp-fake/fake.log" 2>&1 </dev/null) &
   for _ in $(seq 100); do
     curl -sf "http://$gcp_fake_listen/_fake/health" >/dev/null 2>&1 && { log "GCP fake on $gcp_fake_listen (CA $run/gcp-fake/ca.pem)"; return; }
     sleep 0.1
@@ -60,7 +61,10 @@ stop_gcp_fake() {
 }
 
 up() {
-  command -v squid >/dev/null || fail "squid is not installed: run 'make setup'"
+  local tool
+  for tool in squid containerd runc ctr iptables; do
+    command -v "$tool" >/dev/null || fail "$tool is not installed: run 'make setup'"
+  done
   mkdir -p "$run" && chmod 0755 "$run"
   make_certificates
   printf '%s %s\n127.0.0.1 %s\n' "$target_address" "$target_names" "$internal_name" > "$run/hosts"
@@ -70,6 +74,7 @@ up() {
     || fail "Prometheus did not start (log: $run/prometheus.log)"
   log "up: target $target_address (TLS on 443 for: $target_names; HTTP on 80), CA $run/ca.pem, Squid hosts_file $run/hosts"
   "$here/build.sh"
+  "$here/images.sh"
   (cd "$repo" && PYTHONPATH="$repo/.venv/collections" "$python" -m tests.testbed.cluster up) || fail "the control plane did not come up (logs: $run/logs)"
 }
 
@@ -88,7 +93,7 @@ down() {
     fi
   done
   python3 "$here/internet.py" down
-  rm -rf "$run"
+  rm -rf --one-file-system "$run"
   log "down: removed $run and the internet namespace"
 }
 
