@@ -21,7 +21,7 @@ def answer(testbed, name: str, tries: int = 3) -> str:
     """What cluster DNS answers for ``name``. A query that got no answer at all is asked again, as every resolver
     does: one UDP datagram may be lost (CoreDNS drops the queries in flight when it reloads its Corefile). Any
     answer, right or wrong, is final."""
-    for _ in range(tries):
+    for _attempt in range(tries):
         found = testbed.dig(name)
         if "no servers could be reached" not in found:  # dig +short: ";; connection timed out; no servers could be reached"
             return found
