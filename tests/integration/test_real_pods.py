@@ -79,7 +79,14 @@ def test_a_pod_reaches_a_service_through_kube_proxy_and_cluster_dns(testbed, nam
     wait_ready(testbed, namespace, "probe")
     cluster_ip = get(testbed, namespace, "service", "web")["spec"]["clusterIP"]
     assert cluster_ip.startswith("10.96.") and web_status["podIP"].startswith("10.244.128.")
-    by_ip = exec_in(testbed, namespace, "probe", "curl", "-sS", "--max-time", "5", f"http://{cluster_ip}/health")
+    # kube-proxy programs the Service's endpoint after the pod turns Ready (it syncs asynchronously); until then the
+    # ClusterIP refuses connections, so wait on the condition, bounded.
+    def served():
+        done = testbed.kubectl("exec", "-n", namespace, "probe", "--", "curl", "-sS", "--max-time", "5",
+                               f"http://{cluster_ip}/health", check=False)
+        return done.stdout if done.returncode == 0 else None
+    served.__doc__ = f"the ClusterIP {cluster_ip} serves /health through kube-proxy"
+    by_ip = wait_until(served, timeout=30)
     assert json.loads(by_ip) == {"status": "ok"}
     answer = exec_in(testbed, namespace, "probe", "dig", "+short", f"web.{namespace}.svc.cluster.local")
     assert answer.strip() == cluster_ip
