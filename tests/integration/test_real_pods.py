@@ -81,6 +81,7 @@ def test_a_pod_reaches_a_service_through_kube_proxy_and_cluster_dns(testbed, nam
     assert cluster_ip.startswith("10.96.") and web_status["podIP"].startswith("10.244.128.")
     # kube-proxy programs the Service's endpoint after the pod turns Ready (it syncs asynchronously); until then the
     # ClusterIP refuses connections, so wait on the condition, bounded.
+
     def served():
         done = testbed.kubectl("exec", "-n", namespace, "probe", "--", "curl", "-sS", "--max-time", "5",
                                f"http://{cluster_ip}/health", check=False)
