@@ -230,8 +230,8 @@ def test_the_prod_workflow_waits_for_approval_then_runs(configured, awx):
 
 def test_a_failing_verify_runs_the_rollback(configured, awx):
     verify = awx.one("job_templates", "aibang-dev-verify")
-    # Verification asks a DNS server that is not there: the alias cannot resolve, so verify fails.
-    awx.patch(f"job_templates/{verify['id']}/", {"extra_vars": json.dumps({"cluster_dns_verify_server": "127.0.0.9"})})
+    # Verification's probe pod uses an image that was not built: the pod cannot start, so verify fails.
+    awx.patch(f"job_templates/{verify['id']}/", {"extra_vars": json.dumps({"egress_probe_image": "aibang-testbed.local/not-built:1"})})
     try:
         job_id = launch_workflow(awx, "aibang-dev-deploy-workflow", "2026.11.3")
         finished = awx.wait_finished(f"workflow_jobs/{job_id}/")

@@ -30,7 +30,7 @@ def test_template_names_read_inside_the_delimiters_only():
 @pytest.mark.parametrize("playbook, accepted", [
     ("playbooks/deploy.yml", {"platform_release", "control_hosts", "squid_vm_hosts", "egress_alias", "k8s_auth"}),
     ("playbooks/cleanup.yml", {"cleanup_confirm", "platform_environment", "psc_producer_delete_database"}),
-    ("playbooks/verify.yml", {"egress_chain_verify_requests", "cluster_dns_verify_server"}),
+    ("playbooks/verify.yml", {"egress_verify_requests", "egress_verify", "egress_probe_image"}),
     ("playbooks/diagnose.yml", {"control_hosts", "egress_policy"}),
 ])
 def test_playbooks_accept_their_inputs(playbook, accepted):
