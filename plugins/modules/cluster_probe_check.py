@@ -10,8 +10,8 @@ module: cluster_probe_check
 short_description: Judge what an in-cluster probe pod saw against the DNS aliases and the egress policy
 version_added: 0.3.0
 description:
-  - Reads the JSON-lines log of the probe Job that R(aibang.gke_platform.cluster_probe_objects,ansible_collections.aibang.gke_platform.cluster_probe_objects_filter)
-    renders and compares it with what should be - each alias resolves to exactly the addresses of its target, and each
+  - Reads the JSON-lines log of the probe Job (role C(aibang.gke_platform.egress_probe), filter
+    C(aibang.gke_platform.cluster_probe_objects)) and compares it with what should be - each alias resolves to exactly the addresses of its target, and each
     request is answered as M(aibang.gke_platform.squid_policy_check) decides it for the whole chain (tier 1 sees the
     probe pod's address, tier 2 sees O(tier2_client)).
   - Fails on any disagreement, naming the alias or the request. Changes nothing.

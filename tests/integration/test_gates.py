@@ -1,0 +1,121 @@
+# -*- coding: utf-8 -*-
+"""Issue 12: the gates run from inside the cluster, and a failed gate rolls its stage back (faults on the lab).
+
+The playbooks run against inventories/local; a fault is a temporary inventory that is the local one plus one file of
+bad values in group_vars/control (those win over playbooks/group_vars/all, as an environment's own values do).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+
+import pytest
+import yaml
+
+REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+ALIAS = "microsoft.intra.aibang.local"
+
+
+def playbook(name: str, *extra: str, inventory: str | None = None) -> subprocess.CompletedProcess:
+    env = {**os.environ, "ANSIBLE_COLLECTIONS_PATH": os.path.join(REPO, ".venv", "collections"), "ANSIBLE_NOCOLOR": "1",
+           "ANSIBLE_FORCE_COLOR": "0"}
+    command = [os.path.join(os.path.dirname(sys.executable), "ansible-playbook"), "-i",
+               inventory or os.path.join(REPO, "inventories", "local"), os.path.join(REPO, "playbooks", name), *extra]
+    done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=900, cwd=REPO, check=False)
+    print(done.stdout[-6000:], done.stderr[-2000:])
+    return done
+
+
+def faulty_inventory(tmp_path, values: dict) -> str:
+    inventory = tmp_path / "inventory"
+    shutil.copytree(os.path.join(REPO, "inventories", "local"), inventory)
+    (inventory / "group_vars" / "control" / "fault.yml").write_text(yaml.safe_dump(values), encoding="utf-8")
+    return str(inventory)
+
+
+def failure_message(done: subprocess.CompletedProcess) -> str:
+    """The msg of the task that failed the play (the last 'fatal:' line's JSON)."""
+    fatal = [line for line in done.stdout.splitlines() if line.startswith("fatal:")]
+    assert fatal, done.stdout[-3000:]
+    return json.loads(fatal[-1].split("=> ", 1)[1])["msg"]
+
+
+def objects(testbed, kind: str, namespace: str, *selector: str) -> dict:
+    """name -> what a release restores (spec or data, labels, annotations but the controller's revision)."""
+    found = json.loads(testbed.kubectl("get", kind, "-n", namespace, *selector, "-o", "json").stdout)["items"]
+    result = {}
+    for item in found:
+        annotations = dict(item["metadata"].get("annotations") or {})
+        annotations.pop("deployment.kubernetes.io/revision", None)
+        result[item["metadata"]["name"]] = json.dumps({"spec": item.get("spec"), "data": item.get("data"),
+                                                       "labels": item["metadata"].get("labels"), "annotations": annotations},
+                                                      sort_keys=True)
+    return result
+
+
+def corefile(testbed) -> str:
+    return json.loads(testbed.kubectl("get", "configmap", "coredns", "-n", "kube-system", "-o", "json").stdout)["data"]["Corefile"]
+
+
+def test_prod_refuses_to_skip_the_in_cluster_gates():
+    done = playbook("deploy.yml", "--check", "-e", "platform_environment=prod", "-e", "egress_verify=false")
+    assert done.returncode != 0
+    assert "egress_verify is false, but prod is prod" in done.stdout and "Nothing was changed" in done.stdout
+
+
+@pytest.fixture(name="egress", scope="module")
+def fixture_egress(testbed):
+    """The egress stages deployed on the lab (tier 2, tier 1, the alias), each through its gate."""
+    done = playbook("deploy.yml", "--tags", "egress")
+    assert done.returncode == 0, done.stdout[-5000:]
+    return done
+
+
+def test_verify_checks_the_chain_from_a_pod_through_the_alias(testbed, egress):
+    assert "Gate: each alias answers like its target" in egress.stdout
+    done = playbook("verify.yml")
+    assert done.returncode == 0, done.stdout[-5000:]
+    pod_lines = [line for line in done.stdout.splitlines() if " from pod 10.244.128." in line]
+    assert any("ALLOWED CONNECT login.microsoftonline.com:443" in line and "proxy 200" in line for line in pod_lines), pod_lines
+    assert any("DENIED  CONNECT example.org:443" in line and "proxy 403" in line for line in pod_lines), pod_lines
+    assert any("DENIED  CONNECT loopback.microsoft.com:443" in line for line in pod_lines), pod_lines
+    assert not testbed.kubectl("get", "jobs", "-n", "egress-verify", "-o", "name").stdout.strip()  # the probe is gone
+
+
+def test_a_tier1_rollout_that_never_becomes_ready_is_rolled_back(testbed, egress, tmp_path):
+    before = {kind: objects(testbed, kind, "intra-proxy", "-l", "app.kubernetes.io/name=squid-proxy")
+              for kind in ("deployment", "configmap", "service", "networkpolicy")}
+    # every new pod asks for more CPU than any node has: the rollout never completes
+    inventory = faulty_inventory(tmp_path, {"squid_gke_resources": {"requests": {"cpu": "500", "memory": "128Mi"}},
+                                            "squid_gke_rollout_timeout": 20})
+    done = playbook("deploy.yml", "--tags", "squid_gke", inventory=inventory)
+    assert done.returncode != 0
+    message = failure_message(done)
+    assert message.startswith("Stage squid_gke failed its gate (every replica of the tier-1 Deployment rolled out and ready)"), message
+    assert "Rolled back automatically: restored Deployment intra-proxy/squid-proxy" in message, message
+    assert "the gate passes again" in message
+    after = {kind: objects(testbed, kind, "intra-proxy", "-l", "app.kubernetes.io/name=squid-proxy") for kind in before}
+    assert after == before
+    record = json.loads(testbed.kubectl("get", "configmap", "aibang-gke-platform-release", "-n", "kube-system", "-o", "json").stdout)
+    assert "squid_gke" in json.loads(record["data"]["failed"]) and "squid_gke" in json.loads(record["data"]["restored"])
+    verified = playbook("verify.yml")
+    assert verified.returncode == 0, verified.stdout[-4000:]
+
+
+def test_a_dns_alias_change_that_breaks_resolution_is_rolled_back(testbed, egress, tmp_path):
+    before = corefile(testbed)
+    inventory = faulty_inventory(tmp_path, {"cluster_dns_aliases": {ALIAS: "nothing-here.intra-proxy.svc.cluster.local"},
+                                            "cluster_dns_verify_timeout": 10})
+    done = playbook("deploy.yml", "--tags", "cluster_dns", inventory=inventory)
+    assert done.returncode != 0
+    message = failure_message(done)
+    assert message.startswith("Stage cluster_dns failed its gate (from a pod in the cluster, each alias answers like its target)"), message
+    assert "the target nothing-here.intra-proxy.svc.cluster.local does not resolve from the probe pod" in message, message
+    assert "Rolled back automatically: restored ConfigMap kube-system/coredns" in message, message
+    assert corefile(testbed) == before
+    verified = playbook("verify.yml")
+    assert verified.returncode == 0, verified.stdout[-4000:]
