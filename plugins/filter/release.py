@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from ansible.errors import AnsibleFilterError
 from ansible_collections.aibang.gke_platform.plugins.module_utils.release import ReleaseError, restore_plan, snapshot, stuck_pods
+from ansible_collections.aibang.gke_platform.plugins.module_utils.release_store import ReleaseStoreError, secret
 
 
 def release_snapshot(objects):
@@ -29,7 +30,15 @@ def release_stuck_pods(statefulset, pods):
     return stuck_pods(dict(statefulset or {}), list(pods or []))
 
 
+def release_secret(release, namespace):
+    """The Secret that keeps ``release`` (gzip+base64 JSON, labels, sha256 annotation)."""
+    try:
+        return secret(dict(release), namespace)
+    except ReleaseStoreError as exc:
+        raise AnsibleFilterError(f"release_secret: {exc}") from None
+
+
 class FilterModule:
     def filters(self):
         return {"release_snapshot": release_snapshot, "release_restore_plan": release_restore_plan,
-                "release_stuck_pods": release_stuck_pods}
+                "release_stuck_pods": release_stuck_pods, "release_secret": release_secret}
