@@ -119,3 +119,42 @@ def test_a_dns_alias_change_that_breaks_resolution_is_rolled_back(testbed, egres
     assert corefile(testbed) == before
     verified = playbook("verify.yml")
     assert verified.returncode == 0, verified.stdout[-4000:]
+
+
+def releases(testbed) -> dict:
+    """number -> the release Secret (its labels and annotations), from kube-system."""
+    found = json.loads(testbed.kubectl("get", "secrets", "-n", "kube-system", "-l", "aibang.io/owner=aibang-gke-platform",
+                                       "-o", "json").stdout)["items"]
+    return {int(item["metadata"]["labels"]["aibang.io/release"]): item for item in found}
+
+
+def test_a_changing_deploy_keeps_a_release_and_rollback_restores_a_chosen_one(testbed, egress, tmp_path):
+    kept = releases(testbed)
+    assert kept and any(item["metadata"]["labels"]["aibang.io/state"] == "success" for item in kept.values()), kept.keys()
+    newest = max(kept)
+    assert len(kept[newest]["metadata"]["annotations"]["aibang.io/sha256"]) == 64
+    last_success = max(number for number, item in kept.items() if item["metadata"]["labels"]["aibang.io/state"] == "success")
+    before = objects(testbed, "deployment", "intra-proxy", "squid-proxy")
+    done = playbook("deploy.yml", "--tags", "squid_gke", inventory=faulty_inventory(tmp_path, {"squid_gke_replicas": 3}))
+    assert done.returncode == 0, done.stdout[-4000:]
+    assert "RELEASE  STATE" in done.stdout
+    after = releases(testbed)
+    assert max(after) == max(kept) + 1 and after[max(after)]["metadata"]["labels"]["aibang.io/state"] == "success"
+    assert objects(testbed, "deployment", "intra-proxy", "squid-proxy") != before
+
+    rolled = playbook("rollback.yml", "-e", "release=previous")
+    assert rolled.returncode == 0, rolled.stdout[-4000:]
+    assert f"Restoring release {last_success} (success" in rolled.stdout
+    assert objects(testbed, "deployment", "intra-proxy", "squid-proxy") == before
+
+
+def test_rollback_to_a_tampered_snapshot_is_refused(testbed, egress):
+    kept = releases(testbed)
+    number = min(kept)
+    before = objects(testbed, "deployment", "intra-proxy", "squid-proxy")
+    testbed.kubectl("annotate", "secret", "-n", "kube-system", kept[number]["metadata"]["name"], "--overwrite",
+                    f"aibang.io/sha256={'0' * 64}")
+    done = playbook("rollback.yml", "-e", f"release={number}")
+    assert done.returncode != 0
+    assert f"release Secret aibang-release.v{number} was modified: its content's sha256 is" in failure_message(done)
+    assert objects(testbed, "deployment", "intra-proxy", "squid-proxy") == before
