@@ -129,28 +129,30 @@ def releases(testbed) -> dict:
 
 
 def test_a_changing_deploy_keeps_a_release_and_rollback_restores_a_chosen_one(testbed, egress, tmp_path):
+    three = playbook("deploy.yml", "--tags", "squid_gke", inventory=faulty_inventory(tmp_path, {"squid_gke_replicas": 3}))
+    assert three.returncode == 0, three.stdout[-4000:]
+    assert "RELEASE  STATE" in three.stdout
     kept = releases(testbed)
-    assert kept and any(item["metadata"]["labels"]["aibang.io/state"] == "success" for item in kept.values()), kept.keys()
-    newest = max(kept)
-    assert len(kept[newest]["metadata"]["annotations"]["aibang.io/sha256"]) == 64
-    last_success = max(number for number, item in kept.items() if item["metadata"]["labels"]["aibang.io/state"] == "success")
-    before = objects(testbed, "deployment", "intra-proxy", "squid-proxy")
-    done = playbook("deploy.yml", "--tags", "squid_gke", inventory=faulty_inventory(tmp_path, {"squid_gke_replicas": 3}))
-    assert done.returncode == 0, done.stdout[-4000:]
-    assert "RELEASE  STATE" in done.stdout
-    after = releases(testbed)
-    assert max(after) == max(kept) + 1 and after[max(after)]["metadata"]["labels"]["aibang.io/state"] == "success"
-    assert objects(testbed, "deployment", "intra-proxy", "squid-proxy") != before
+    chosen = max(kept)
+    assert kept[chosen]["metadata"]["labels"]["aibang.io/state"] == "success"
+    assert len(kept[chosen]["metadata"]["annotations"]["aibang.io/sha256"]) == 64
+    as_chosen_left_it = objects(testbed, "deployment", "intra-proxy", "squid-proxy")
 
-    rolled = playbook("rollback.yml", "-e", "release=previous")
+    two = playbook("deploy.yml", "--tags", "squid_gke")
+    assert two.returncode == 0, two.stdout[-4000:]
+    assert max(releases(testbed)) == chosen + 1
+    assert objects(testbed, "deployment", "intra-proxy", "squid-proxy") != as_chosen_left_it
+
+    rolled = playbook("rollback.yml", "-e", f"release={chosen}")
     assert rolled.returncode == 0, rolled.stdout[-4000:]
-    assert f"Restoring release {last_success} (success" in rolled.stdout
-    assert objects(testbed, "deployment", "intra-proxy", "squid-proxy") == before
+    assert f"Restoring release {chosen} (success" in rolled.stdout
+    assert "squid_gke: restored Deployment intra-proxy/squid-proxy" in rolled.stdout
+    assert objects(testbed, "deployment", "intra-proxy", "squid-proxy") == as_chosen_left_it
 
 
 def test_rollback_to_a_tampered_snapshot_is_refused(testbed, egress):
     kept = releases(testbed)
-    number = min(kept)
+    number = max(kept)
     before = objects(testbed, "deployment", "intra-proxy", "squid-proxy")
     testbed.kubectl("annotate", "secret", "-n", "kube-system", kept[number]["metadata"]["name"], "--overwrite",
                     f"aibang.io/sha256={'0' * 64}")
