@@ -1,12 +1,19 @@
 # -*- coding: utf-8 -*-
 """The AWX configuration against a real AWX 24.6.1 (tests/testbed/awx) and workflows run against the lab.
 
-Run with `make awx` (it holds the lab: take the lab lock). The project AWX syncs is a git snapshot of this checkout;
-the dev and prod environments of the configuration use inventories/local, so their jobs deploy to the testbed.
+Run with `make awx`. The project AWX syncs is a git snapshot of this checkout; the dev and prod environments of the
+configuration use inventories/local. Two groups:
+- the configuration tests need AWX only (`make awx-up` starts it; no lab lock): applied twice, a refused credential,
+  the credentials' environment in a job. Their Kubernetes credential points at a placeholder cluster;
+- the tests named test_lab_* run workflows whose jobs deploy to the testbed: they hold the lab (take the lab lock).
+  They first point the Kubernetes credential at the running testbed (a new CA and token each start: the secrets
+  are rewritten with awx_config_update_secrets, as a rotation would).
+`pytest -k "not lab"` and `pytest -k lab` run one group.
 """
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import json
 import os
@@ -76,7 +83,7 @@ class Awx:
 
 
 @pytest.fixture(scope="module")
-def awx(testbed):
+def awx():
     started_here = subprocess.run([AWX_SH, "status"], capture_output=True, check=False).returncode != 0
     if started_here:
         subprocess.run([AWX_SH, "up"], check=True)
@@ -102,8 +109,13 @@ def project_repo(tmp_path_factory):
     return repo
 
 
+# The configuration tests' cluster: AWX stores and injects these, nothing connects to it.
+PLACEHOLDER_CLUSTER = {"host": "https://127.0.0.1:6443", "bearer_token": "placeholder-token",
+                       "ca": "-----BEGIN CERTIFICATE-----\nplaceholder\n-----END CERTIFICATE-----\n"}
+
+
 @pytest.fixture(scope="module")
-def k8s_token(testbed):
+def testbed_cluster(testbed):
     """A bearer token for the testbed's API server (a service account bound to cluster-admin) and its CA."""
     testbed.kubectl("-n", "kube-system", "create", "serviceaccount", "awx-lab", check=False)
     testbed.kubectl("create", "clusterrolebinding", "awx-lab", "--clusterrole=cluster-admin",
@@ -119,7 +131,14 @@ def sha256(text):
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-def lab_config(project_repo, k8s_token, **overrides):
+@functools.lru_cache(maxsize=None)
+def service_account_key():
+    """A real (throwaway) RSA key in PKCS#8, as a service account's JSON key holds: AWX parses it."""
+    return subprocess.run(["openssl", "genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048"],
+                          check=True, capture_output=True, text=True).stdout
+
+
+def lab_config(project_repo, cluster, **overrides):
     """The configuration the tests apply: dev (no approval) and prod (approval required), both on the lab."""
     config = {
         "awx_config_controller_host": URL,
@@ -139,10 +158,10 @@ def lab_config(project_repo, k8s_token, **overrides):
             {"name": "lab-gcp", "type": "gce",
              "inputs": {"username": "deployer@aibang-local-consumer.iam.gserviceaccount.com",
                         "project": "aibang-local-consumer",
-                        "ssh_key_data": "-----BEGIN PRIVATE KEY-----\nnot-a-key\n-----END PRIVATE KEY-----\n"}},
+                        "ssh_key_data": service_account_key()}},
             {"name": "lab-k8s", "type": "kubernetes_bearer_token",
-             "inputs": {"host": k8s_token["host"], "bearer_token": k8s_token["bearer_token"], "verify_ssl": True,
-                        "ssl_ca_cert": k8s_token["ca"]}},
+             "inputs": {"host": cluster["host"], "bearer_token": cluster["bearer_token"], "verify_ssl": True,
+                        "ssl_ca_cert": cluster["ca"]}},
         ],
     }
     config.update(overrides)
@@ -162,12 +181,22 @@ def configure(tmp_path, config, name="vars.json"):
 
 
 @pytest.fixture(scope="module")
-def configured(awx, project_repo, k8s_token, tmp_path_factory):
+def configured(awx, project_repo, tmp_path_factory):
+    """The configuration applied twice; the first run writes the secrets (an earlier lab run may have others)."""
     tmp = tmp_path_factory.mktemp("awx-config")
-    first = configure(tmp, lab_config(project_repo, k8s_token))
+    first = configure(tmp, lab_config(project_repo, PLACEHOLDER_CLUSTER, awx_config_update_secrets=True))
     assert first[0] == 0, first[1][-4000:]
-    second = configure(tmp, lab_config(project_repo, k8s_token))
+    second = configure(tmp, lab_config(project_repo, PLACEHOLDER_CLUSTER))
     return first, second
+
+
+@pytest.fixture(scope="module")
+def lab(awx, project_repo, testbed_cluster, tmp_path_factory):
+    """The configuration with the Kubernetes credential pointing at the running testbed."""
+    code, output, _changed = configure(tmp_path_factory.mktemp("awx-lab-config"),
+                                       lab_config(project_repo, testbed_cluster, awx_config_update_secrets=True))
+    assert code == 0, output[-4000:]
+    return awx
 
 
 def test_the_configuration_applies_and_a_second_run_changes_nothing(configured, awx):
@@ -181,15 +210,39 @@ def test_the_configuration_applies_and_a_second_run_changes_nothing(configured, 
 
 
 def test_a_kubernetes_credential_with_verify_ssl_and_no_ca_is_refused_before_anything_is_sent(
-        configured, awx, project_repo, k8s_token, tmp_path):
-    config = lab_config(project_repo, k8s_token)
+        configured, awx, project_repo, tmp_path):
+    config = lab_config(project_repo, PLACEHOLDER_CLUSTER)
     config["awx_config_credentials"].append({"name": "lab-k8s-no-ca", "type": "kubernetes_bearer_token",
-                                             "inputs": {"host": k8s_token["host"], "bearer_token": "x",
+                                             "inputs": {"host": PLACEHOLDER_CLUSTER["host"], "bearer_token": "x",
                                                         "verify_ssl": True}})
     code, output, _changed = configure(tmp_path, config)
     assert code != 0
     assert "credentials[2].inputs.verify_ssl=True" in output and "no ssl_ca_cert" in output
     assert awx.get("credentials/", name="lab-k8s-no-ca")["count"] == 0
+
+
+def test_the_credentials_environment_reaches_the_playbooks(configured, awx):
+    project = awx.one("projects", "aibang-gke-platform")
+    inventory = awx.one("inventories", "aibang-dev-inventory")
+    template = awx.post("job_templates/", {
+        "name": "lab-env-check", "project": project["id"], "inventory": inventory["id"],
+        "playbook": "tests/integration/awx/env_check.yml", "limit": "localhost"})
+    try:
+        for name in ("lab-gcp", "lab-k8s"):
+            awx.post(f"job_templates/{template['id']}/credentials/", {"id": awx.one("credentials", name)["id"]})
+        job_id = awx.post(f"job_templates/{template['id']}/launch/")["job"]
+        finished = awx.wait_finished(f"jobs/{job_id}/", timeout=300)
+        output = awx.stdout(job_id)
+        print(f"env check job {job_id}: {finished['status']}")
+        assert finished["status"] == "successful", output[-3000:]
+        for line in ("GCP_AUTH_KIND=serviceaccount", "GCP_PROJECT=aibang-local-consumer",
+                     "GCP_SERVICE_ACCOUNT_FILE client_email=deployer@aibang-local-consumer.iam.gserviceaccount.com",
+                     "K8S_AUTH_HOST=" + PLACEHOLDER_CLUSTER["host"], "K8S_AUTH_VERIFY_SSL=True",
+                     "K8S_AUTH_SSL_CA_CERT sha256=" + sha256(PLACEHOLDER_CLUSTER["ca"]),
+                     "K8S_AUTH_API_KEY sha256=" + sha256(PLACEHOLDER_CLUSTER["bearer_token"])):
+            assert line in output, output[-3000:]
+    finally:
+        awx.session.delete(f"{URL}/api/v2/job_templates/{template['id']}/", timeout=30)
 
 
 def launch_workflow(awx, name, release):
@@ -198,7 +251,8 @@ def launch_workflow(awx, name, release):
                     {"extra_vars": {"platform_release": release}})["workflow_job"]
 
 
-def test_the_dev_workflow_deploys_and_verifies_against_the_lab(configured, awx):
+def test_lab_the_dev_workflow_deploys_and_verifies(lab):
+    awx = lab
     job_id = launch_workflow(awx, "aibang-dev-deploy-workflow", "2026.11.1")
     finished = awx.wait_finished(f"workflow_jobs/{job_id}/")
     nodes = awx.nodes(job_id)
@@ -209,7 +263,8 @@ def test_the_dev_workflow_deploys_and_verifies_against_the_lab(configured, awx):
     assert "2026.11.1-" in awx.stdout(nodes["deploy"][1])
 
 
-def test_the_prod_workflow_waits_for_approval_then_runs(configured, awx):
+def test_lab_the_prod_workflow_waits_for_approval_then_runs(lab):
+    awx = lab
     job_id = launch_workflow(awx, "aibang-prod-deploy-workflow", "2026.11.2")
     approval = awx.wait(f"workflow_jobs/{job_id}/workflow_nodes/",
                         lambda page: any(node["identifier"] == "approval" and node["summary_fields"].get("job")
@@ -228,10 +283,11 @@ def test_the_prod_workflow_waits_for_approval_then_runs(configured, awx):
     assert nodes["approval"][0] == "successful" and nodes["deploy"][0] == "successful"
 
 
-def test_a_failing_verify_runs_the_rollback(configured, awx):
+def test_lab_a_failing_verify_runs_the_rollback(lab):
+    awx = lab
     verify = awx.one("job_templates", "aibang-dev-verify")
-    # Verification asks a DNS server that is not there: the alias cannot resolve, so verify fails.
-    awx.patch(f"job_templates/{verify['id']}/", {"extra_vars": json.dumps({"cluster_dns_verify_server": "127.0.0.9"})})
+    # Verification asks a DNS server at an address nothing listens on: the alias cannot resolve, so verify fails.
+    awx.patch(f"job_templates/{verify['id']}/", {"extra_vars": json.dumps({"cluster_dns_verify_server": "127.0.0.2"})})
     try:
         job_id = launch_workflow(awx, "aibang-dev-deploy-workflow", "2026.11.3")
         finished = awx.wait_finished(f"workflow_jobs/{job_id}/")
@@ -241,27 +297,3 @@ def test_a_failing_verify_runs_the_rollback(configured, awx):
         assert nodes["rollback"][0] == "successful"
     finally:
         awx.patch(f"job_templates/{verify['id']}/", {"extra_vars": "{}"})
-
-
-def test_the_credentials_environment_reaches_the_playbooks(configured, awx, k8s_token):
-    project = awx.one("projects", "aibang-gke-platform")
-    inventory = awx.one("inventories", "aibang-dev-inventory")
-    template = awx.post("job_templates/", {
-        "name": "lab-env-check", "project": project["id"], "inventory": inventory["id"],
-        "playbook": "tests/integration/awx/env_check.yml", "limit": "localhost"})
-    try:
-        for name in ("lab-gcp", "lab-k8s"):
-            awx.post(f"job_templates/{template['id']}/credentials/", {"id": awx.one("credentials", name)["id"]})
-        job_id = awx.post(f"job_templates/{template['id']}/launch/")["job"]
-        finished = awx.wait_finished(f"jobs/{job_id}/", timeout=300)
-        output = awx.stdout(job_id)
-        print(f"env check job {job_id}: {finished['status']}")
-        assert finished["status"] == "successful", output[-3000:]
-        for line in ("GCP_AUTH_KIND=serviceaccount", "GCP_PROJECT=aibang-local-consumer",
-                     "GCP_SERVICE_ACCOUNT_FILE client_email=deployer@aibang-local-consumer.iam.gserviceaccount.com",
-                     "K8S_AUTH_HOST=" + k8s_token["host"], "K8S_AUTH_VERIFY_SSL=True",
-                     "K8S_AUTH_SSL_CA_CERT sha256=" + sha256(k8s_token["ca"]),
-                     "K8S_AUTH_API_KEY sha256=" + sha256(k8s_token["bearer_token"])):
-            assert line in output, output[-3000:]
-    finally:
-        awx.session.delete(f"{URL}/api/v2/job_templates/{template['id']}/", timeout=30)
