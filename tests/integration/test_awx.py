@@ -93,19 +93,26 @@ def awx():
 
 
 @pytest.fixture(scope="module")
-def project_repo(tmp_path_factory):
-    """A git repository holding this checkout's files (committed or not), for AWX to sync over file://."""
-    repo = tmp_path_factory.mktemp("awx-project") / "gke_platform"
+def project_repo(awx):
+    """A git repository holding this checkout's files (committed or not), for AWX to sync over file://.
+
+    It lives as long as the lab's AWX (in its state directory) and each session commits on top of the last one:
+    AWX's clone of the project only fetches fast-forwards (an unrelated history is rejected as non-fast-forward).
+    """
+    repo = os.path.join(os.environ.get("AWX_STATE_DIR", "/run/aibang-awx"), "project-snapshot", "gke_platform")
+    git = ["git", "-C", repo, "-c", "user.name=lab", "-c", "user.email=lab@example.invalid"]
+    if not os.path.isdir(os.path.join(repo, ".git")):
+        os.makedirs(repo)
+        subprocess.run(git[:3] + ["init", "-q", "-b", "main"], check=True)
+    subprocess.run(git[:3] + ["rm", "-rq", "--ignore-unmatch", "."], check=True)
     files = subprocess.run(["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"], cwd=REPO,
                            check=True, capture_output=True).stdout.decode().split("\0")
     for name in filter(None, files):
         if os.path.isfile(os.path.join(REPO, name)):
-            os.makedirs(os.path.dirname(repo / name), exist_ok=True)
-            shutil.copy2(os.path.join(REPO, name), repo / name)
-    git = ["git", "-C", str(repo), "-c", "user.name=lab", "-c", "user.email=lab@example.invalid"]
-    subprocess.run(git[:3] + ["init", "-q", "-b", "main"], check=True)
+            os.makedirs(os.path.dirname(os.path.join(repo, name)), exist_ok=True)
+            shutil.copy2(os.path.join(REPO, name), os.path.join(repo, name))
     subprocess.run(git + ["add", "-A"], check=True)
-    subprocess.run(git + ["commit", "-qm", "snapshot"], check=True)
+    subprocess.run(git + ["commit", "-q", "--allow-empty", "-m", "snapshot"], check=True)
     return repo
 
 
@@ -221,6 +228,36 @@ def test_a_kubernetes_credential_with_verify_ssl_and_no_ca_is_refused_before_any
     assert awx.get("credentials/", name="lab-k8s-no-ca")["count"] == 0
 
 
+def launch_workflow(awx, name, release):
+    workflow = awx.one("workflow_job_templates", name)
+    return awx.post(f"workflow_job_templates/{workflow['id']}/launch/",
+                    {"extra_vars": {"platform_release": release}})["workflow_job"]
+
+
+def pending_approval(awx, workflow_job_id):
+    """Wait until the workflow job's approval node waits for a decision; its workflow_approval id."""
+    page = awx.wait(f"workflow_jobs/{workflow_job_id}/workflow_nodes/",
+                    lambda page: any(node["identifier"] == "approval" and node["summary_fields"].get("job")
+                                     and node["summary_fields"]["job"]["status"] == "pending"
+                                     for node in page["results"]),
+                    120, "the approval node to wait")
+    return next(node["summary_fields"]["job"]["id"] for node in page["results"] if node["identifier"] == "approval")
+
+
+def test_the_prod_workflow_waits_at_its_approval_and_a_denial_ends_it(configured, awx):
+    job_id = launch_workflow(awx, "aibang-prod-deploy-workflow", "2026.11.9")
+    approval_id = pending_approval(awx, job_id)
+    assert awx.get(f"workflow_jobs/{job_id}/")["status"] == "running"
+    assert awx.nodes(job_id)["deploy"] == (None, None), "deploy started before the approval"
+    awx.post(f"workflow_approvals/{approval_id}/deny/")
+    finished = awx.wait_finished(f"workflow_jobs/{job_id}/", timeout=300)
+    nodes = awx.get(f"workflow_jobs/{job_id}/workflow_nodes/")["results"]
+    print(f"prod workflow job {job_id}, approval {approval_id} denied: {finished['status']}")
+    assert finished["status"] == "failed"
+    assert {node["identifier"]: node["do_not_run"] for node in nodes} == {
+        "approval": False, "deploy": True, "verify": True, "rollback": True}
+
+
 def test_the_credentials_environment_reaches_the_playbooks(configured, awx):
     project = awx.one("projects", "aibang-gke-platform")
     inventory = awx.one("inventories", "aibang-dev-inventory")
@@ -245,12 +282,6 @@ def test_the_credentials_environment_reaches_the_playbooks(configured, awx):
         awx.session.delete(f"{URL}/api/v2/job_templates/{template['id']}/", timeout=30)
 
 
-def launch_workflow(awx, name, release):
-    workflow = awx.one("workflow_job_templates", name)
-    return awx.post(f"workflow_job_templates/{workflow['id']}/launch/",
-                    {"extra_vars": {"platform_release": release}})["workflow_job"]
-
-
 def test_lab_the_dev_workflow_deploys_and_verifies(lab):
     awx = lab
     job_id = launch_workflow(awx, "aibang-dev-deploy-workflow", "2026.11.1")
@@ -266,15 +297,9 @@ def test_lab_the_dev_workflow_deploys_and_verifies(lab):
 def test_lab_the_prod_workflow_waits_for_approval_then_runs(lab):
     awx = lab
     job_id = launch_workflow(awx, "aibang-prod-deploy-workflow", "2026.11.2")
-    approval = awx.wait(f"workflow_jobs/{job_id}/workflow_nodes/",
-                        lambda page: any(node["identifier"] == "approval" and node["summary_fields"].get("job")
-                                         and node["summary_fields"]["job"]["status"] == "pending"
-                                         for node in page["results"]),
-                        120, "the approval node to wait")
+    approval_id = pending_approval(awx, job_id)
     assert awx.get(f"workflow_jobs/{job_id}/")["status"] == "running"
-    assert awx.nodes(job_id)["deploy"][0] is None, "deploy started before the approval"
-    approval_id = next(node["summary_fields"]["job"]["id"] for node in approval["results"]
-                       if node["identifier"] == "approval")
+    assert awx.nodes(job_id)["deploy"] == (None, None), "deploy started before the approval"
     awx.post(f"workflow_approvals/{approval_id}/approve/")
     finished = awx.wait_finished(f"workflow_jobs/{job_id}/")
     nodes = awx.nodes(job_id)
