@@ -286,6 +286,11 @@ class SquidLab:
         with open(path, encoding="utf-8") as handle:
             return [json.loads(line) for line in handle if line.strip()]
 
+    def raw_audit(self, tier: str) -> bytes:
+        """The tier's audit log as Squid wrote it."""
+        with open(os.path.join(self.workdir, f"{tier}-access.log"), "rb") as handle:
+            return handle.read()
+
     def wait_for_audit(self, tier: str, predicate, timeout: float = 10.0) -> dict:
         """The first audit record of ``tier`` that ``predicate`` accepts; Squid writes it as the transaction ends."""
         deadline = time.monotonic() + timeout
