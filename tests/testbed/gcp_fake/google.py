@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import copy
 import hashlib
+import ipaddress
 import itertools
 import threading
 import time
@@ -391,8 +392,23 @@ class FakeGoogle:
         resource["status"] = "RUNNING"
         for index, interface in enumerate(resource.get("networkInterfaces", [])):
             interface.setdefault("name", f"nic{index}")
+            self._check_interface_subnet(index, interface)
             interface.setdefault("networkIP", f"10.{(int(resource['id']) % 200)}.0.{index + 2}")
         self._fingerprint(resource)
+
+    def _check_interface_subnet(self, index: int, interface: dict) -> None:
+        """Google's checks of an interface: its subnetwork exists and a requested networkIP lies in its primary range."""
+        link = interface.get("subnetwork", "")
+        if not link:
+            return
+        subnet = self.resources.get("compute:" + link.split("compute/v1/")[-1])
+        if subnet is None:
+            raise GoogleError(400, f"Invalid value for field 'resource.networkInterfaces[{index}].subnetwork': '{link}'. "
+                                   "The referenced subnetwork resource cannot be found.")
+        address = interface.get("networkIP")
+        if address and ipaddress.ip_address(address) not in ipaddress.ip_network(subnet["ipCidrRange"]):
+            raise GoogleError(400, f"Invalid value for field 'resource.networkInterfaces[{index}].networkIP': '{address}'. "
+                                   f"Requested internal IP is outside the subnetwork CIDR range ({subnet['ipCidrRange']}).")
 
     def _require_network(self, resource: dict, default: bool = False) -> None:
         network = resource.get("network")
