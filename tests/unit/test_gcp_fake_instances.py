@@ -37,3 +37,12 @@ def test_the_fake_checks_an_instance_address_against_its_subnet(gcp, subnet, add
     else:
         with pytest.raises(GcpError, match=error):
             gcp.seed(INSTANCES, body)
+
+
+def test_the_fake_lists_a_projects_service_accounts_with_their_display_names(gcp):
+    accounts = "https://iam.googleapis.com/v1/projects/consumer/serviceAccounts"
+    gcp.client.request("POST", accounts, "create", body={"accountId": "gke-nodes", "serviceAccount": {"displayName": "nodes (mark)"}})
+    gcp.client.request("POST", "https://iam.googleapis.com/v1/projects/other/serviceAccounts", "create",
+                       body={"accountId": "elsewhere"})
+    listed = gcp.client.request("GET", accounts, "list")["accounts"]
+    assert [(item["email"], item["displayName"]) for item in listed] == [("gke-nodes@consumer.iam.gserviceaccount.com", "nodes (mark)")]

@@ -746,6 +746,11 @@ class FakeGoogle:
         self.resources[key] = resource
         return copy.deepcopy(resource)
 
+    def _iam_projects_serviceAccounts_list(self, call, query, body, fault):
+        prefix = f"{call.path}/"
+        return {"accounts": [copy.deepcopy(item) for key, item in sorted(self.resources.items())
+                             if key.startswith(prefix) and "/" not in key[len(prefix):]]}
+
     def _iam_projects_serviceAccounts_get(self, call, query, body, fault):
         return copy.deepcopy(self._get(self._account_key(call.path)))
 
