@@ -45,7 +45,7 @@ HOST_RECORD = os.path.join(RUN, "host-before.json")
 CONTROL_PLANE = ("etcd", "kube-apiserver")
 CONTROLLERS = ("kube-controller-manager", "kube-scheduler", "kwok", "coredns", "corefile-sync", "squid-pods")
 NODE = ("kube-proxy", "kubelet", "containerd")
-IMAGES = ("pause", "coredns", "squid", "redis", "probe", "app")
+IMAGES = ("pause", "coredns", "squid", "squid-exporter", "redis", "probe", "app")
 # The address tier 2 sees for tier-1 pods (inventories/local puts it in vm.client_cidrs).
 POD_SOURCE_ADDRESS = "127.0.0.13"
 
@@ -473,7 +473,8 @@ def alive(pid: int) -> bool:
 def down() -> None:
     """Stop everything, also after a failed `up`: controllers first (nothing recreates pods), then the node's pods while
     the kubelet can still tear them down, the node, the control plane; then put the host back as it was."""
-    from tests.testbed import host_state, node  # pylint: disable=import-outside-toplevel
+    from tests.testbed import cloudsql_lab, host_state, node  # pylint: disable=import-outside-toplevel
+    cloudsql_lab.down()
     for name in reversed(CONTROLLERS):
         stop(name)
     node.drain()

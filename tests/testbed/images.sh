@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Build the testbed's container images locally, with no registry: OCI archives under $cache/images, each keyed by
 # its inputs (rebuilt when they change) and recorded in images/<name>.json for cluster.py to import into containerd.
-# Test infrastructure only. Usage: images.sh [pause|coredns|squid|redis|probe|app ...] (default: all)
+# Test infrastructure only. Usage: images.sh [pause|coredns|squid|squid-exporter|redis|probe|app ...] (default: all)
 #   pause, coredns        one static binary each (build.sh builds them from the pinned sources)
-#   squid, redis, probe, app   one Debian rootfs (mmdebstrap, the host's apt sources) with Debian's squid,
-#                         redis-server, curl, dig, the MariaDB client and python3; each image is that layer with its
+#   squid, squid-exporter, redis, probe, app
+#                         one Debian rootfs (mmdebstrap, the host's apt sources) with Debian's squid,
+#                         prometheus-squid-exporter, redis-server, curl, dig, the MariaDB client and python3; each image is that layer with its
 #                         own entrypoint, so containerd stores the layer once.
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -16,7 +17,7 @@ bin="$cache/bin"
 # Never pulled: the node's containerd sends every pull to a closed local port.
 registry=aibang-testbed.local
 debian_suite=bookworm
-debian_packages=squid,redis-server,curl,bind9-dnsutils,mariadb-client,python3,ca-certificates,procps
+debian_packages=squid,prometheus-squid-exporter,redis-server,curl,bind9-dnsutils,mariadb-client,python3,ca-certificates,procps
 
 log() { printf '%s testbed images: %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 fail() { echo "testbed images: $*" >&2; exit 1; }
@@ -59,7 +60,7 @@ pack() {
   umoci rm --image "$work/oci:base"
   umoci gc --layout "$work/oci"
   tar -C "$work/oci" -cf "$archive.tmp" .
-  rm -f "$images/$name"-*.tar
+  rm -f "$images/$name"-????????????????.tar  # this image's other keys (16 characters), not squid-exporter's for squid
   mv "$archive.tmp" "$archive"
   rm -rf "$work"
   record "$name" "$registry/$name:$tag" "$archive"
@@ -81,20 +82,23 @@ binary_image() {
   pack "$name" "$tag" "$rootfs" "/$name"
 }
 
+# The Debian rootfs for the packages and sample app this script names, in a folder of its own key (a checkout with
+# other inputs, building at the same time, keeps its own); sets debian_root.
 debian_rootfs() {
-  local rootfs="$images/rootfs-debian" wanted
+  local wanted
   wanted=$(echo "$debian_suite $debian_packages" | key - "$here/sample_app.py" /etc/apt/sources.list.d/debian.sources)
-  [ "$(cat "$rootfs.key" 2>/dev/null)" = "$wanted" ] && return
+  debian_root="$images/rootfs-debian-$wanted"
+  [ "$(cat "$debian_root.key" 2>/dev/null)" = "$wanted" ] && return
   log "Debian $debian_suite rootfs with $debian_packages"
-  rm -rf "$rootfs" "$rootfs.tmp"
+  rm -rf "$debian_root" "$debian_root.tmp"
   mmdebstrap --quiet --variant=apt --include="$debian_packages" --format=directory \
     --dpkgopt='path-exclude=/usr/share/doc/*' --dpkgopt='path-exclude=/usr/share/man/*' \
     --dpkgopt='path-exclude=/usr/share/locale/*' --aptopt='Acquire::Languages "none"' \
-    "$debian_suite" "$rootfs.tmp" - < /etc/apt/sources.list.d/debian.sources >&2
-  rm -rf "$rootfs.tmp"/var/lib/apt/lists/* "$rootfs.tmp"/var/cache/apt/*
-  install -D -m 0644 "$here/sample_app.py" "$rootfs.tmp/app/app.py"
-  mv "$rootfs.tmp" "$rootfs"
-  echo "$wanted" > "$rootfs.key"
+    "$debian_suite" "$debian_root.tmp" - < /etc/apt/sources.list.d/debian.sources >&2
+  rm -rf "$debian_root.tmp"/var/lib/apt/lists/* "$debian_root.tmp"/var/cache/apt/*
+  install -D -m 0644 "$here/sample_app.py" "$debian_root.tmp/app/app.py"
+  mv "$debian_root.tmp" "$debian_root"
+  echo "$wanted" > "$debian_root.key"
 }
 
 built() {
@@ -107,20 +111,21 @@ debian_image() {
   local name=$1 tag=$2
   shift 2
   debian_rootfs
-  built "$name" "$images/rootfs-debian" && return
+  built "$name" "$debian_root" && return
   log "$name -> $registry/$name:$tag"
-  pack "$name" "$tag" "$images/rootfs-debian" "$@"
+  pack "$name" "$tag" "$debian_root" "$@"
 }
 
 mkdir -p "$images"
 names=("$@")
-[ ${#names[@]} -eq 0 ] && names=(pause coredns squid redis probe app)
+[ ${#names[@]} -eq 0 ] && names=(pause coredns squid squid-exporter redis probe app)
 for name in "${names[@]}"; do
   start=$(date +%s)
   case "$name" in
     pause) binary_image pause "$K8S_VERSION" "$bin/kubernetes-node-$K8S_VERSION/pause" ;;
     coredns) binary_image coredns "$COREDNS_VERSION" "$bin/coredns-$COREDNS_VERSION/coredns" ;;
     squid) debian_image squid 5.7 /usr/sbin/squid ;;
+    squid-exporter) debian_image squid-exporter 1.10.3 /usr/bin/prometheus-squid-exporter ;;
     redis) debian_image redis 7.0 /usr/bin/redis-server ;;
     probe) debian_image probe 1 /bin/sleep infinity ;;
     app) debian_image app 1 /usr/bin/python3 /app/app.py ;;
