@@ -323,7 +323,7 @@ def test_hostile_hosts_and_methods_are_refused_and_cannot_break_the_json_audit_l
         statuses = [send_raw((TIER1_ADDRESS, PROXY_PORT), "127.0.0.20", request).split(b" ")[1] for request in HOSTILE_REQUESTS]
         records = wait_for_records(lab, "gke", len(HOSTILE_REQUESTS))  # every line parses as JSON, or this fails
         raw_log = lab.raw_audit("gke")
-        forwarded = lab.audit("vm")
+        forwarded = lab.requests("vm")
     assert statuses == [b"400"] * len(HOSTILE_REQUESTS)
     assert [(record["status"], record["acl"]) for record in records] == [("400", "-")] * len(HOSTILE_REQUESTS)
     assert forwarded == []
@@ -342,7 +342,7 @@ def test_the_cache_manager_is_denied_even_through_an_allowed_name(lab, request_)
         record = lab.wait_for_audit("gke", lambda item: item["client"] == "127.0.0.20")
     assert status == b"403"
     assert (record["method"], record["status"], record["acl"]) == ("GET", "403", "manager")
-    assert lab.audit("vm") == []  # never forwarded
+    assert lab.requests("vm") == []  # never forwarded
 
 
 def send_raw(proxy: tuple, client: str, request: bytes) -> bytes:

@@ -286,6 +286,11 @@ class SquidLab:
         with open(path, encoding="utf-8") as handle:
             return [json.loads(line) for line in handle if line.strip()]
 
+    def requests(self, tier: str) -> list:
+        """The tier's audit records that carried a request. Squid 5 also logs a connection closed before any request
+        (method '-', status 0, NONE_NONE), such as tier 1's TCP probe of its parent: nothing was forwarded there."""
+        return [record for record in self.audit(tier) if record["method"] != "-"]
+
     def raw_audit(self, tier: str) -> bytes:
         """The tier's audit log as Squid wrote it."""
         with open(os.path.join(self.workdir, f"{tier}-access.log"), "rb") as handle:
