@@ -1,0 +1,90 @@
+# -*- coding: utf-8 -*-
+"""Issue 12 on the product's path: each Kubernetes stage of deploy.yml keeps its previous release before its role runs
+and restores it when its gate fails; the entry points that needs exist; skipping the in-cluster gates is checked in
+every playbook that would skip them; a release never holds Secrets."""
+
+from __future__ import annotations
+
+import pathlib
+
+import pytest
+import yaml
+
+ROOT = pathlib.Path(__file__).parents[2]
+GATED_STAGES = ["squid_gke", "cluster_dns", "app_workload"]
+
+
+def _yaml(*parts: str):
+    return yaml.safe_load(ROOT.joinpath(*parts).read_text(encoding="utf-8"))
+
+
+def _stage_blocks() -> dict:
+    """release_component -> the deploy task (a block with rescue) that runs that stage."""
+    blocks = {}
+    for play in _yaml("playbooks", "deploy.yml"):
+        for task in play.get("tasks", []):
+            component = (task.get("vars") or {}).get("release_component")
+            if component and "block" in task:
+                blocks[component] = task
+    return blocks
+
+
+def _includes(tasks: list) -> list:
+    """What each task of a block includes: a tasks file or a role (its name and tasks_from)."""
+    found = []
+    for task in tasks:
+        if "ansible.builtin.include_tasks" in task:
+            found.append(task["ansible.builtin.include_tasks"])
+        elif "ansible.builtin.include_role" in task:
+            include = task["ansible.builtin.include_role"]
+            found.append(f"{include['name']}:{include.get('tasks_from', 'main')}")
+    return found
+
+
+def test_every_gated_stage_runs_in_a_block_that_restores_it():
+    assert sorted(_stage_blocks()) == sorted(GATED_STAGES)
+
+
+@pytest.mark.parametrize("component", GATED_STAGES)
+def test_a_stage_keeps_its_release_first_and_its_rescue_restores_it(component):
+    stage = _stage_blocks()[component]
+    assert _includes(stage["block"]) == ["tasks/stage_snapshot.yml", f"aibang.gke_platform.{component}:main",
+                                         "tasks/release_record.yml"]
+    assert _includes(stage["rescue"]) == ["tasks/stage_rescue.yml"]
+    assert stage["vars"]["stage_gate"], "the failure message names the gate"
+
+
+@pytest.mark.parametrize("component", GATED_STAGES)
+def test_the_roles_name_their_release_objects_and_regate(component):
+    tasks = ROOT / "roles" / component / "tasks"
+    assert (tasks / "release_objects.yml").is_file()
+    regate = _stage_blocks()[component]["vars"].get("stage_regate")
+    assert regate is None or (tasks / f"{regate}.yml").is_file()
+
+
+def test_a_release_of_the_apps_never_holds_secrets():
+    facts = _yaml("roles", "app_workload", "tasks", "release_objects.yml")[0]
+    kinds = [entry["kind"] for entry in facts["vars"]["_app_workload_release_kinds"]]
+    assert "Secret" not in kinds and {"Deployment", "StatefulSet", "ConfigMap"} <= set(kinds)
+
+
+@pytest.mark.parametrize("playbook", ["deploy.yml", "verify.yml"])
+def test_skipping_the_in_cluster_gates_is_checked_before_they_would_run(playbook):
+    for play in _yaml("playbooks", playbook):
+        tasks = play.get("tasks", [])
+        imports = [task.get("ansible.builtin.import_tasks") for task in tasks]
+        probes = [index for index, task in enumerate(tasks)
+                  if task.get("ansible.builtin.include_role", {}).get("name") == "aibang.gke_platform.egress_probe"]
+        if probes:
+            assert "tasks/egress_verify_allowed.yml" in imports[:probes[0]]
+    first_play_imports = [task.get("ansible.builtin.import_tasks") for task in _yaml("playbooks", playbook)[0]["tasks"]]
+    if playbook == "deploy.yml":  # before anything changes
+        assert "tasks/egress_verify_allowed.yml" in first_play_imports
+
+
+def test_the_prod_refusal_fails_and_the_default_runs_the_gates():
+    check = _yaml("playbooks", "tasks", "egress_verify_allowed.yml")[0]["ansible.builtin.assert"]
+    assert check["that"] == "egress_verify | bool or platform_environment != 'prod'"
+    wiring = _yaml("playbooks", "group_vars", "all", "wiring.yml")
+    assert wiring["egress_verify"] is True and wiring["cluster_dns_verify"] == "{{ egress_verify }}"
+    assert wiring["deploy_auto_rollback"] is True
