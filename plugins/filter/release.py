@@ -30,10 +30,10 @@ def release_stuck_pods(statefulset, pods):
     return stuck_pods(dict(statefulset or {}), list(pods or []))
 
 
-def release_secret(release, namespace):
-    """The Secret that keeps ``release`` (gzip+base64 JSON, labels, sha256 annotation)."""
+def release_secret(release, namespace, key=""):
+    """The Secret that keeps ``release`` (gzip+base64 JSON, labels, sha256 annotation; AES-256-GCM with ``key``)."""
     try:
-        return secret(dict(release), namespace)
+        return secret(dict(release), namespace, key or "")
     except ReleaseStoreError as exc:
         raise AnsibleFilterError(f"release_secret: {exc}") from None
 

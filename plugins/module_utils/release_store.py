@@ -4,6 +4,8 @@
 """Release snapshots kept in the cluster, after Helm's release storage: one Secret per release, its content (the
 release as JSON: number, state, run, what changed, each stage's previous objects) gzip-compressed and base64-encoded,
 labelled for listing, with the sha256 of the JSON in an annotation so that a tampered or truncated snapshot is refused.
+With a key (32 bytes, from vault), the gzip stream is encrypted with AES-256-GCM (a random 96-bit nonce before the
+ciphertext, the Secret's name as associated data) and the Secret says so in an annotation; reading it then needs the key.
 
 Pure data in, data out: the play reads and writes the Secrets with kubernetes.core.
 """
@@ -15,14 +17,26 @@ import binascii
 import gzip
 import hashlib
 import json
+import os
+import re
 import zlib
+
+try:
+    from cryptography.exceptions import InvalidTag
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+except ImportError:  # pragma: no cover - ansible-core itself requires cryptography
+    AESGCM = None
+    InvalidTag = ValueError
 
 OWNER_LABEL = "aibang.io/owner"
 OWNER = "aibang-gke-platform"
 NUMBER_LABEL = "aibang.io/release"
 STATE_LABEL = "aibang.io/state"
 SHA_ANNOTATION = "aibang.io/sha256"
+ENCRYPTION_ANNOTATION = "aibang.io/encryption"
+ENCRYPTION = "aes-256-gcm"
 SECRET_KEY = "release"
+NONCE_BYTES = 12
 STATES = ("pending", "running", "success", "failed", "rolled_back")
 DEFAULT_HISTORY = 10
 
@@ -35,21 +49,55 @@ def secret_name(number: int) -> str:
     return f"aibang-release.v{int(number)}"
 
 
-def encode(release: dict) -> tuple:
-    """(payload for the Secret's data, sha256 of the JSON). Deterministic: the same release gives the same bytes."""
+def cipher(key: str):
+    """AES-256-GCM for ``key``: 64 hex digits or the base64 of 32 bytes (e.g. ``openssl rand -base64 32``)."""
+    text = str(key or "").strip()
+    if re.fullmatch(r"[0-9a-fA-F]{64}", text):
+        raw = bytes.fromhex(text)
+    else:
+        try:
+            raw = base64.b64decode(text, validate=True)
+        except (binascii.Error, ValueError):
+            raw = b""
+    if len(raw) != 32:
+        raise ReleaseStoreError("key: must be 32 bytes, as 64 hex digits or base64 (openssl rand -base64 32); "
+                                "the value given is not (it is not shown)")
+    if AESGCM is None:
+        raise ReleaseStoreError("key: encrypting a release needs the Python package cryptography on the controller")
+    return AESGCM(raw)
+
+
+def encode(release: dict, key: str = "", name: str = "") -> tuple:
+    """(payload for the Secret's data, sha256 of the JSON). Without a key deterministic: the same release gives the same
+    bytes; with one, the gzip stream is encrypted (nonce + ciphertext, ``name`` as associated data)."""
     content = json.dumps(release, sort_keys=True, separators=(",", ":")).encode("utf-8")
-    compressed = gzip.compress(content, mtime=0)
-    # the Secret's data is base64 of the bytes it holds: the bytes are themselves the base64 of the gzip stream
-    payload = base64.b64encode(base64.b64encode(compressed)).decode("ascii")
+    stored = gzip.compress(content, mtime=0)
+    if key:
+        nonce = os.urandom(NONCE_BYTES)
+        stored = nonce + cipher(key).encrypt(nonce, stored, name.encode("utf-8"))
+    # the Secret's data is base64 of the bytes it holds: the bytes are themselves the base64 of the (encrypted) gzip stream
+    payload = base64.b64encode(base64.b64encode(stored)).decode("ascii")
     return payload, hashlib.sha256(content).hexdigest()
 
 
-def decode(payload: str, sha256: str, name: str = "the release") -> dict:
-    """The release a Secret holds; refuses one whose content does not match its sha256, or that does not decode."""
+def decode(payload: str, sha256: str, name: str = "the release", key: str = "", encrypted_as: str = "") -> dict:
+    """The release a Secret holds; refuses one whose content does not match its sha256, that does not decode, or (when
+    encrypted: ``key`` given with the Secret's name, ``encrypted_as``) that does not decrypt."""
     try:
-        compressed = base64.b64decode(base64.b64decode(payload or "", validate=True), validate=True)
-        content = gzip.decompress(compressed)
-    except (binascii.Error, ValueError, OSError, EOFError, zlib.error) as exc:
+        stored = base64.b64decode(base64.b64decode(payload or "", validate=True), validate=True)
+    except (binascii.Error, ValueError) as exc:
+        raise ReleaseStoreError(f"{name} is damaged or truncated ({type(exc).__name__}: {exc}); refusing it") from None
+    if encrypted_as:
+        if not key:
+            raise ReleaseStoreError(f"{name} is encrypted ({ENCRYPTION}) and no key was given (deploy_release_key)")
+        try:
+            stored = cipher(key).decrypt(stored[:NONCE_BYTES], stored[NONCE_BYTES:], encrypted_as.encode("utf-8"))
+        except (InvalidTag, ValueError):
+            raise ReleaseStoreError(f"{name} does not decrypt with the key given: the key is wrong, or the snapshot was "
+                                    "modified or truncated; refusing it") from None
+    try:
+        content = gzip.decompress(stored)
+    except (ValueError, OSError, EOFError, zlib.error) as exc:
         raise ReleaseStoreError(f"{name} is damaged or truncated ({type(exc).__name__}: {exc}); refusing it") from None
     digest = hashlib.sha256(content).hexdigest()
     if not sha256:
@@ -70,39 +118,45 @@ def validate(release: dict) -> dict:
     return release
 
 
-def secret(release: dict, namespace: str) -> dict:
-    """The Secret that stores ``release``."""
+def secret(release: dict, namespace: str, key: str = "") -> dict:
+    """The Secret that stores ``release`` (encrypted with ``key`` when one is given)."""
     validate(release)
-    payload, digest = encode(release)
+    name = secret_name(release["number"])
+    payload, digest = encode(release, key, name)
+    annotations = {SHA_ANNOTATION: digest, **({ENCRYPTION_ANNOTATION: ENCRYPTION} if key else {})}
     return {
         "apiVersion": "v1", "kind": "Secret", "type": "aibang.io/release.v1",
-        "metadata": {"name": secret_name(release["number"]), "namespace": namespace,
+        "metadata": {"name": name, "namespace": namespace,
                      "labels": {OWNER_LABEL: OWNER, NUMBER_LABEL: str(release["number"]), STATE_LABEL: release["state"],
                                 "app.kubernetes.io/managed-by": "aibang.gke_platform"},
-                     "annotations": {SHA_ANNOTATION: digest}},
+                     "annotations": annotations},
         "data": {SECRET_KEY: payload},
     }
 
 
-def read(stored: dict) -> dict:
-    """The release in a Secret as k8s_info returns it, checked."""
+def read(stored: dict, key: str = "") -> dict:
+    """The release in a Secret as k8s_info returns it, checked (decrypted with ``key`` when it is encrypted)."""
     metadata = stored.get("metadata") or {}
     name = metadata.get("name", "?")
-    release = decode((stored.get("data") or {}).get(SECRET_KEY, ""), (metadata.get("annotations") or {}).get(SHA_ANNOTATION, ""),
-                     f"release Secret {name}")
+    annotations = metadata.get("annotations") or {}
+    encryption = annotations.get(ENCRYPTION_ANNOTATION)
+    if encryption not in (None, ENCRYPTION):
+        raise ReleaseStoreError(f"release Secret {name} is encrypted with {encryption!r}, which this collection does not know")
+    release = decode((stored.get("data") or {}).get(SECRET_KEY, ""), annotations.get(SHA_ANNOTATION, ""),
+                     f"release Secret {name}", key, name if encryption else "")
     label = (metadata.get("labels") or {}).get(NUMBER_LABEL)
     if str(release.get("number")) != str(label):
         raise ReleaseStoreError(f"release Secret {name} holds release {release.get('number')} but is labelled {label}; refusing it")
     return validate(release)
 
 
-def history(stored: list) -> list:
+def history(stored: list, key: str = "") -> list:
     """One line per release, newest first: {number, state, run, changed, name, error}; a damaged one says why."""
     rows = []
     for item in stored or []:
         metadata = item.get("metadata") or {}
         try:
-            release = read(item)
+            release = read(item, key)
             rows.append({"number": release["number"], "state": release["state"], "run": release.get("run", ""),
                          "changed": list(release.get("changed") or []), "name": metadata.get("name"), "error": None})
         except ReleaseStoreError as exc:
@@ -135,10 +189,10 @@ def to_prune(rows: list, cap: int = DEFAULT_HISTORY) -> list:
     return [row["name"] for row in ordered if row["number"] not in keep]
 
 
-def choose(stored: list, number: int | None = None) -> dict:
+def choose(stored: list, number: int | None = None, key: str = "") -> dict:
     """The release to restore: ``number``, or the newest successful one before the newest release. Refuses a damaged
     or unknown release with the reason."""
-    rows = history(stored)
+    rows = history(stored, key)
     if number is None:
         candidates = [row for row in rows[1:] if row["state"] == "success"]
         if not candidates:
@@ -150,4 +204,4 @@ def choose(stored: list, number: int | None = None) -> dict:
         raise ReleaseStoreError(f"release {number} is not in the history (releases: {known})")
     if row["error"]:
         raise ReleaseStoreError(row["error"])
-    return read(next(item for item in stored if (item.get("metadata") or {}).get("name") == row["name"]))
+    return read(next(item for item in stored if (item.get("metadata") or {}).get("name") == row["name"]), key)

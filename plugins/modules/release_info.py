@@ -16,6 +16,8 @@ description:
     decode, is listed as damaged with the reason.
   - With O(release) or O(previous), returns that release (or the newest successful one before the newest release);
     a damaged or unknown one fails with the reason. Changes nothing.
+  - Releases written with a key (AES-256-GCM, the Secret annotated C(aibang.io/encryption=aes-256-gcm)) are read with
+    O(key).
 author:
   - Aibang Platform Engineering (@aibang)
 extends_documentation_fragment:
@@ -44,6 +46,11 @@ options:
     description: How many releases to keep; C(prune) lists the Secrets beyond it.
     type: int
     default: 10
+  key:
+    description:
+      - The key of releases written encrypted (AES-256-GCM): 32 bytes as 64 hex digits or base64, from vault. An
+        encrypted release read without it, or with another key, is listed as damaged with the reason. Never logged.
+    type: str
 """
 
 EXAMPLES = r"""
@@ -95,11 +102,12 @@ from ansible_collections.aibang.gke_platform.plugins.module_utils.release_store 
 
 
 def run_module(params: dict) -> dict:
-    rows = history(params["releases"])
+    key = params["key"] or ""
+    rows = history(params["releases"], key)
     result = {"changed": False, "history": rows, "table": table(rows), "next_number": next_number(rows),
               "prune": to_prune(rows, params["history"])}
     if params["release"] is not None or params["previous"]:
-        result["chosen"] = choose(params["releases"], params["release"])
+        result["chosen"] = choose(params["releases"], params["release"], key)
     return result
 
 
@@ -110,6 +118,7 @@ def main() -> None:
             "release": {"type": "int"},
             "previous": {"type": "bool", "default": False},
             "history": {"type": "int", "default": 10},
+            "key": {"type": "str", "no_log": True},
         },
         mutually_exclusive=[("release", "previous")],
         supports_check_mode=True,

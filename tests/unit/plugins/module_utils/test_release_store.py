@@ -103,3 +103,47 @@ def test_choose_the_previous_success_or_a_named_release_and_refuse_the_rest():
         release_store.choose(history, 5)
     with pytest.raises(ReleaseStoreError, match="no successful release before the newest"):
         release_store.choose([stored(1)])
+
+
+KEY_HEX = "00112233445566778899aabbccddeeff" * 2
+KEY_B64 = base64.b64encode(bytes(range(32))).decode()
+
+
+@pytest.mark.parametrize("key", [KEY_HEX, KEY_B64])
+def test_an_encrypted_release_round_trips_with_its_key_only(key):
+    secret = release_store.secret(release(5), "kube-system", key)
+    assert secret["metadata"]["annotations"]["aibang.io/encryption"] == "aes-256-gcm"
+    assert secret["metadata"]["annotations"]["aibang.io/sha256"] == stored(5)["metadata"]["annotations"]["aibang.io/sha256"]
+    assert b"Corefile" not in base64.b64decode(base64.b64decode(secret["data"]["release"]))
+    assert release_store.read(secret, key) == release(5)
+    assert release_store.choose([secret], 5, key) == release(5)
+
+
+@pytest.mark.parametrize("key, reason", [
+    ("", "is encrypted \\(aes-256-gcm\\) and no key was given"),
+    ("ff" * 32, "does not decrypt with the key given"),
+])
+def test_an_encrypted_release_is_refused_without_its_key(key, reason):
+    with pytest.raises(ReleaseStoreError, match=reason):
+        release_store.read(release_store.secret(release(5), "kube-system", KEY_HEX), key)
+
+
+def test_an_encrypted_release_is_bound_to_its_name_and_refuses_tampering():
+    secret = release_store.secret(release(5), "kube-system", KEY_HEX)
+    moved = copy.deepcopy(secret)
+    moved["metadata"]["name"] = "aibang-release.v6"
+    moved["metadata"]["labels"]["aibang.io/release"] = "6"
+    flipped = copy.deepcopy(secret)
+    raw = bytearray(base64.b64decode(base64.b64decode(secret["data"]["release"])))
+    raw[-1] ^= 1
+    flipped["data"]["release"] = base64.b64encode(base64.b64encode(bytes(raw))).decode()
+    for bad in (moved, flipped):
+        with pytest.raises(ReleaseStoreError, match="does not decrypt"):
+            release_store.read(bad, KEY_HEX)
+
+
+@pytest.mark.parametrize("key", ["short", "ab" * 31, base64.b64encode(b"x" * 16).decode()])
+def test_a_key_that_is_not_32_bytes_is_refused_without_showing_it(key):
+    with pytest.raises(ReleaseStoreError, match="key: must be 32 bytes") as raised:
+        release_store.secret(release(1), "kube-system", key)
+    assert key not in str(raised.value)

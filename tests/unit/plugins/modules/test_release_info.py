@@ -12,7 +12,8 @@ def stored(number, state="success"):
 
 
 def params(**overrides):
-    return {"releases": [stored(1), stored(2), stored(3, "failed")], "release": None, "previous": False, "history": 10, **overrides}
+    return {"releases": [stored(1), stored(2), stored(3, "failed")], "release": None, "previous": False, "history": 10,
+            "key": None, **overrides}
 
 
 def test_history_and_table():
@@ -32,3 +33,13 @@ def test_a_tampered_choice_fails():
     tampered["metadata"]["annotations"]["aibang.io/sha256"] = "0" * 64
     with pytest.raises(ReleaseStoreError, match="aibang-release.v2 was modified"):
         run_module(params(releases=[stored(1), tampered, stored(3, "failed")], release=2))
+
+
+KEY = "ab" * 32
+
+
+def test_encrypted_releases_are_read_with_the_key_and_listed_damaged_without_it():
+    releases = [secret({"number": 1, "state": "success", "run": "run-1", "changed": [], "stages": {}}, "kube-system", KEY)]
+    assert run_module(params(releases=releases, release=1, key=KEY))["chosen"]["run"] == "run-1"
+    rows = run_module(params(releases=releases))["history"]
+    assert rows[0]["state"] == "damaged" and "no key was given" in rows[0]["error"]
