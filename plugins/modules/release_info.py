@@ -48,7 +48,7 @@ options:
     default: 10
   key:
     description:
-      - The key of releases written encrypted (AES-256-GCM): 32 bytes as 64 hex digits or base64, from vault. An
+      - The key of releases written encrypted (AES-256-GCM), 32 bytes as 64 hex digits or base64, from vault. An
         encrypted release read without it, or with another key, is listed as damaged with the reason. Never logged.
     type: str
 """
