@@ -179,14 +179,21 @@ def next_number(rows: list) -> int:
     return max((row["number"] for row in rows), default=0) + 1
 
 
-def to_prune(rows: list, cap: int = DEFAULT_HISTORY) -> list:
-    """Names of the releases beyond the cap (oldest first out); the newest successful release is always kept."""
+def to_prune(rows: list, cap: int = DEFAULT_HISTORY, adding: bool = False) -> list:
+    """Names of the releases beyond the cap (oldest first out), counting the one about to be written when ``adding``;
+    the newest successful release is always kept."""
     if not isinstance(cap, int) or cap < 1:
         raise ReleaseStoreError(f"history cap: {cap!r} must be a positive integer")
     newest_success = next((row["number"] for row in rows if row["state"] == "success"), None)
     ordered = sorted(rows, key=lambda row: row["number"], reverse=True)
-    keep = {row["number"] for row in ordered[:cap]} | ({newest_success} if newest_success else set())
+    keep = {row["number"] for row in ordered[:cap - 1 if adding else cap]} | ({newest_success} if newest_success else set())
     return [row["name"] for row in ordered if row["number"] not in keep]
+
+
+def of_run(stored: list, run: str, key: str = "") -> dict | None:
+    """The release a deploy run wrote so far (checked), or None when it wrote none yet."""
+    row = next((row for row in history(stored, key) if row["run"] == run and not row["error"]), None)
+    return choose(stored, row["number"], key) if row else None
 
 
 def choose(stored: list, number: int | None = None, key: str = "") -> dict:

@@ -46,6 +46,11 @@ options:
     description: How many releases to keep; C(prune) lists the Secrets beyond it.
     type: int
     default: 10
+  run:
+    description:
+      - A deploy run's id. Returns the release that run wrote so far as C(run_release), and C(prune) then counts the
+        release that run is about to write when it has none yet.
+    type: str
   key:
     description:
       - The key of releases written encrypted (AES-256-GCM), 32 bytes as 64 hex digits or base64, from vault. An
@@ -87,10 +92,14 @@ next_number:
   returned: success
   type: int
 prune:
-  description: Names of the Secrets beyond O(history).
+  description: Names of the Secrets beyond O(history) (with O(run), counting the release that run is about to write).
   returned: success
   type: list
   elements: str
+run_release:
+  description: The release O(run) wrote so far (number, state, run, changed, stages), or null.
+  returned: with O(run)
+  type: dict
 chosen:
   description: The release asked for with O(release) or O(previous) (number, state, run, changed, stages).
   returned: with O(release) or O(previous)
@@ -98,14 +107,17 @@ chosen:
 """
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.aibang.gke_platform.plugins.module_utils.release_store import ReleaseStoreError, choose, history, next_number, table, to_prune
+from ansible_collections.aibang.gke_platform.plugins.module_utils.release_store import (
+    ReleaseStoreError, choose, history, next_number, of_run, table, to_prune)
 
 
 def run_module(params: dict) -> dict:
     key = params["key"] or ""
     rows = history(params["releases"], key)
-    result = {"changed": False, "history": rows, "table": table(rows), "next_number": next_number(rows),
-              "prune": to_prune(rows, params["history"])}
+    result = {"changed": False, "history": rows, "table": table(rows), "next_number": next_number(rows)}
+    if params["run"]:
+        result["run_release"] = of_run(params["releases"], params["run"], key)
+    result["prune"] = to_prune(rows, params["history"], adding=bool(params["run"]) and result["run_release"] is None)
     if params["release"] is not None or params["previous"]:
         result["chosen"] = choose(params["releases"], params["release"], key)
     return result
@@ -118,6 +130,7 @@ def main() -> None:
             "release": {"type": "int"},
             "previous": {"type": "bool", "default": False},
             "history": {"type": "int", "default": 10},
+            "run": {"type": "str"},
             "key": {"type": "str", "no_log": True},
         },
         mutually_exclusive=[("release", "previous")],

@@ -93,6 +93,14 @@ def test_history_cap(states, cap, pruned):
     assert release_store.to_prune(rows, cap) == pruned
 
 
+def test_history_cap_counts_the_release_about_to_be_written():
+    rows = release_store.history([stored(number) for number in range(1, 11)])
+    assert release_store.to_prune(rows, 10) == []
+    assert release_store.to_prune(rows, 10, adding=True) == ["aibang-release.v1"]
+    failed = release_store.history([stored(1)] + [stored(number, state="failed") for number in (2, 3)])
+    assert release_store.to_prune(failed, 1, adding=True) == ["aibang-release.v3", "aibang-release.v2"]  # v1, the last success, stays
+
+
 def test_choose_the_previous_success_or_a_named_release_and_refuse_the_rest():
     history = [stored(1), stored(2, state="failed"), stored(3), stored(4, state="failed"), tampered(stored(5), "truncated")]
     assert release_store.choose(history)["number"] == 3

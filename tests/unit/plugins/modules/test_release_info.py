@@ -13,7 +13,7 @@ def stored(number, state="success"):
 
 def params(**overrides):
     return {"releases": [stored(1), stored(2), stored(3, "failed")], "release": None, "previous": False, "history": 10,
-            "key": None, **overrides}
+            "run": None, "key": None, **overrides}
 
 
 def test_history_and_table():
@@ -43,3 +43,10 @@ def test_encrypted_releases_are_read_with_the_key_and_listed_damaged_without_it(
     assert run_module(params(releases=releases, release=1, key=KEY))["chosen"]["run"] == "run-1"
     rows = run_module(params(releases=releases))["history"]
     assert rows[0]["state"] == "damaged" and "no key was given" in rows[0]["error"]
+
+
+def test_a_run_finds_its_release_and_prune_counts_the_one_it_is_about_to_write():
+    assert run_module(params(run="run-2"))["run_release"]["number"] == 2
+    assert run_module(params(run="run-2", history=3))["prune"] == []
+    fresh = run_module(params(run="run-4", history=3))
+    assert fresh["run_release"] is None and fresh["prune"] == ["aibang-release.v1"] and fresh["next_number"] == 4
