@@ -83,6 +83,11 @@ def endpoint_view(rule: dict | None, address: dict | None) -> dict:
 
 
 def ensure_endpoint(client, params: dict, check_mode: bool) -> dict:
+    """Reserve the address, create the forwarding rule, set global access in place, wait for ACCEPTED.
+
+    What cannot change in place (the address's subnetwork or IP, the rule's network, target or address, a CLOSED
+    connection) fails naming each field, unless ``recreate`` allows deleting and recreating what must be replaced.
+    """
     address_url, rule_url = _endpoint_urls(params)
     what = f"read PSC endpoint {params['name']}"
     address = client.request("GET", address_url, what, not_found_ok=True)
@@ -90,61 +95,85 @@ def ensure_endpoint(client, params: dict, check_mode: bool) -> dict:
     before = endpoint_view(rule, address)
     if params["state"] == "absent":
         changed = _remove_endpoint(client, params, rule, address, check_mode)
-        return {"changed": changed, "endpoint": {}, "diff": {"before": before, "after": {}}}
+        return {"changed": changed, "endpoint": {}, "recreated": [], "diff": {"before": before, "after": {}}}
     desired_address = _desired_address(params)
-    changed = False
+    drift, recreated = _drift(params, desired_address, address, rule)
+    if drift and not params["recreate"]:
+        raise GcpError(f"Failed to reconcile PSC endpoint {params['name']}: {'; '.join(drift)}. These cannot change in "
+                       f"place: set recreate: true to delete and recreate the {' and '.join(recreated)} (connections "
+                       "through the endpoint drop and the producer sees a new connection), or remove the endpoint "
+                       "(state=absent) and create it again")
+    if check_mode and (recreated or address is None or rule is None):
+        return _planned(params, before, recreated)
+    if recreated:
+        _remove_endpoint(client, params, rule, address if "address" in recreated else None, check_mode, "to recreate it")
+        rule, address = None, (None if "address" in recreated else address)
+    changed = bool(recreated)
     if address is None:
-        changed = True
-        if check_mode:
-            return _planned(params, before)
         address = _insert(client, regional(params["project"], params["region"], "addresses"), desired_address,
                           f"reserve address {desired_address['name']} for PSC endpoint {params['name']}")
-    else:
-        stale = differences({key: value for key, value in desired_address.items() if key != "name"}, address)
-        if stale:
-            raise GcpError(f"Failed to reconcile PSC endpoint {params['name']}: address {address['name']} exists with "
-                           f"{', '.join(f'{field}={address.get(field)!r}' for field in stale)}, not "
-                           f"{', '.join(f'{field}={desired_address.get(field)!r}' for field in stale)}; an address cannot "
-                           "change in place: remove the endpoint (state=absent) and create it again")
-    desired_rule = _desired_rule(params, address["selfLink"])
+        changed = True
     try:
-        rule, rule_changed = _reconcile_rule(client, params, rule, desired_rule, address, check_mode)
+        rule, rule_changed = _reconcile_rule(client, params, rule, _desired_rule(params, address["selfLink"]), check_mode)
     except GcpError as exc:
         raise GcpError(f"{exc} (address {address['name']} = {address.get('address')} is reserved and kept: run again to "
                        "finish the endpoint, or with state=absent to remove it)", exc.status, exc.reason, exc.permission) from None
-    changed = changed or rule_changed
     if check_mode and rule_changed:
-        return _planned(params, before, changed=True)
+        return _planned(params, before, recreated)
     if params["wait"]:
         rule = wait_accepted(client, rule_url, params)
     result_view = endpoint_view(rule, address)
-    return {"changed": changed, "endpoint": result_view, "diff": {"before": before, "after": result_view}}
+    result = {"changed": changed or rule_changed, "endpoint": result_view, "recreated": recreated,
+              "diff": {"before": before, "after": result_view}}
+    if recreated:
+        result["warnings"] = [f"PSC endpoint {params['name']}: recreated the {' and '.join(recreated)} ({'; '.join(drift)}); "
+                              "connections through the old one were dropped"]
+    return result
 
 
-def _planned(params: dict, before: dict, changed: bool = True) -> dict:
-    after = {"name": params["name"], "ip_address": params.get("ip_address") or "(assigned on create)",
+def _drift(params: dict, desired_address: dict, address: dict | None, rule: dict | None) -> tuple[list, list]:
+    """(what differs and cannot change in place, which of 'forwarding rule' / 'address' must be recreated for it)."""
+    address_drift = [] if address is None else [
+        f"address {address['name']} has {field} {_shown(address.get(field))}, asked {_shown(desired_address[field])}"
+        for field in differences({key: value for key, value in desired_address.items() if key != "name"}, address)]
+    rule_drift = [] if rule is None else _rule_drift(params, rule, address, desired_address["name"], not address_drift)
+    recreated = ["forwarding rule"] if rule is not None and (rule_drift or address_drift) else []
+    return address_drift + rule_drift, recreated + (["address"] if address_drift else [])
+
+
+def _rule_drift(params: dict, rule: dict, address: dict | None, address_name: str, check_ip: bool) -> list:
+    """What of an existing forwarding rule cannot change in place (its IP only if the address is kept)."""
+    desired = _desired_rule(params, "")
+    drift = [f"forwarding rule {rule['name']} has {field} {_shown(rule.get(field))}, asked {_shown(desired[field])}"
+             for field in ("network", "target") if not same_link(desired[field], rule.get(field))]
+    if check_ip and (address is None or not _uses_address(rule, address)):
+        reserved = "which does not exist" if address is None else f"= {address.get('address')}"
+        drift.append(f"forwarding rule {rule['name']} has IPAddress {rule.get('IPAddress')!r}, not address {address_name} ({reserved})")
+    if rule.get("pscConnectionStatus") == "CLOSED":
+        drift.append(f"forwarding rule {rule['name']} has pscConnectionStatus CLOSED: "
+                     + explain("CLOSED", params["project"], rule.get("target", "")))
+    return drift
+
+
+def _shown(value) -> str:
+    return repr(link_path(value) if isinstance(value, str) and value.startswith("https://") else value)
+
+
+def _planned(params: dict, before: dict, recreated: list) -> dict:
+    kept_ip = None if "address" in recreated else before.get("ip_address")
+    after = {"name": params["name"], "ip_address": params.get("ip_address") or kept_ip or "(assigned on create)",
              "service_attachment": link_path(link(params["service_attachment"], params["project"], "serviceAttachments", params["region"])),
              "network": link_path(link(params["network"], params["project"], "networks")), "global_access": params["global_access"]}
-    return {"changed": changed, "endpoint": after, "diff": {"before": before, "after": after}}
+    return {"changed": True, "endpoint": after, "recreated": recreated, "diff": {"before": before, "after": after}}
 
 
-def _reconcile_rule(client, params: dict, rule: dict | None, desired: dict, address: dict, check_mode: bool):
-    rules_url = regional(params["project"], params["region"], "forwardingRules")
-    what = f"create forwarding rule of PSC endpoint {params['name']}"
-    if rule is not None:
-        immutable = [field for field in ("network", "target") if not same_link(desired[field], rule.get(field))]
-        if not _uses_address(rule, address):
-            immutable.append("IPAddress")
-        if rule.get("pscConnectionStatus") == "CLOSED" or immutable:
-            if check_mode:
-                return rule, True
-            client.operate("DELETE", rule["selfLink"], f"delete forwarding rule of PSC endpoint {params['name']} to recreate it",
-                           timeout=params["wait_timeout"])
-            rule = None
+def _reconcile_rule(client, params: dict, rule: dict | None, desired: dict, check_mode: bool):
+    """Create the forwarding rule, or set its global access in place (the only field that can change)."""
     if rule is None:
         if check_mode:
             return None, True
-        return _insert(client, rules_url, desired, what), True
+        what = f"create forwarding rule of PSC endpoint {params['name']}"
+        return _insert(client, regional(params["project"], params["region"], "forwardingRules"), desired, what), True
     if bool(rule.get("allowPscGlobalAccess", False)) != bool(desired.get("allowPscGlobalAccess", False)):
         if check_mode:
             return rule, True
@@ -181,14 +210,14 @@ def wait_accepted(client, rule_url: str, params: dict) -> dict:
         client.sleep(params["poll_interval"])
 
 
-def _remove_endpoint(client, params: dict, rule: dict | None, address: dict | None, check_mode: bool) -> bool:
+def _remove_endpoint(client, params: dict, rule: dict | None, address: dict | None, check_mode: bool, why: str = "") -> bool:
     if rule is None and address is None:
         return False
     if check_mode:
         return True
     for resource, kind in ((rule, "forwarding rule"), (address, "address")):
         if resource is not None:
-            what = f"delete {kind} {resource['name']} of PSC endpoint {params['name']}"
+            what = f"delete {kind} {resource['name']} of PSC endpoint {params['name']}" + (f" {why}" if why else "")
             client.operate("DELETE", resource["selfLink"], what, timeout=params["wait_timeout"], not_found_ok=True)
     return True
 

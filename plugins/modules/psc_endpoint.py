@@ -12,8 +12,12 @@ version_added: 0.1.0
 description:
   - Reserves an internal address in the consumer subnet and creates the forwarding rule that targets a producer's
     service attachment (for example a Cloud SQL instance's C(pscServiceAttachmentLink)).
-  - The forwarding rule has no C(loadBalancingScheme), as Google requires for PSC. It is recreated when its
-    connection is C(CLOSED) or when its network, address or target changes; global access changes in place.
+  - The forwarding rule has no C(loadBalancingScheme), as Google requires for PSC. Global access changes in place.
+  - What cannot change in place (the address's subnetwork or IP; the forwarding rule's network, target or address;
+    a C(CLOSED) connection) fails naming each field, its current and its asked value, before anything changes.
+    With O(recreate=true) the module deletes and recreates the forwarding rule (and the address, if it is the
+    address that differs) instead, returns what it recreated in RV(recreated) and warns. Connections through the
+    endpoint drop, and the producer sees a new connection that it must accept again.
   - Waits until C(pscConnectionStatus) is C(ACCEPTED). Still C(PENDING) after O(wait_timeout) fails saying that the
     consumer project is not in the producer's accept list, naming both projects; C(REJECTED) and
     C(NEEDS_ATTENTION) fail at once with what the producer must do.
@@ -60,6 +64,13 @@ options:
   description:
     description: Description of the forwarding rule.
     type: str
+  recreate:
+    description:
+      - Delete and recreate the forwarding rule (and the address) when they differ in what cannot change in place,
+        or when the connection is C(CLOSED). Open connections through the endpoint drop.
+      - Without it such a difference fails the task, naming the fields.
+    type: bool
+    default: false
   wait:
     description: Wait until the producer accepts the connection.
     type: bool
@@ -113,6 +124,12 @@ endpoint:
     global_access: {description: Whether global access is on., type: bool}
     forwarding_rule: {description: Self link of the forwarding rule., type: str}
     address: {description: Self link of the reserved address., type: str}
+recreated:
+  description: What this run deleted and created again (only with O(recreate=true)), in the order deleted.
+  returned: always
+  type: list
+  elements: str
+  sample: [forwarding rule, address]
 """
 
 from ansible_collections.aibang.gke_platform.plugins.module_utils.gcp_module import gcp_module, run
@@ -131,6 +148,7 @@ def main() -> None:
             "ip_address": {"type": "str"},
             "global_access": {"type": "bool", "default": False},
             "description": {"type": "str"},
+            "recreate": {"type": "bool", "default": False},
             "wait": {"type": "bool", "default": True},
             "wait_timeout": {"type": "int", "default": 300},
             "poll_interval": {"type": "int", "default": 5},

@@ -3,13 +3,13 @@ from __future__ import annotations
 
 import pytest
 
-from ansible_collections.aibang.gke_platform.plugins.module_utils.gcp_client import GcpClient, GcpError
+from ansible_collections.aibang.gke_platform.plugins.module_utils.gcp_client import GcpError
 from ansible_collections.aibang.gke_platform.plugins.module_utils.psc import (
     _check_accept_lists,
     _desired_attachment,
     _desired_rule,
+    ensure_endpoint,
     explain,
-    wait_accepted,
 )
 
 ATTACHMENT = "https://www.googleapis.com/compute/v1/projects/producer/regions/r/serviceAttachments/orders"
@@ -62,26 +62,122 @@ def test_contradictory_accept_lists_fail_before_any_call(changes, message):
         _check_accept_lists(attachment_params(**changes))
 
 
-class StatusSession:
-    def __init__(self, statuses):
-        self.statuses = list(statuses)
-
-    def request(self, method, url, json=None, params=None, timeout=None):  # pylint: disable=redefined-outer-name
-        status = self.statuses.pop(0) if len(self.statuses) > 1 else self.statuses[0]
-        return type("R", (), {"status_code": 200, "headers": {}, "content": b"x",
-                              "json": staticmethod(lambda: {"pscConnectionStatus": status, "target": ATTACHMENT})})()
+CONSUMER, PRODUCER, REGION = "consumer", "producer", "europe-west2"
+ATTACHMENT_KEY = f"compute:projects/{PRODUCER}/regions/{REGION}/serviceAttachments/orders"
+RULE_KEY = f"compute:projects/{CONSUMER}/regions/{REGION}/forwardingRules/psc-orders"
 
 
-def test_wait_accepted_polls_until_accepted():
-    now = [0.0]
-    client = GcpClient(StatusSession(["PENDING", "PENDING", "ACCEPTED"]), sleep=lambda s: now.__setitem__(0, now[0] + s),
-                       clock=lambda: now[0])
-    rule = wait_accepted(client, "u", {"name": "ep", "project": "consumer", "wait_timeout": 60, "poll_interval": 5})
-    assert rule["pscConnectionStatus"] == "ACCEPTED" and now[0] == 10
+def endpoint_params(**changes) -> dict:
+    params = {"project": CONSUMER, "region": REGION, "name": "psc-orders", "network": "vpc", "subnetwork": "nodes",
+              "service_attachment": f"projects/{PRODUCER}/regions/{REGION}/serviceAttachments/orders", "address_name": None,
+              "ip_address": None, "global_access": False, "description": None, "recreate": False, "wait": True,
+              "wait_timeout": 300, "poll_interval": 5, "state": "present"}
+    params.update(changes)
+    return params
 
 
-def test_wait_accepted_times_out_on_pending_naming_the_accept_list():
-    now = [0.0]
-    client = GcpClient(StatusSession(["PENDING"]), sleep=lambda s: now.__setitem__(0, now[0] + s), clock=lambda: now[0])
-    with pytest.raises(GcpError, match=r"still PENDING after 30s: consumer project consumer is not in the accept list"):
-        wait_accepted(client, "u", {"name": "ep", "project": "consumer", "wait_timeout": 30, "poll_interval": 5})
+@pytest.fixture
+def consumer(gcp):
+    """The consumer's network and subnet; a producer attachment ('orders') that accepts nobody yet."""
+    gcp.network(CONSUMER)
+    gcp.subnetwork(CONSUMER, REGION, "nodes", "10.10.0.0/24")
+    gcp.service_attachment(PRODUCER, REGION, [])
+    gcp.forget_calls()
+    return gcp
+
+
+def accept(gcp, consumer: str = CONSUMER) -> None:
+    gcp.google.resources[ATTACHMENT_KEY]["consumerAcceptLists"].append({"projectIdOrNum": consumer, "connectionLimit": 10})
+
+
+def test_waits_while_pending_until_the_producer_accepts(consumer):
+    consumer.at(10, lambda: accept(consumer))
+    result = consumer.run(ensure_endpoint, endpoint_params())
+    assert result["endpoint"]["psc_connection_status"] == "ACCEPTED"
+    assert 10 <= consumer.now < 15  # polled every poll_interval (5 s) after the operations' quick polls
+
+
+def test_still_pending_at_the_timeout_names_the_accept_list_and_both_projects(consumer):
+    with pytest.raises(GcpError, match=r"still PENDING after 30s: consumer project consumer is not in the accept list of "
+                                       r"projects/producer/regions/europe-west2/serviceAttachments/orders \(producer project producer\)"):
+        consumer.run(ensure_endpoint, endpoint_params(wait_timeout=30))
+
+
+@pytest.fixture
+def connected(consumer):
+    accept(consumer)
+    first = consumer.run(ensure_endpoint, endpoint_params())
+    consumer.service_attachment(PRODUCER, REGION, [CONSUMER], name="payments")
+    consumer.forget_calls()
+    return first["endpoint"]
+
+
+# What cannot change in place, and what recreate: true then deletes and makes again.
+DRIFT = [
+    ({"service_attachment": f"projects/{PRODUCER}/regions/{REGION}/serviceAttachments/payments"},
+     "forwarding rule psc-orders has target 'projects/producer/regions/europe-west2/serviceAttachments/orders', "
+     "asked 'projects/producer/regions/europe-west2/serviceAttachments/payments'", ["forwarding rule"]),
+    ({"ip_address": "10.10.0.99"}, "address psc-orders has address '10.0.0.2', asked '10.10.0.99'", ["forwarding rule", "address"]),
+    ({"subnetwork": "other"}, "address psc-orders has subnetwork 'projects/consumer/regions/europe-west2/subnetworks/nodes', "
+                              "asked 'projects/consumer/regions/europe-west2/subnetworks/other'", ["forwarding rule", "address"]),
+]
+
+
+@pytest.mark.parametrize("check_mode", [True, False])
+@pytest.mark.parametrize("changes, words, _recreated", DRIFT)
+def test_drift_fails_naming_the_field_before_anything_changes(consumer, connected, changes, words, _recreated, check_mode):
+    with pytest.raises(GcpError, match="set recreate: true to delete and recreate") as caught:
+        consumer.run(ensure_endpoint, endpoint_params(**changes), check_mode=check_mode)
+    assert words in str(caught.value)
+    assert consumer.mutations() == []
+
+
+@pytest.mark.parametrize("changes, _words, recreated", DRIFT)
+def test_recreate_true_replaces_what_differs_says_so_and_then_is_stable(consumer, connected, changes, _words, recreated):
+    if "subnetwork" in changes:
+        consumer.subnetwork(CONSUMER, REGION, "other", "10.20.0.0/24")
+        consumer.forget_calls()
+    planned = consumer.run(ensure_endpoint, endpoint_params(recreate=True, **changes), check_mode=True)
+    assert planned["changed"] and planned["recreated"] == recreated and consumer.mutations() == []
+    done = consumer.run(ensure_endpoint, endpoint_params(recreate=True, **changes))
+    assert done["changed"] and done["recreated"] == recreated
+    assert done["warnings"] == [AnyText("recreated the " + " and ".join(recreated), "connections through the old one were dropped")]
+    assert done["endpoint"]["psc_connection_status"] == "ACCEPTED"
+    assert done["endpoint"]["psc_connection_id"] != connected["psc_connection_id"]
+    assert done["endpoint"]["ip_address"] == changes.get("ip_address", connected["ip_address"])  # the fake reuses a freed IP
+    assert done["diff"]["before"] == connected and done["diff"]["after"] == done["endpoint"]
+    deletes = [method for method in consumer.mutations() if method.endswith(".delete")]
+    assert deletes == [f"compute.{'forwardingRules' if kind == 'forwarding rule' else 'addresses'}.delete" for kind in recreated]
+    consumer.forget_calls()
+    again = consumer.run(ensure_endpoint, endpoint_params(recreate=True, **changes))
+    assert not again["changed"] and again["recreated"] == [] and consumer.mutations() == []
+
+
+def test_a_closed_connection_is_reconnected_only_when_asked(consumer, connected):
+    consumer.set_psc_status(RULE_KEY, "CLOSED")
+    with pytest.raises(GcpError, match="pscConnectionStatus CLOSED: the service attachment .* no longer exists"):
+        consumer.run(ensure_endpoint, endpoint_params())
+    assert consumer.mutations() == []
+    reconnected = consumer.run(ensure_endpoint, endpoint_params(recreate=True))
+    assert reconnected["recreated"] == ["forwarding rule"] and reconnected["endpoint"]["psc_connection_status"] == "ACCEPTED"
+    assert reconnected["endpoint"]["ip_address"] == connected["ip_address"]
+
+
+def test_global_access_changes_in_place_without_recreate(consumer, connected):
+    result = consumer.run(ensure_endpoint, endpoint_params(global_access=True))
+    assert result["changed"] and result["recreated"] == [] and result["endpoint"]["global_access"] is True
+    assert consumer.mutations() == ["compute.forwardingRules.patch"]
+
+
+class AnyText(str):
+    """Equal to any text holding all of ``parts``."""
+
+    def __new__(cls, *parts):
+        made = super().__new__(cls, " ... ".join(parts))
+        made.parts = parts
+        return made
+
+    def __eq__(self, other):
+        return isinstance(other, str) and all(part in other for part in self.parts)
+
+    __hash__ = str.__hash__
