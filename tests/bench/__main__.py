@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import sys
 
-from tests.bench import chain, engine
+from tests.bench import apps, chain, deploy, engine
 
 
 def main() -> int:
@@ -19,6 +19,10 @@ def main() -> int:
         print(f"{label}: {seconds:.3f} s{verdict}")
     print("== two-tier chain vs direct (loopback, TLS target)")
     ok &= chain.run()
+    print("== no-op deploy (everything converged)")
+    ok &= deploy.run()
+    print("== apps stage vs kubectl apply --server-side")
+    ok &= apps.run()
     return 0 if ok else 1
 
 

@@ -1,0 +1,190 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, aibang platform engineering
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: app_workload_apply
+short_description: Server-side apply one app's objects in one call, prune what the collection owns, wait for the gates
+version_added: 0.2.0
+description:
+  - Applies every object with server-side apply under one field manager; reports C(changed) only when an object's
+    stored content changed, and a diff with exactly the changed fields (Secret values masked).
+  - In check mode the apply is a server-side dry run (C(dryRun=All)), so the diff is what the API server would store.
+  - Prunes objects matching O(prune_selector) in O(prune_namespaces) that are not in O(objects).
+  - With O(wait), waits until the gates pass - Deployments Available with every replica updated and ready,
+    StatefulSets ready with their PersistentVolumeClaims Bound, DaemonSets ready on every eligible node, and Jobs
+    created from CronJobs (O(run_cronjobs)) complete.
+  - Kubernetes credentials - O(kubeconfig) and O(context), else C(K8S_AUTH_KUBECONFIG), C(KUBECONFIG) or
+    C(~/.kube/config), else the in-cluster service account.
+author:
+  - Aibang Platform Engineering (@aibang)
+extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
+attributes:
+  check_mode:
+    support: full
+  diff_mode:
+    support: full
+  platform:
+    platforms: posix
+requirements:
+  - kubernetes (Python)
+options:
+  objects:
+    description: The objects, as M(aibang.gke_platform.app_workload_render) returns them; applied in order.
+    type: list
+    elements: dict
+    required: true
+  secrets:
+    description: Values for the Secrets' keys of these names (for example V(DB_PASSWORD)), written base64 into C(data).
+    type: dict
+    default: {}
+  field_manager:
+    description: The server-side apply field manager.
+    type: str
+    default: aibang.gke_platform
+  force_conflicts:
+    description: Take ownership of fields another manager set (a hand edit); without it such a field fails the apply.
+    type: bool
+    default: true
+  prune_selector:
+    description: Label selector of the objects this call owns; those not in O(objects) are deleted. Empty prunes none.
+    type: str
+    default: ""
+  prune_namespaces:
+    description: Namespaces pruned with O(prune_selector).
+    type: list
+    elements: str
+    default: []
+  gates:
+    description: What to wait for in O(namespace) - V(deployments), V(min_ready), V(statefulsets), V(daemonsets), V(cronjobs).
+    type: dict
+    default: {}
+  namespace:
+    description: Namespace of the O(gates).
+    type: str
+    default: default
+  wait:
+    description: Wait for the O(gates) after the apply (never in check mode).
+    type: bool
+    default: false
+  wait_timeout:
+    description: Seconds to wait before the gates fail.
+    type: int
+    default: 300
+  run_cronjobs:
+    description: Create a Job from each CronJob in O(gates) and wait for it to complete (never in check mode).
+    type: bool
+    default: false
+  kubeconfig:
+    description: Path of a kubeconfig file.
+    type: path
+  context:
+    description: Context in the kubeconfig.
+    type: str
+"""
+
+EXAMPLES = r"""
+- name: Apply one app in one call and wait for its gates
+  aibang.gke_platform.app_workload_apply:
+    objects: "{{ item.objects }}"
+    secrets: {DB_PASSWORD: "{{ vault_db_password }}"}
+    prune_selector: app.kubernetes.io/managed-by=aibang.gke_platform,aibang.io/app={{ item.name }}
+    prune_namespaces: ["{{ item.namespace }}"]
+    gates: "{{ item.gates }}"
+    namespace: "{{ item.namespace }}"
+    wait: true
+  loop: "{{ rendered.apps }}"
+"""
+
+RETURN = r"""
+results:
+  description: One entry per object - kind, namespace, name, changed, and the changed fields' paths.
+  returned: success
+  type: list
+  elements: dict
+pruned:
+  description: The objects deleted (or, in check mode, that would be).
+  returned: success
+  type: list
+  elements: dict
+jobs:
+  description: The Jobs created from CronJobs.
+  returned: success
+  type: list
+  elements: str
+unmet:
+  description: The gates that did not pass in time (the module fails then).
+  returned: failure
+  type: list
+  elements: str
+"""
+
+import time
+
+from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+from ansible_collections.aibang.gke_platform.plugins.module_utils import app_workload_apply as apply
+from ansible_collections.aibang.gke_platform.plugins.module_utils.app_workload_client import (
+    HAS_KUBERNETES, api_client, requester)
+
+
+def run(module: AnsibleModule, request) -> dict:
+    params, check = module.params, module.check_mode
+    objects = apply.fill_secrets(params["objects"], params["secrets"])
+    results = apply.apply_all(request, objects, params["field_manager"], dry_run=check, force=params["force_conflicts"])
+    pruned = apply.prune(request, objects, params["prune_namespaces"], params["prune_selector"], dry_run=check) \
+        if params["prune_selector"] else []
+    changed = any(result["changed"] for result in results) or bool(pruned)
+    outcome = {"changed": changed, "pruned": pruned, "jobs": [],
+               "results": [{key: result[key] for key in ("kind", "namespace", "name", "changed", "fields")}
+                           for result in results]}
+    if module._diff:
+        outcome["diff"] = apply.diff_of(results, pruned)
+    if check:
+        return outcome
+    if params["run_cronjobs"] and params["gates"].get("cronjobs"):
+        outcome["jobs"] = apply.run_cronjobs(request, params["namespace"], params["gates"]["cronjobs"],
+                                             f"manual-{int(time.time())}")
+        outcome["changed"] = True
+    if params["wait"] or outcome["jobs"]:
+        unmet = apply.wait_for_gates(request, params["namespace"], params["gates"] if params["wait"] else {},
+                                     outcome["jobs"], params["wait_timeout"], time.monotonic, time.sleep)
+        if unmet:
+            module.fail_json(msg=f"Gates not passed after {params['wait_timeout']} s: {'; '.join(unmet)}",
+                             unmet=unmet, **outcome)
+    return outcome
+
+
+def main() -> None:
+    module = AnsibleModule(
+        argument_spec={
+            "objects": {"type": "list", "elements": "dict", "required": True},
+            "secrets": {"type": "dict", "default": {}, "no_log": True},
+            "field_manager": {"type": "str", "default": "aibang.gke_platform"},
+            "force_conflicts": {"type": "bool", "default": True},
+            "prune_selector": {"type": "str", "default": ""},
+            "prune_namespaces": {"type": "list", "elements": "str", "default": []},
+            "gates": {"type": "dict", "default": {}},
+            "namespace": {"type": "str", "default": "default"},
+            "wait": {"type": "bool", "default": False},
+            "wait_timeout": {"type": "int", "default": 300},
+            "run_cronjobs": {"type": "bool", "default": False},
+            "kubeconfig": {"type": "path"},
+            "context": {"type": "str"},
+        },
+        supports_check_mode=True,
+    )
+    if not HAS_KUBERNETES:
+        module.fail_json(msg=missing_required_lib("kubernetes"))
+    try:
+        request = requester(api_client(module.params["kubeconfig"], module.params["context"]))
+        module.exit_json(**run(module, request))
+    except apply.ApplyError as exc:
+        module.fail_json(msg=str(exc))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,84 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, aibang platform engineering
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: app_workload_info
+short_description: Diagnose apps layer by layer - pod, config, endpoint, database, Workload Identity
+version_added: 0.2.0
+description:
+  - For each app M(aibang.gke_platform.app_workload_render) returned, reads the cluster and reports the layers of
+    the troubleshooting tree in order, each with C(ok) and a C(detail) naming what is wrong.
+  - Read-only.
+author:
+  - Aibang Platform Engineering (@aibang)
+extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
+attributes:
+  check_mode:
+    support: full
+  diff_mode:
+    support: none
+  platform:
+    platforms: posix
+requirements:
+  - kubernetes (Python)
+options:
+  apps:
+    description: The RV(aibang.gke_platform.app_workload_render#module:apps) of the render module.
+    type: list
+    elements: dict
+    required: true
+  kubeconfig:
+    description: Path of a kubeconfig file.
+    type: path
+  context:
+    description: Context in the kubeconfig.
+    type: str
+"""
+
+EXAMPLES = r"""
+- name: Diagnose every app
+  aibang.gke_platform.app_workload_info:
+    apps: "{{ rendered.apps }}"
+  register: diagnosis
+"""
+
+RETURN = r"""
+layers:
+  description: One entry per app and layer - app, layer (pod, config, endpoint, database, workload-identity), ok, detail.
+  returned: success
+  type: list
+  elements: dict
+"""
+
+from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+from ansible_collections.aibang.gke_platform.plugins.module_utils import app_workload_apply as apply
+from ansible_collections.aibang.gke_platform.plugins.module_utils.app_workload_client import (
+    HAS_KUBERNETES, api_client, requester)
+
+
+def main() -> None:
+    module = AnsibleModule(
+        argument_spec={
+            "apps": {"type": "list", "elements": "dict", "required": True},
+            "kubeconfig": {"type": "path"},
+            "context": {"type": "str"},
+        },
+        supports_check_mode=True,
+    )
+    if not HAS_KUBERNETES:
+        module.fail_json(msg=missing_required_lib("kubernetes"))
+    try:
+        request = requester(api_client(module.params["kubeconfig"], module.params["context"]))
+        layers = [layer for app in module.params["apps"] for layer in apply.diagnose(request, app)]
+    except apply.ApplyError as exc:
+        module.fail_json(msg=str(exc))
+    module.exit_json(changed=False, layers=layers)
+
+
+if __name__ == "__main__":
+    main()

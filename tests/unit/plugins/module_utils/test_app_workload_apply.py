@@ -1,0 +1,227 @@
+# -*- coding: utf-8 -*-
+"""Server-side apply, dry run, changed fields, pruning and gates against a small in-memory API server that keeps
+objects as an API server does (resourceVersion bumped only on a real change, managedFields, dry runs not stored)."""
+from __future__ import annotations
+
+import copy
+import itertools
+import re
+
+import pytest
+
+from ansible_collections.aibang.gke_platform.plugins.module_utils import app_workload_apply as apply
+from ansible_collections.aibang.gke_platform.plugins.module_utils.app_workload import all_objects, render
+from ansible_collections.aibang.gke_platform.tests.unit.plugins.module_utils.test_app_workload import CONTEXT, FULL
+
+
+class FakeApiServer:
+    def __init__(self):
+        self.store = {}
+        self.versions = itertools.count(1)
+        self.calls = []
+
+    def __call__(self, method, path, query, body, content_type):
+        self.calls.append((method, path, dict(query)))
+        dry = query.get("dryRun") == "All"
+        if method == "GET" and path in self.store:
+            return 200, copy.deepcopy(self.store[path])
+        if method == "GET" and query.get("labelSelector") is not None:
+            return 200, {"items": [copy.deepcopy(obj) for key, obj in self.store.items()
+                                   if key.rsplit("/", 1)[0] == path and self.matches(obj, query["labelSelector"])]}
+        if method == "GET":
+            return 404, {"message": f"{path} not found"}
+        if method == "PATCH":
+            assert content_type == apply.APPLY_CONTENT_TYPE and query["fieldManager"]
+            current = self.store.get(path)
+            stored = copy.deepcopy(body)
+            stored["metadata"]["managedFields"] = [{"manager": query["fieldManager"], "operation": "Apply"}]
+            if current and apply.comparable(current) == apply.comparable(stored):
+                return 200, copy.deepcopy(current)
+            stored["metadata"]["resourceVersion"] = str(next(self.versions))
+            if not dry:
+                self.store[path] = stored
+            return 200, copy.deepcopy(stored)
+        if method == "DELETE":
+            if path not in self.store:
+                return 404, {"message": "not found"}
+            if not dry:
+                del self.store[path]
+            return 200, {}
+        if method == "POST":
+            self.store[f"{path}/{body['metadata']['name']}"] = copy.deepcopy(body)
+            return 201, body
+        raise AssertionError(method)
+
+    @staticmethod
+    def matches(obj, selector):
+        labels = obj["metadata"].get("labels", {})
+        for term in selector.split(","):
+            if "notin" in term:
+                key, values = re.match(r"(\S+) notin \((.*)\)", term).groups()
+                if labels.get(key) in values.split(","):  # as the API server: no key matches "notin"
+                    return False
+            elif "=" in term:
+                key, value = term.split("=")
+                if labels.get(key) != value:
+                    return False
+            elif term not in labels:
+                return False
+        return True
+
+
+def rendered(apps=None, env="dev"):
+    return render(apps or [FULL], {"name": env, "namespace": f"aibang-{env}"}, CONTEXT)
+
+
+def deploy(server, result, dry_run=False):
+    objects = apply.fill_secrets(all_objects(result), {"DB_PASSWORD": "s3cret", "REDIS_PASSWORD": "r3dis"})
+    return apply.apply_all(server, objects, "aibang.gke_platform", dry_run=dry_run)
+
+
+def test_first_apply_creates_and_second_changes_nothing():
+    server = FakeApiServer()
+    first = deploy(server, rendered())
+    assert all(result["changed"] and result["fields"] == ["(created)"] for result in first)
+    second = deploy(server, rendered())
+    assert not any(result["changed"] for result in second)
+    assert all(query.get("fieldManager") == "aibang.gke_platform" for method, _path, query in server.calls
+               if method == "PATCH")
+
+
+def test_the_secret_is_stored_base64_and_never_shown():
+    server = FakeApiServer()
+    results = deploy(server, rendered())
+    assert server.store["/api/v1/namespaces/aibang-dev/secrets/orders-db"]["data"] == {"DB_PASSWORD": "czNjcmV0"}
+    secret = next(result for result in results if result["kind"] == "Secret")
+    assert secret["after"]["data"] == {"DB_PASSWORD": apply.MASK}
+    assert "czNjcmV0" not in repr(apply.diff_of(results, [])) and "s3cret" not in repr(apply.diff_of(results, []))
+
+
+def test_dry_run_reports_exactly_the_changed_fields_and_stores_nothing():
+    server = FakeApiServer()
+    deploy(server, rendered())
+    before = copy.deepcopy(server.store)
+    results = deploy(server, rendered(apps=[dict(FULL, size="M")]), dry_run=True)
+    assert server.store == before
+    changed = {f"{r['kind']}/{r['name']}": r["fields"] for r in results if r["changed"]}
+    container = "spec.template.spec.containers[0].resources"
+    assert changed == {"Deployment/orders": [f"{container}.limits.cpu", f"{container}.limits.memory",
+                                             f"{container}.requests.cpu", f"{container}.requests.memory"],
+                       "CronJob/orders-job": [f"spec.jobTemplate.{container}.{field}" for field in
+                                              ("limits.cpu", "limits.memory", "requests.cpu", "requests.memory")]}
+    diff = apply.diff_of(results, [])
+    assert diff["after"]["Deployment aibang-dev/orders"][f"{container}.requests.cpu"] == "250m"
+    assert diff["before"]["Deployment aibang-dev/orders"][f"{container}.requests.cpu"] == "100m"
+
+
+def test_dry_run_into_a_namespace_that_does_not_exist_yet():
+    server = FakeApiServer()
+    results = deploy(server, rendered(), dry_run=True)
+    assert all(result["changed"] for result in results) and server.store == {}
+
+
+def test_prune_removes_only_owned_objects_that_are_gone():
+    server = FakeApiServer()
+    deploy(server, rendered())
+    foreign = {"apiVersion": "v1", "kind": "ConfigMap",
+               "metadata": {"name": "hand-made", "namespace": "aibang-dev", "labels": {"team": "x"}}}
+    server.store[apply.object_path(foreign)] = foreign
+    slim = rendered(apps=[{"name": "orders", "image": "registry.example/orders:1.4"}])
+    objects = slim["apps"][0]["objects"]
+    selector = "app.kubernetes.io/managed-by=aibang.gke_platform,aibang.io/app=orders"
+    assert apply.prune(server, objects, ["aibang-dev"], selector, dry_run=True)
+    removed = apply.prune(server, objects, ["aibang-dev"], selector)
+    assert sorted(f"{item['kind']}/{item['name']}" for item in removed) == [
+        "ConfigMap/orders-redis", "CronJob/orders-job", "DaemonSet/orders-logs", "NetworkPolicy/orders-redis",
+        "Secret/orders-redis", "Service/orders-redis", "StatefulSet/orders-redis"]
+    assert apply.object_path(foreign) in server.store
+    assert apply.prune(server, objects, ["aibang-dev"], selector) == []
+    assert apply.prune(server, [], ["gone-namespace"], selector) == []
+
+
+def test_apps_no_longer_listed_are_pruned_by_a_notin_selector():
+    server = FakeApiServer()
+    deploy(server, rendered(apps=[{"name": "a", "image": "a:1"}, {"name": "b", "image": "b:1"}]))
+    selector = "app.kubernetes.io/managed-by=aibang.gke_platform,aibang.io/app,aibang.io/app notin (a)"
+    removed = apply.prune(server, [], ["aibang-dev"], selector)
+    assert {item["name"] for item in removed} == {"b", "b-db"}
+
+
+def test_prune_never_deletes_shared_objects_whatever_the_selector():
+    server = FakeApiServer()
+    result = rendered(apps=[{"name": "a", "image": "a:1"}])
+    deploy(server, result)
+    removed = apply.prune(server, [], ["aibang-dev"], "app.kubernetes.io/managed-by=aibang.gke_platform,aibang.io/app notin (a)")
+    assert removed == []
+    assert "/api/v1/namespaces/aibang-dev/serviceaccounts/app" in server.store
+    assert "/api/v1/namespaces/aibang-dev/configmaps/a-db" in server.store
+
+
+@pytest.mark.parametrize("status, spec_replicas, min_ready, generation, unmet", [
+    ({"conditions": [{"type": "Available", "status": "True"}], "observedGeneration": 2, "replicas": 3,
+      "updatedReplicas": 3, "readyReplicas": 3, "availableReplicas": 3}, 3, 3, 2, False),
+    ({"conditions": [{"type": "Available", "status": "True"}], "observedGeneration": 2, "replicas": 3,
+      "updatedReplicas": 3, "readyReplicas": 2, "availableReplicas": 2}, 3, 3, 2, True),
+    ({"conditions": [{"type": "Available", "status": "True"}], "observedGeneration": 1, "replicas": 3,
+      "updatedReplicas": 3, "readyReplicas": 3, "availableReplicas": 3}, 3, 3, 2, True),
+    ({"conditions": [{"type": "Available", "status": "True"}], "observedGeneration": 2, "replicas": 1,
+      "updatedReplicas": 1, "readyReplicas": 1, "availableReplicas": 1}, 1, 3, 2, True),
+    ({"conditions": [{"type": "Available", "status": "False"}], "observedGeneration": 2, "replicas": 1,
+      "updatedReplicas": 1, "readyReplicas": 1, "availableReplicas": 1}, 1, 1, 2, True),
+], ids=["ready", "one-not-ready", "old-generation", "below-hpa-minimum", "not-available"])
+def test_deployment_gate(status, spec_replicas, min_ready, generation, unmet):
+    obj = {"metadata": {"generation": generation}, "spec": {"replicas": spec_replicas}, "status": status}
+    assert (apply.deployment_unmet(obj, min_ready) is not None) is unmet
+
+
+@pytest.mark.parametrize("claims, unmet", [([("data-r-0", "Bound")], False), ([("data-r-0", "Pending")], True)])
+def test_statefulset_gate_needs_bound_claims(claims, unmet):
+    obj = {"metadata": {"generation": 1}, "spec": {"replicas": 1},
+           "status": {"observedGeneration": 1, "readyReplicas": 1, "updatedReplicas": 1, "currentReplicas": 1}}
+    assert (apply.statefulset_unmet(obj, claims) is not None) is unmet
+
+
+@pytest.mark.parametrize("status, unmet", [
+    ({"desiredNumberScheduled": 2, "currentNumberScheduled": 2, "updatedNumberScheduled": 2, "numberReady": 2,
+      "numberAvailable": 2, "observedGeneration": 1}, False),
+    ({"desiredNumberScheduled": 2, "currentNumberScheduled": 2, "updatedNumberScheduled": 2, "numberReady": 1,
+      "numberAvailable": 1, "observedGeneration": 1}, True)])
+def test_daemonset_gate_covers_every_eligible_node(status, unmet):
+    assert (apply.daemonset_unmet({"metadata": {"generation": 1}, "status": status}) is not None) is unmet
+
+
+def test_a_cronjob_run_on_request_completes_or_fails_loudly():
+    server = FakeApiServer()
+    deploy(server, rendered())
+    path = "/apis/batch/v1/namespaces/aibang-dev/cronjobs/orders-job"
+    server.store[path]["metadata"]["uid"] = "u-1"
+    jobs = apply.run_cronjobs(server, "aibang-dev", ["orders-job"], "manual-1")
+    job_path = f"/apis/batch/v1/namespaces/aibang-dev/jobs/{jobs[0]}"
+    job = server.store[job_path]
+    assert job["spec"]["backoffLimit"] == 3 and job["metadata"]["ownerReferences"][0]["uid"] == "u-1"
+    ticks = itertools.count()
+    assert apply.wait_for_gates(server, "aibang-dev", {}, jobs, 4, lambda: next(ticks), lambda _s: None)
+    job["status"] = {"conditions": [{"type": "Complete", "status": "True"}]}
+    assert apply.wait_for_gates(server, "aibang-dev", {}, jobs, 4, lambda: next(ticks), lambda _s: None) == []
+    job["status"] = {"conditions": [{"type": "Failed", "status": "True", "message": "BackoffLimitExceeded"}]}
+    with pytest.raises(apply.ApplyError, match="BackoffLimitExceeded"):
+        apply.gate_unmet(server, "aibang-dev", {}, jobs)
+
+
+def test_a_refused_apply_names_the_object():
+    def refusing(method, path, query, body, content_type):
+        return (404, None) if method == "GET" else (422, {"message": "spec.replicas: Invalid value"})
+    with pytest.raises(apply.ApplyError, match="Failed to apply Namespace aibang-dev: HTTP 422: spec.replicas"):
+        apply.apply_all(refusing, all_objects(rendered())[:1], "m")
+
+
+def test_diagnose_names_each_layer():
+    server = FakeApiServer()
+    result = rendered()
+    deploy(server, result)
+    layers = {layer["layer"]: layer for layer in apply.diagnose(server, result["apps"][0])}
+    assert list(layers) == ["pod", "config", "endpoint", "database", "workload-identity"]
+    assert not layers["pod"]["ok"] and "Available=False" in layers["pod"]["detail"]
+    assert layers["config"]["ok"] and layers["database"]["ok"]
+    assert not layers["endpoint"]["ok"]
+    assert layers["workload-identity"]["ok"]

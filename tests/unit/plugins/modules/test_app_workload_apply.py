@@ -1,0 +1,45 @@
+# -*- coding: utf-8 -*-
+"""The apply module end to end against the in-memory API server: check mode stores nothing, the second run reports no
+change, the diff holds only changed fields, and the password appears nowhere in the output."""
+from __future__ import annotations
+
+import base64
+import json
+
+import pytest
+
+from ansible_collections.aibang.gke_platform.plugins.module_utils.app_workload import all_objects, render
+from ansible_collections.aibang.gke_platform.plugins.modules import app_workload_apply
+from ansible_collections.aibang.gke_platform.tests.unit.plugins.module_utils.test_app_workload import CONTEXT
+from ansible_collections.aibang.gke_platform.tests.unit.plugins.module_utils.test_app_workload_apply import FakeApiServer
+
+PASSWORD = "pa55-word-from-vault"
+
+
+@pytest.fixture
+def server(monkeypatch):
+    fake = FakeApiServer()
+    monkeypatch.setattr(app_workload_apply, "api_client", lambda kubeconfig, context: None)
+    monkeypatch.setattr(app_workload_apply, "requester", lambda client: fake)
+    return fake
+
+
+def args(size="S", **extra):
+    rendered = render([{"name": "web", "image": "web:1", "size": size}], {"name": "dev", "namespace": "d"}, CONTEXT)
+    return {"objects": all_objects(rendered), "secrets": {"DB_PASSWORD": PASSWORD}, "_ansible_diff": True,
+            "prune_selector": "app.kubernetes.io/managed-by=aibang.gke_platform,aibang.io/app=web",
+            "prune_namespaces": ["d"], **extra}
+
+
+def test_check_then_apply_then_nothing_to_do(run_module, server):
+    checked = run_module(app_workload_apply, args(_ansible_check_mode=True))
+    assert checked["changed"] and server.store == {}
+    applied = run_module(app_workload_apply, args())
+    assert applied["changed"] and len(server.store) == len(args()["objects"])
+    again = run_module(app_workload_apply, args())
+    assert not again["changed"] and again["diff"] == {"before": {}, "after": {}}
+    resized = run_module(app_workload_apply, args(size="M", _ansible_check_mode=True))
+    assert list(resized["diff"]["after"]) == ["Deployment d/web"]
+    for output in (checked, applied, again, resized):
+        assert PASSWORD not in json.dumps(output)
+        assert base64.b64encode(PASSWORD.encode()).decode() not in json.dumps(output)
