@@ -5,7 +5,13 @@
 from __future__ import annotations
 
 from ansible.errors import AnsibleFilterError
-from ansible_collections.aibang.gke_platform.plugins.module_utils.corefile import DEFAULT_BLOCK, CorefileError, aliases_in, with_aliases
+from ansible_collections.aibang.gke_platform.plugins.module_utils.corefile import (
+    DEFAULT_BLOCK,
+    CorefileError,
+    aliases_in,
+    validated_aliases,
+    with_aliases,
+)
 
 
 def corefile_alias(corefile, aliases=None, block=DEFAULT_BLOCK):
@@ -28,6 +34,14 @@ def corefile_aliases(corefile, block=DEFAULT_BLOCK):
         raise AnsibleFilterError(str(exc)) from None
 
 
+def dns_aliases(aliases):
+    """The aliases ({alias: target}) normalised, after checking each is a plain DNS name; fails naming the bad one."""
+    try:
+        return validated_aliases(aliases)
+    except CorefileError as exc:
+        raise AnsibleFilterError(str(exc)) from None
+
+
 class FilterModule:
     def filters(self):
-        return {"corefile_alias": corefile_alias, "corefile_aliases": corefile_aliases}
+        return {"corefile_alias": corefile_alias, "corefile_aliases": corefile_aliases, "dns_aliases": dns_aliases}

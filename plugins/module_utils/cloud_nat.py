@@ -1,7 +1,11 @@
 # -*- coding: utf-8 -*-
 # Copyright: (c) 2026, aibang platform engineering
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Cloud NAT: one NAT config on a Cloud Router (created when missing), so private VMs reach the internet."""
+"""Cloud NAT: one NAT config on a Cloud Router (created when missing), so private VMs reach the internet.
+
+Only the listed subnets' primary ranges are translated: never a whole region, never a secondary range. A GKE
+subnet's secondary ranges hold the pods; NAT on them would let every pod reach the internet around the proxy.
+"""
 
 from __future__ import annotations
 
@@ -9,14 +13,20 @@ from ansible_collections.aibang.gke_platform.plugins.module_utils.gcp_client imp
 from ansible_collections.aibang.gke_platform.plugins.module_utils.gcp_resource import differences, link, regional, without_none
 
 
+PRIMARY_ONLY = ["PRIMARY_IP_RANGE"]
+
+
 def desired_nat(params: dict) -> dict:
     subnetworks = params["subnetworks"]
+    if not subnetworks:
+        raise GcpError(f"Failed to plan Cloud NAT {params['name']}: subnetworks is empty; list the subnets to NAT "
+                       "(a NAT for every subnet of the region would cover the GKE nodes and pods)")
     return without_none({
         "name": params["name"],
         "natIpAllocateOption": "AUTO_ONLY",
-        "sourceSubnetworkIpRangesToNat": "LIST_OF_SUBNETWORKS" if subnetworks else "ALL_SUBNETWORKS_ALL_IP_RANGES",
+        "sourceSubnetworkIpRangesToNat": "LIST_OF_SUBNETWORKS",
         "subnetworks": [{"name": link(subnet, params["project"], "subnetworks", params["region"]),
-                         "sourceIpRangesToNat": ["ALL_IP_RANGES"]} for subnet in subnetworks] or None,
+                         "sourceIpRangesToNat": PRIMARY_ONLY} for subnet in subnetworks],
         "minPortsPerVm": params["min_ports_per_vm"],
         "logConfig": {"enable": params["log"] != "none", "filter": {"errors": "ERRORS_ONLY", "all": "ALL"}.get(params["log"], "ALL")},
     })
@@ -28,11 +38,13 @@ def nat_view(router: dict | None, name: str) -> dict:
         return {}
     return {"name": nat["name"], "router": router["name"], "source": nat.get("sourceSubnetworkIpRangesToNat"),
             "subnetworks": [item["name"].rsplit("/", 1)[-1] for item in nat.get("subnetworks", [])],
+            "ip_ranges": sorted({kind for item in nat.get("subnetworks", []) for kind in item.get("sourceIpRangesToNat", [])}),
             "log": (nat.get("logConfig") or {}).get("filter", "") if (nat.get("logConfig") or {}).get("enable") else "none"}
 
 
 def ensure_nat(client, params: dict, check_mode: bool) -> dict:
     project, region = params["project"], params["region"]
+    desired = desired_nat(params) if params["state"] == "present" else None
     url = regional(project, region, "routers", params["router"])
     router = client.request("GET", url, f"read Cloud Router {params['router']}", not_found_ok=True)
     before = nat_view(router, params["name"])
@@ -42,7 +54,6 @@ def ensure_nat(client, params: dict, check_mode: bool) -> dict:
         if changed and not check_mode:
             _patch(client, url, router, others, f"remove Cloud NAT {params['name']} from router {params['router']}")
         return {"changed": changed, "nat": {}, "diff": {"before": before, "after": {}}}
-    desired = desired_nat(params)
     current = next((item for item in (router or {}).get("nats", []) if item["name"] == params["name"]), None)
     if current is not None and not differences(desired, current):
         return {"changed": False, "nat": before, "diff": {"before": before, "after": before}}

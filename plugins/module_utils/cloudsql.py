@@ -6,7 +6,13 @@
 from __future__ import annotations
 
 from ansible_collections.aibang.gke_platform.plugins.module_utils.gcp_client import GcpError
-from ansible_collections.aibang.gke_platform.plugins.module_utils.gcp_resource import differences, without_none
+from ansible_collections.aibang.gke_platform.plugins.module_utils.gcp_resource import (
+    differences,
+    left_unmarked,
+    marked,
+    with_mark,
+    without_none,
+)
 
 SQLADMIN = "https://sqladmin.googleapis.com/v1/"
 
@@ -30,6 +36,7 @@ def desired_instance(params: dict) -> dict:
             "backupConfiguration": {"enabled": params["backups"], "binaryLogEnabled": params["backups"]},
             "ipConfiguration": {
                 "ipv4Enabled": False,
+                "sslMode": params["ssl_mode"],
                 "pscConfig": {"pscEnabled": True, "allowedConsumerProjects": list(params["allowed_consumer_projects"])},
             },
         },
@@ -49,6 +56,7 @@ def instance_view(instance: dict | None) -> dict:
         "tier": settings.get("tier"),
         "deletion_protection": settings.get("deletionProtectionEnabled", False),
         "public_ip": (settings.get("ipConfiguration") or {}).get("ipv4Enabled", False),
+        "ssl_mode": (settings.get("ipConfiguration") or {}).get("sslMode", ""),
         "allowed_consumer_projects": sorted(psc.get("allowedConsumerProjects", [])),
         "service_attachment": instance.get("pscServiceAttachmentLink"),
         "dns_name": instance.get("dnsName"),
@@ -56,6 +64,8 @@ def instance_view(instance: dict | None) -> dict:
 
 
 def ensure_instance(client, params: dict, check_mode: bool) -> dict:
+    if params["state"] == "present":
+        check_users(params)
     url = _instance_url(params)
     current = client.request("GET", url, f"read Cloud SQL instance {params['name']}", not_found_ok=True)
     before = instance_view(current)
@@ -76,9 +86,20 @@ def ensure_instance(client, params: dict, check_mode: bool) -> dict:
             "dns_name": after["dns_name"], "diff": {"before": before, "after": after}}
 
 
+def check_users(params: dict) -> None:
+    """Each user names its host: a user reachable from any address ('%') is a choice to write down, not a default."""
+    for index, user in enumerate(params["users"]):
+        host = user.get("host")
+        if not isinstance(host, str) or not host or any(char.isspace() or ord(char) < 32 for char in host):
+            raise GcpError(f"Failed to plan users of Cloud SQL instance {params['name']}: users[{index}] "
+                           f"({user.get('name')}) has host {host!r}; give the clients' address pattern (for example "
+                           "10.128.%), or '%' to accept any address")
+
+
 def _create(client, params: dict, desired: dict) -> dict:
     what = f"create Cloud SQL instance {params['name']}"
-    client.operate("POST", f"{SQLADMIN}projects/{params['project']}/instances", what, body=desired,
+    body = dict(desired, settings=dict(desired["settings"], userLabels=with_mark(desired["settings"].get("userLabels"))))
+    client.operate("POST", f"{SQLADMIN}projects/{params['project']}/instances", what, body=body,
                    timeout=params["wait_timeout"], poll=params["poll_interval"])
     return client.request("GET", _instance_url(params), what)
 
@@ -99,6 +120,8 @@ def _update(client, params: dict, current: dict, desired: dict, check_mode: bool
         return dict(merged, state=None), True
     what = f"update Cloud SQL instance {params['name']} ({', '.join(stale)})"
     patch = {"settings": _settings_patch(desired["settings"], stale)}
+    if "userLabels" in patch["settings"] and marked(current.get("settings", {}).get("userLabels")):
+        patch["settings"]["userLabels"] = with_mark(patch["settings"]["userLabels"])  # a label change keeps the mark
     client.operate("PATCH", _instance_url(params), what, body=patch,
                    timeout=params["wait_timeout"], poll=params["poll_interval"])
     updated = client.request("GET", _instance_url(params), f"re-read Cloud SQL instance {params['name']}")
@@ -127,6 +150,9 @@ def _verify_allowed_projects(params: dict, instance: dict) -> None:
 def _remove(client, params: dict, current: dict | None, before: dict, check_mode: bool) -> dict:
     if current is None:
         return {"changed": False, "instance": {}, "diff": {"before": before, "after": {}}}
+    if not marked(current.get("settings", {}).get("userLabels")) and not params.get("delete_unmarked"):
+        return {"changed": False, "instance": before, "left": True, "diff": {"before": before, "after": before},
+                "warnings": [left_unmarked(f"Cloud SQL instance {params['name']}", "settings.userLabels")]}
     if current.get("settings", {}).get("deletionProtectionEnabled"):
         raise GcpError(f"Failed to delete Cloud SQL instance {params['name']}: deletion protection is on; set "
                        "deletion_protection: false and apply first (prod keeps it on deliberately)")
@@ -154,7 +180,7 @@ def _ensure_users(client, params: dict, check_mode: bool) -> bool:
     existing = {(user.get("name"), user.get("host", "%")) for user in
                 client.list_all(_instance_url(params, "users"), "items", f"list users of {params['name']}")}
     for user in params["users"]:
-        host = user.get("host") or "%"
+        host = user["host"]
         body = {"name": user["name"], "host": host, "password": user["password"]}
         if (user["name"], host) not in existing:
             what = f"create user {user['name']} on {params['name']}"

@@ -14,9 +14,11 @@ from __future__ import annotations
 import re
 
 DEFAULT_BLOCK = "egress"
-_BLOCK_NAME = re.compile(r"^[a-z0-9-]{1,40}$")
-_ROOT_SERVER = re.compile(r"^(?P<indent>[ \t]*)\.(?::53)?[ \t]*\{[ \t]*$")
-_NAME = re.compile(r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$")
+# Whole-string matches only (fullmatch): `$` also matches before a trailing newline, which would let a name carry
+# a second Corefile line.
+_BLOCK_NAME = re.compile(r"[a-z0-9-]{1,40}")
+_ROOT_SERVER = re.compile(r"(?P<indent>[ \t]*)\.(?::53)?[ \t]*\{[ \t]*")
+_NAME = re.compile(r"(?=.{1,253}\Z)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*")
 
 
 class CorefileError(ValueError):
@@ -24,7 +26,7 @@ class CorefileError(ValueError):
 
 
 def markers(block: str = DEFAULT_BLOCK) -> tuple:
-    if not isinstance(block, str) or not _BLOCK_NAME.match(block):
+    if not isinstance(block, str) or not _BLOCK_NAME.fullmatch(block):
         raise CorefileError(f"cluster_dns block name {block!r} must match [a-z0-9-]{{1,40}}")
     return (f"# BEGIN aibang.gke_platform cluster_dns {block} (managed: change the role's variables, not these lines)",
             f"# END aibang.gke_platform cluster_dns {block}")
@@ -43,7 +45,7 @@ def with_aliases(corefile: str, aliases: dict, block: str = DEFAULT_BLOCK) -> st
     indent = _body_indent(lines, opening)
     newline = "\r\n" if lines[opening].endswith("\r\n") else "\n"
     managed = [f"{indent}{begin}{newline}"]
-    for alias, target in sorted(_validated(aliases).items()):
+    for alias, target in sorted(validated_aliases(aliases).items()):
         managed.append(f"{indent}rewrite stop name exact {alias} {target} answer auto{newline}")
     managed.append(f"{indent}{end_marker}{newline}")
     if not lines[opening].endswith("\n"):
@@ -66,13 +68,16 @@ def aliases_in(corefile: str, block: str = DEFAULT_BLOCK) -> dict:
     return found
 
 
-def _validated(aliases: dict) -> dict:
+def validated_aliases(aliases) -> dict:
+    """{alias: target}, lowercased without the final dot; each must be a plain DNS name (no spaces, newlines, braces)."""
+    if not isinstance(aliases, dict):
+        raise CorefileError(f"cluster_dns aliases must be a mapping of alias to target, got {type(aliases).__name__}")
     clean = {}
     for alias, target in aliases.items():
         for field, name in (("alias", alias), ("target", target)):
-            if not isinstance(name, str) or not _NAME.match(name.lower().rstrip(".")):
+            if not isinstance(name, str) or not _NAME.fullmatch(name.lower().removesuffix(".")):
                 raise CorefileError(f"cluster_dns {field} {name!r} is not a valid DNS name")
-        clean[alias.lower().rstrip(".")] = target.lower().rstrip(".")
+        clean[alias.lower().removesuffix(".")] = target.lower().removesuffix(".")
     return clean
 
 
@@ -88,7 +93,7 @@ def _managed_block(lines: list, begin: str, end: str):
 
 def _root_server_line(lines: list) -> int:
     for index, line in enumerate(lines):
-        if _ROOT_SERVER.match(line.rstrip("\r\n")):
+        if _ROOT_SERVER.fullmatch(line.rstrip("\r\n")):
             return index
     raise CorefileError("the Corefile has no root server block ('.:53 {' or '. {') to add the alias to")
 

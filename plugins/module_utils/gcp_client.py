@@ -81,14 +81,33 @@ def credentials(settings: dict):
             raise GcpError("Failed to authenticate: auth_kind accesstoken needs access_token (or GCP_ACCESS_TOKEN)")
         return google.oauth2.credentials.Credentials(settings["access_token"])
     if kind == "serviceaccount":
-        if settings.get("service_account_contents"):
-            info = settings["service_account_contents"]
-            info = json.loads(info) if isinstance(info, str) else info
-            return google.oauth2.service_account.Credentials.from_service_account_info(info, scopes=scopes)
-        if settings.get("service_account_file"):
-            return google.oauth2.service_account.Credentials.from_service_account_file(settings["service_account_file"], scopes=scopes)
-        raise GcpError("Failed to authenticate: auth_kind serviceaccount needs service_account_file or service_account_contents")
+        return _service_account_credentials(settings, scopes)
     raise GcpError(f"Failed to authenticate: auth_kind {kind!r} is not one of {', '.join(AUTH_KINDS)}")
+
+
+def _service_account_credentials(settings: dict, scopes: list):
+    """Credentials from a key; a key that is not one fails naming where it came from, never echoing its content."""
+    service_account = google.oauth2.service_account.Credentials
+    contents, path = settings.get("service_account_contents"), settings.get("service_account_file")
+    if not contents and not path:
+        raise GcpError("Failed to authenticate: auth_kind serviceaccount needs service_account_file or service_account_contents")
+    source = "service_account_contents" if contents else f"service_account_file {path}"
+    try:
+        if contents:
+            info = json.loads(contents) if isinstance(contents, str) else contents
+            if not isinstance(info, dict):
+                raise ValueError(f"a JSON object was expected, got {type(info).__name__}")
+            return service_account.from_service_account_info(info, scopes=scopes)
+        return service_account.from_service_account_file(path, scopes=scopes)
+    except (ValueError, TypeError, KeyError, AttributeError, IndexError, OSError) + AUTH_ERRORS as exc:
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else _first_line(exc)
+        raise GcpError(f"Failed to authenticate: {source} is not a usable service account key "
+                       f"({type(exc).__name__}: {reason})") from None
+
+
+def _first_line(exc: Exception) -> str:
+    text = str(exc).strip().splitlines()
+    return text[0][:200] if text else "no details"
 
 
 def authorized_session(settings: dict):

@@ -10,6 +10,24 @@ _LINK_PREFIXES = ("https://compute.googleapis.com/compute/v1/", "https://www.goo
                   "https://compute.googleapis.com/compute/beta/", "https://www.googleapis.com/compute/beta/")
 
 
+# The label every resource this collection creates carries (set at creation only, never added to a resource found
+# existing), so cleanup deletes what it made and leaves what it adopted.
+MARK_KEY, MARK_VALUE = "managed-by", "aibang-gke-platform"
+
+
+def marked(labels: dict | None) -> bool:
+    return (labels or {}).get(MARK_KEY) == MARK_VALUE
+
+
+def with_mark(labels: dict | None) -> dict:
+    return {**(labels or {}), MARK_KEY: MARK_VALUE}
+
+
+def left_unmarked(what: str, label_field: str) -> str:
+    return (f"{what} left in place: it does not carry the label {MARK_KEY}={MARK_VALUE} in {label_field}, so this "
+            "collection did not create it (set delete_unmarked: true to delete it anyway)")
+
+
 def regional(project: str, region: str, collection: str, name: str = "") -> str:
     return f"{COMPUTE}projects/{project}/regions/{region}/{collection}" + (f"/{name}" if name else "")
 

@@ -8,6 +8,7 @@ The access rules are the contract that ``squid_decision`` evaluates; keep the tw
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 from dataclasses import dataclass, fields
 
@@ -22,6 +23,9 @@ from ansible_collections.aibang.gke_platform.plugins.module_utils.squid_policy i
 PEER_NAME = "tier2"
 AUDIT_FORMAT = "aibang_audit"
 MANAGER_CLIENTS = "aibang_manager_clients"
+# Each http_access line ends in an annotate_transaction ACL that records, under this key, the ACL that decided;
+# the audit log writes it as "acl".
+DECIDED_BY_NOTE = "aibang_acl"
 
 
 @dataclass(frozen=True)
@@ -35,6 +39,7 @@ class Runtime:
     cache_log: str = "/var/log/squid/cache.log"
     coredump_dir: str = "/var/spool/squid"
     hosts_file: str | None = None
+    dns_nameservers: tuple = ()  # resolvers instead of /etc/resolv.conf's (names not in hosts_file)
     tcp_outgoing_address: str | None = None
     shutdown_lifetime: int = 30
     workers: int = 1
@@ -81,6 +86,10 @@ def parse_runtime(raw: object, tier: str, field: str = "runtime") -> Runtime:
     for key, what in _RUNTIME_WORDS.items():
         if getattr(runtime, key) is not None:
             config_word(getattr(runtime, key), f"{field}.{key}", what)
+    if not isinstance(runtime.dns_nameservers, (list, tuple)):
+        raise PolicyError(f"{field}.dns_nameservers", runtime.dns_nameservers, "must be a list of IP addresses")
+    nameservers = tuple(str(parse_ip(entry, f"{field}.dns_nameservers[{index}]")) for index, entry in enumerate(runtime.dns_nameservers))
+    runtime = dataclasses.replace(runtime, dns_nameservers=nameservers)
     for key in ("workers", "shutdown_lifetime"):
         number = getattr(runtime, key)
         if isinstance(number, bool) or not isinstance(number, int) or number < (1 if key == "workers" else 0):
@@ -94,8 +103,7 @@ def render(policy: Policy, tier_name: str, runtime: Runtime | None = None) -> st
     sections = [
         _header(policy, tier_name),
         _instance(policy, tier_name, runtime),
-        _acls(policy, tier),
-        _cache_manager(runtime),
+        _acls(policy, tier, runtime),
         _access_rules(policy, tier),
         _forwarding(policy) if tier_name == "gke" else [],
         _hardening(),
@@ -136,15 +144,22 @@ def _instance(policy: Policy, tier_name: str, runtime: Runtime) -> list:
         lines.append(f"workers {runtime.workers}")
     if runtime.hosts_file:
         lines.append(f"hosts_file {runtime.hosts_file}")
+    if runtime.dns_nameservers:
+        lines.append("dns_nameservers " + " ".join(str(address) for address in runtime.dns_nameservers))
     if runtime.tcp_outgoing_address:
         lines.append(f"tcp_outgoing_address {runtime.tcp_outgoing_address}")
     return lines
 
 
-def _acls(policy: Policy, tier) -> list:
-    lines = [f"acl aibang_clients src {cidr}" for cidr in tier.client_cidrs]
+def _acls(policy: Policy, tier, runtime: Runtime) -> list:
+    # The cache manager (prometheus-squid-exporter's counters) answers this host only: loopback, and the instance's
+    # own address, which a local client connecting to it comes from.
+    lines = [f"acl {MANAGER_CLIENTS} src {' '.join(['127.0.0.1', '::1'] + ([runtime.listen_address] if runtime.listen_address else []))}"]
+    lines += [f"acl aibang_clients src {cidr}" for cidr in tier.client_cidrs]
     # -n: never reverse-resolve an IP destination, or a CONNECT to a raw IP could match an allowed name.
     lines += [f"acl aibang_domains dstdomain -n {entry}" for entry in tier.domains.entries()]
+    # dst resolves the requested name (hosts_file, then DNS) and matches when any of its addresses is in a range.
+    lines += [f"acl aibang_denied_dst dst {network}" for network in policy.denied_destinations]
     lines.append("acl aibang_connect method CONNECT")
     lines.append("acl aibang_tls_ports port " + " ".join(str(port) for port in policy.allowed_ports))
     if policy.allow_plain_http:
@@ -154,22 +169,31 @@ def _acls(policy: Policy, tier) -> list:
     return lines
 
 
-def _cache_manager(runtime: Runtime) -> list:
-    """The cache manager (prometheus-squid-exporter's counters) for this host only: loopback, and the instance's own
-    address, which a local client connecting to it comes from. Only manager requests match; the policy decides the rest."""
-    sources = ["127.0.0.1", "::1"] + ([runtime.listen_address] if runtime.listen_address else [])
-    return [f"acl {MANAGER_CLIENTS} src {' '.join(sources)}", f"http_access allow manager {MANAGER_CLIENTS}"]
+def access_rules(policy: Policy, tier) -> list:
+    """(action, ACLs) of each http_access line, in order; the last ACL of a line is the one that decides it.
+
+    The cache manager first: from this host it answers (a metrics exporter), from anywhere else it is refused, even
+    through an allowed name; every other request is decided by the policy's lines, as squid_decision does."""
+    rules = [("allow", f"manager {MANAGER_CLIENTS}"), ("deny", "manager"), ("deny", "!aibang_clients"), ("deny", "!aibang_domains")]
+    if policy.denied_destinations:
+        rules.append(("deny", "aibang_denied_dst"))
+    if tier.business_hours:
+        rules.append(("deny", "!aibang_hours"))
+    rules.append(("allow", "aibang_connect aibang_tls_ports"))
+    if policy.allow_plain_http:
+        rules.append(("allow", "!aibang_connect aibang_http_ports"))
+    rules.append(("deny", "all"))
+    return rules
 
 
 def _access_rules(policy: Policy, tier) -> list:
-    lines = ["http_access deny !aibang_clients", "http_access deny !aibang_domains"]
-    if tier.business_hours:
-        lines.append("http_access deny !aibang_hours")
-    lines.append("http_access allow aibang_connect aibang_tls_ports")
-    if policy.allow_plain_http:
-        lines.append("http_access allow !aibang_connect aibang_http_ports")
-    lines.append("http_access deny all")
-    return lines
+    notes, lines = [], []
+    for action, acls in access_rules(policy, tier):
+        deciding = acls.split()[-1]
+        note_acl = "aibang_by_" + deciding.lstrip("!").replace("aibang_", "", 1)
+        notes.append(f"acl {note_acl} annotate_transaction {DECIDED_BY_NOTE}={deciding}")
+        lines.append(f"http_access {action} {acls} {note_acl}")
+    return notes + lines
 
 
 def _forwarding(policy: Policy) -> list:
@@ -189,21 +213,25 @@ def _hardening() -> list:
 
 
 def _audit_log(policy: Policy, tier_name: str, runtime: Runtime) -> list:
+    """One JSON object per line. Values a client chooses (method, host) are %-encoded by Squid (`%#`), so a quote,
+    backslash, control or non-ASCII byte can never break the JSON; numbers are always numbers."""
     fields_ = (
-        "%{%Y-%m-%dT%H:%M:%S%z}tl",
-        f"policy={policy.name}",
-        f"tier={tier_name}",
-        "client=%>a",
-        "method=%rm",
-        "dest=%>rd:%>rP",
-        "status=%>Hs",
-        "result=%Ss",
-        "peer=%Sh/%<a",
-        "bytes=%<st",
-        "duration_ms=%tr",
+        '"time":"%{%Y-%m-%dT%H:%M:%SZ}tg"',
+        f'"policy":"{policy.name}"',
+        f'"tier":"{tier_name}"',
+        '"client":"%>a"',
+        '"method":"%#rm"',
+        '"host":"%#>rd"',
+        '"port":"%>rP"',
+        '"status":"%>Hs"',
+        '"result":"%Ss"',
+        f'"acl":"%#{{{DECIDED_BY_NOTE}}}note"',
+        '"peer":"%Sh/%<a"',
+        '"bytes":%st',
+        '"duration_ms":%tr',
     )
     return [
-        f"logformat {AUDIT_FORMAT} {' '.join(fields_)}",
+        f"logformat {AUDIT_FORMAT} {{{','.join(fields_)}}}",
         f"access_log stdio:{runtime.access_log} {AUDIT_FORMAT}",
     ]
 

@@ -8,6 +8,7 @@ Each check below is one ``http_access`` line of that config, in the same order; 
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 import ipaddress
 from dataclasses import dataclass
@@ -21,10 +22,18 @@ from ansible_collections.aibang.gke_platform.plugins.module_utils.squid_policy i
     ZoneInfo,
     is_ip_literal,
     normalize_host,
+    parse_ip,
     parse_port,
 )
 
-_REQUEST_KEYS = {"client", "host", "port", "method", "at"}
+_REQUEST_KEYS = {"client", "host", "port", "method", "at", "resolves_to"}
+
+# Decision.destination_check: what the destination guard (policy.denied_destinations) said about a request.
+GUARD_DENIED = "denied"  # an address of resolves_to is in a denied range
+GUARD_PASSED = "passed"  # resolves_to was given and none of it is denied
+GUARD_NOT_EVALUATED = "not evaluated"  # the request reached the guard without resolves_to: unknown
+GUARD_NOT_REACHED = "not reached"  # an earlier rule decided
+GUARD_OFF = "off"  # denied_destinations is empty
 
 
 @dataclass(frozen=True)
@@ -34,6 +43,7 @@ class Request:
     port: int
     method: str
     at: datetime.datetime | None = None
+    resolves_to: tuple | None = None  # the addresses the host resolves to; None: not known
 
 
 @dataclass(frozen=True)
@@ -41,9 +51,10 @@ class Decision:
     allowed: bool
     reason: str
     rule: str
+    destination_check: str = GUARD_NOT_REACHED
 
     def as_dict(self) -> dict:
-        return {"allowed": self.allowed, "reason": self.reason, "rule": self.rule}
+        return {"allowed": self.allowed, "reason": self.reason, "rule": self.rule, "destination_check": self.destination_check}
 
 
 def parse_request(raw: object, field: str) -> Request:
@@ -62,7 +73,16 @@ def parse_request(raw: object, field: str) -> Request:
     method = str(raw.get("method") or "CONNECT").upper()
     port = raw.get("port")
     port = parse_port(port if port is not None else (443 if method == "CONNECT" else 80), f"{field}.port")
-    return Request(client, normalize_host(host), port, method, _parse_time(raw.get("at"), f"{field}.at"))
+    resolves_to = _parse_addresses(raw.get("resolves_to"), f"{field}.resolves_to")
+    return Request(client, normalize_host(host), port, method, _parse_time(raw.get("at"), f"{field}.at"), resolves_to)
+
+
+def _parse_addresses(raw: object, field: str):
+    if raw is None:
+        return None
+    if not isinstance(raw, list):
+        raise PolicyError(field, raw, "must be a list of the IP addresses the host resolves to")
+    return tuple(parse_ip(address, f"{field}[{index}]") for index, address in enumerate(raw))
 
 
 def decide(policy: Policy, tier_name: str, request: Request, now: datetime.datetime | None = None) -> Decision:
@@ -75,6 +95,30 @@ def decide(policy: Policy, tier_name: str, request: Request, now: datetime.datet
     matched = tier.domains.match(request.host)
     if matched is None:
         return _deny(f"host {request.host} is not in the {tier_name} tier's allowed_domains", "deny !aibang_domains")
+    guard, denied_because = _destination_guard(policy, request)
+    if denied_because:
+        return _deny(denied_because, "deny aibang_denied_dst", guard)
+    decision = _after_the_guard(policy, tier, request, matched, now)
+    reason = decision.reason
+    if guard == GUARD_NOT_EVALUATED and decision.allowed:
+        reason += "; destination check not evaluated (no resolves_to): denied if the host resolves into denied_destinations"
+    return Decision(decision.allowed, reason, decision.rule, guard)
+
+
+def _destination_guard(policy: Policy, request: Request) -> tuple:
+    """(destination_check, reason for a denial or None), as Squid's `http_access deny aibang_denied_dst` decides."""
+    if not policy.denied_destinations:
+        return GUARD_OFF, None
+    if request.resolves_to is None:
+        return GUARD_NOT_EVALUATED, None
+    for address in request.resolves_to:
+        network = policy.denied_range(address)
+        if network is not None:
+            return GUARD_DENIED, f"host {request.host} resolves to {address_text(address)}, which is in denied_destinations ({network})"
+    return GUARD_PASSED, None
+
+
+def _after_the_guard(policy: Policy, tier, request: Request, matched: str, now) -> Decision:
     if tier.business_hours:
         when = _local_time(request.at or now or _utc_now(), tier.business_hours)
         if not _within(when, tier.business_hours):
@@ -98,14 +142,20 @@ def decide_chain(policy: Policy, request: Request, tier2_client) -> Decision:
     """Both tiers must allow: tier 1 sees the pod (``request.client``), tier 2 sees tier 1 as ``tier2_client``."""
     tier1 = decide(policy, "gke", request)
     if not tier1.allowed:
-        return Decision(False, f"tier 1: {tier1.reason}", f"gke: {tier1.rule}")
-    seen_by_tier2 = Request(ipaddress.ip_address(str(tier2_client)), request.host, request.port, request.method, request.at)
+        return Decision(False, f"tier 1: {tier1.reason}", f"gke: {tier1.rule}", tier1.destination_check)
+    seen_by_tier2 = dataclasses.replace(request, client=ipaddress.ip_address(str(tier2_client)))
     tier2 = decide(policy, "vm", seen_by_tier2)
-    return Decision(tier2.allowed, f"tier 2: {tier2.reason}", f"vm: {tier2.rule}")
+    return Decision(tier2.allowed, f"tier 2: {tier2.reason}", f"vm: {tier2.rule}", tier2.destination_check)
 
 
-def _deny(reason: str, rule: str) -> Decision:
-    return Decision(False, reason, rule)
+def address_text(address) -> str:
+    """An address as people write it: an IPv4-mapped IPv6 address with its IPv4 part dotted."""
+    mapped = getattr(address, "ipv4_mapped", None)
+    return f"::ffff:{mapped}" if mapped else str(address)
+
+
+def _deny(reason: str, rule: str, destination_check: str = GUARD_NOT_REACHED) -> Decision:
+    return Decision(False, reason, rule, destination_check)
 
 
 def _within(when: datetime.datetime, hours: BusinessHours) -> bool:

@@ -24,6 +24,14 @@ DAY_LETTERS = "SMTWHFA"  # Squid's `time` ACL: Sunday, Monday, ... Thursday is H
 DEFAULT_PROXY_PORT = 3128
 DEFAULT_ALLOWED_PORTS = (443,)
 PLAIN_HTTP_PORTS = (80,)
+# Destinations no allowed name may resolve to, at either tier (policy.denied_destinations when it is absent).
+DEFAULT_DENIED_DESTINATIONS = (
+    "127.0.0.0/8", "::1/128",  # loopback: the proxy host itself
+    "0.0.0.0/8", "::/128",  # unspecified, "this host"
+    "169.254.0.0/16", "fe80::/10",  # link-local, the metadata server 169.254.169.254 among them
+    "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "fc00::/7",  # private: the VPC, its peers, fd20:ce::254
+    "100.64.0.0/10",  # shared address space (carrier-grade NAT, GKE pod ranges on some clusters)
+)
 
 # Patterns are applied with fullmatch: `$` would also accept a trailing newline, a line break in squid.conf.
 _NAME = re.compile(r"[a-z0-9-]+")
@@ -32,7 +40,7 @@ _IPV4_CHARS = frozenset("0123456789.")
 _CLOCK = re.compile(r"([01][0-9]|2[0-3]):([0-5][0-9])")
 _NAME_OF_ZONE = re.compile(r"[A-Za-z0-9_+-]+(/[A-Za-z0-9_+-]+)*")
 
-_TOP_KEYS = {"name", "proxy_port", "allowed_domains", "allowed_ports", "allow_plain_http", "gke", "vm"}
+_TOP_KEYS = {"name", "proxy_port", "allowed_domains", "allowed_ports", "allow_plain_http", "denied_destinations", "gke", "vm"}
 _TIER_KEYS = {
     "gke": {"client_cidrs", "allowed_domains"},
     "vm": {"address", "client_cidrs", "allowed_domains", "business_hours"},
@@ -116,7 +124,13 @@ class Policy:
     allow_plain_http: bool
     gke: Tier
     vm: Tier
+    denied_destinations: tuple = ()  # ip_network objects; empty: the destination guard is off
     warnings: tuple = ()
+
+    def denied_range(self, address):
+        """The first denied_destinations range holding ``address`` (an ip_address), or None."""
+        address = getattr(address, "ipv4_mapped", None) or address  # Squid compares ::ffff:a.b.c.d as IPv4
+        return next((network for network in self.denied_destinations if address in network), None)
 
     def tier(self, name: str) -> Tier:
         if name not in TIERS:
@@ -134,12 +148,34 @@ def parse_policy(raw: object, field: str = "policy") -> Policy:
     allowed_ports = _ports(data.get("allowed_ports", list(DEFAULT_ALLOWED_PORTS)), f"{field}.allowed_ports")
     allow_plain_http = _bool(data.get("allow_plain_http", False), f"{field}.allow_plain_http")
     shared_domains = parse_domains(_require(data, "allowed_domains", field), f"{field}.allowed_domains", warnings)
+    denied = _denied_destinations(data.get("denied_destinations"), f"{field}.denied_destinations", warnings)
     tiers = {}
     for tier_name in TIERS:
         tier_field = f"{field}.{tier_name}"
         tier_data = _mapping(_require(data, tier_name, field), tier_field, _TIER_KEYS[tier_name])
         tiers[tier_name] = _tier(tier_name, tier_data, shared_domains, tier_field, warnings)
-    return Policy(name, proxy_port, allowed_ports, allow_plain_http, tiers["gke"], tiers["vm"], tuple(warnings))
+    return Policy(name, proxy_port, allowed_ports, allow_plain_http, tiers["gke"], tiers["vm"], denied, tuple(warnings))
+
+
+def _denied_destinations(raw: object, field: str, warnings: list) -> tuple:
+    if raw is None:
+        raw = list(DEFAULT_DENIED_DESTINATIONS)
+    if not isinstance(raw, list):
+        raise PolicyError(field, raw, "must be a list of CIDR ranges (an empty list turns the destination guard off)")
+    if not raw:
+        warnings.append(f"{field} is empty: the destination guard is off, so an allowed name that resolves to the "
+                        "metadata server, loopback or a private address passes both tiers")
+    networks = [parse_cidr(entry, f"{field}[{index}]") for index, entry in enumerate(raw)]
+    kept = []
+    for index, network in enumerate(networks):
+        # Squid ignores a range inside another one of the same ACL (with a warning): say so here, once.
+        cover = next((other for position, other in enumerate(networks) if position != index and other.version == network.version
+                      and network.subnet_of(other) and (other != network or position < index)), None)
+        if cover is None:
+            kept.append(network)
+        else:
+            warnings.append(f"{field}[{index}]: {raw[index]!r} is covered by {str(cover)!r}; dropped")
+    return tuple(kept)
 
 
 def _tier(name: str, data: dict, shared_domains: DomainList, field: str, warnings: list) -> Tier:

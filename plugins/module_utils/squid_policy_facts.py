@@ -53,7 +53,7 @@ def compile_policy(raw: object, runtimes: dict | None = None) -> dict:
             _tier_facts(policy.tier(tier_name)),
             config=config,
             checksum=checksum(config),
-            runtime=asdict(runtime),
+            runtime={key: list(value) if isinstance(value, tuple) else value for key, value in asdict(runtime).items()},
             run_dir=posixpath.dirname(runtime.pid_filename),
         )
     return compiled
@@ -72,6 +72,8 @@ def normalised_policy(raw: dict, policy: Policy) -> dict:
         allow_plain_http=policy.allow_plain_http,
         allowed_domains=policy.gke.domains.entries(),
     )
+    if raw.get("denied_destinations") is not None:
+        normalised["denied_destinations"] = [str(network) for network in policy.denied_destinations]
     for tier_name in TIERS:
         tier = policy.tier(tier_name)
         section = {key: value for key, value in raw[tier_name].items() if key != "allowed_domains"}

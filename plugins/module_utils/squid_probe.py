@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import socket
 import ssl
 import time
@@ -60,3 +61,32 @@ def _tls_handshake(conn: socket.socket, host: str, ca_file: str | None) -> str:
             return tls_conn.version() or "unknown"
     except (ssl.SSLError, OSError) as exc:
         raise ProbeError(f"CONNECT {host} was allowed but the TLS handshake through the tunnel failed: {exc}") from None
+
+
+def resolve(host: str, hosts_file: str | None = None, getaddrinfo=socket.getaddrinfo):
+    """The addresses ``host`` resolves to, looked up as Squid does: in its ``hosts_file`` first, then the system's
+    resolver. None when neither answers (the caller then reports the destination check as not evaluated)."""
+    name = host.strip().lower().rstrip(".")
+    if hosts_file:
+        listed = _hosts_file_addresses(hosts_file, name)
+        if listed:
+            return listed
+    try:
+        answers = getaddrinfo(name, None, type=socket.SOCK_STREAM)
+    except (socket.gaierror, UnicodeError):
+        return None
+    return list(dict.fromkeys(str(ipaddress.ip_address(answer[4][0].split("%")[0])) for answer in answers))
+
+
+def _hosts_file_addresses(path: str, name: str) -> list:
+    """The address of the last line naming ``name``: Squid keeps one address per name from its hosts_file."""
+    addresses = []
+    try:
+        with open(path, encoding="utf-8") as handle:
+            for line in handle:
+                fields = line.split("#", 1)[0].split()
+                if len(fields) >= 2 and name in (field.lower().rstrip(".") for field in fields[1:]):
+                    addresses.append(fields[0])
+    except OSError as exc:
+        raise ProbeError(f"Failed to read hosts_file {path}: {exc}") from None
+    return addresses[-1:]

@@ -12,6 +12,9 @@ version_added: 0.1.0
 description:
   - Keeps one NAT config (by name) on a Cloud Router, creating the router when it does not exist. Other NAT configs
     on the router are left alone.
+  - Only the primary ranges of the listed subnets are translated (C(PRIMARY_IP_RANGE)), never every subnet of the
+    region, never a secondary range. A GKE subnet's secondary ranges hold the pods, so NAT there would let pods reach
+    the internet without the egress proxy. A NAT config found with other ranges is corrected.
   - The google.cloud collection's router module cannot configure NAT.
 author:
   - Aibang Platform Engineering (@aibang)
@@ -42,7 +45,9 @@ options:
     description: VPC network, needed only to create the router.
     type: str
   subnetworks:
-    description: Subnets to NAT (all their ranges); empty means every subnet of the region.
+    description:
+      - Subnets whose primary range is translated; required with O(state=present).
+      - Give the egress VM's own subnet, never the GKE nodes' subnet.
     type: list
     elements: str
     default: []
@@ -74,7 +79,7 @@ EXAMPLES = r"""
 
 RETURN = r"""
 nat:
-  description: The NAT config after the run (C(name), C(router), C(source), C(subnetworks), C(log)).
+  description: The NAT config after the run (C(name), C(router), C(source), C(subnetworks), C(ip_ranges), C(log)).
   returned: always
   type: dict
 """
@@ -93,7 +98,7 @@ def main() -> None:
         "min_ports_per_vm": {"type": "int"},
         "log": {"type": "str", "choices": ["errors", "all", "none"], "default": "errors"},
         "state": {"type": "str", "choices": ["present", "absent"], "default": "present"},
-    })
+    }, required_if=[("state", "present", ("subnetworks",))])
     run(module, ensure_nat)
 
 

@@ -67,6 +67,13 @@ options:
     description: Refuse deletion (Cloud SQL's own guard). O(state=absent) fails while it is on.
     type: bool
     default: true
+  ssl_mode:
+    description:
+      - How TLS is enforced (C(settings.ipConfiguration.sslMode)). Unencrypted connections are never allowed.
+      - V(TRUSTED_CLIENT_CERTIFICATE_REQUIRED) also demands client certificates.
+    type: str
+    choices: [ENCRYPTED_ONLY, TRUSTED_CLIENT_CERTIFICATE_REQUIRED]
+    default: ENCRYPTED_ONLY
   allowed_consumer_projects:
     description: Projects (IDs or numbers) whose PSC endpoints the instance accepts.
     type: list
@@ -93,7 +100,12 @@ options:
     suboptions:
       name: {description: User name., type: str, required: true}
       password: {description: Password; never logged or returned., type: str, required: true}
-      host: {description: MySQL host part., type: str, default: "%"}
+      host:
+        description:
+          - MySQL host part, for example C(10.128.%) for clients in 10.128.0.0/16. No default; V(%) (any address) must be
+            written out.
+        type: str
+        required: true
   update_password:
     description: V(on_create) sets a user's password only when it creates the user; V(always) sets it on every run.
     type: str
@@ -107,6 +119,13 @@ options:
     description: Seconds between operation polls.
     type: int
     default: 10
+  delete_unmarked:
+    description:
+      - With O(state=absent), also delete a Cloud SQL instance this collection did not create. It marks what it creates with
+        the label C(managed-by=aibang-gke-platform) (at creation only, never on a resource found existing); without
+        this option an unmarked Cloud SQL instance is left in place with a warning, and C(left) is returned true.
+    type: bool
+    default: false
   state:
     description: V(present) or V(absent).
     type: str
@@ -123,11 +142,15 @@ EXAMPLES = r"""
     availability_type: REGIONAL
     allowed_consumer_projects: [consumer-prod]
     databases: [{name: orders}]
-    users: [{name: orders, password: "{{ vault_orders_db_password }}"}]
+    users: [{name: orders, host: "10.128.%", password: "{{ vault_orders_db_password }}"}]
   register: sql
 """
 
 RETURN = r"""
+left:
+  description: True when O(state=absent) left an existing instance in place because this collection did not create it.
+  returned: when an unmarked instance was left
+  type: bool
 instance:
   description: The instance after the run (empty when absent); never holds passwords.
   returned: always
@@ -159,6 +182,7 @@ def main() -> None:
             "disk_size_gb": {"type": "int"},
             "backups": {"type": "bool", "default": True},
             "deletion_protection": {"type": "bool", "default": True},
+            "ssl_mode": {"type": "str", "choices": ["ENCRYPTED_ONLY", "TRUSTED_CLIENT_CERTIFICATE_REQUIRED"], "default": "ENCRYPTED_ONLY"},
             "allowed_consumer_projects": {"type": "list", "elements": "str", "default": []},
             "labels": {"type": "dict", "default": {}},
             "databases": {"type": "list", "elements": "dict", "default": [], "options": {
@@ -169,11 +193,12 @@ def main() -> None:
             "users": {"type": "list", "elements": "dict", "default": [], "no_log": False, "options": {
                 "name": {"type": "str", "required": True},
                 "password": {"type": "str", "required": True, "no_log": True},
-                "host": {"type": "str", "default": "%"},
+                "host": {"type": "str", "required": True},
             }},
             "update_password": {"type": "str", "choices": ["on_create", "always"], "default": "on_create"},
             "wait_timeout": {"type": "int", "default": 1800},
             "poll_interval": {"type": "int", "default": 10},
+            "delete_unmarked": {"type": "bool", "default": False},
             "state": {"type": "str", "choices": ["present", "absent"], "default": "present"},
         },
         required_if=[("state", "present", ("region",))],

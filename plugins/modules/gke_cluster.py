@@ -13,9 +13,14 @@ description:
   - Creates a VPC-native cluster (pod and service secondary ranges) with private nodes, Workload Identity
     (C(<project>.svc.id.goog)) and node pools whose workload metadata mode is C(GKE_METADATA), so pods get Google
     credentials from their Kubernetes service account and never from a key.
-  - On an existing cluster it enables (or disables) Workload Identity in place and adds missing node pools.
-    Network, ranges and private settings cannot change in place and fail naming the field. Node pools not listed
-    are left alone.
+  - Always GKE Dataplane V2 (C(ADVANCED_DATAPATH)), so NetworkPolicies are enforced; master authorized networks
+    always on; node pools run as O(node_service_account) with the scopes C(devstorage.read_only), C(logging.write)
+    and C(monitoring), never as the Compute Engine default service account.
+  - A control plane reachable from the internet without a list of authorized networks is refused; set
+    O(private_endpoint=true) or O(master_authorized_networks).
+  - On an existing cluster it enables (or disables) Workload Identity and sets the master authorized networks in
+    place, and adds missing node pools. Network, ranges, private settings, the datapath and a node pool's service
+    account or scopes cannot change in place and fail naming the field. Node pools not listed are left alone.
 author:
   - Aibang Platform Engineering (@aibang)
 extends_documentation_fragment:
@@ -61,10 +66,18 @@ options:
     description: /28 range for the control plane's private endpoint.
     type: str
   master_authorized_networks:
-    description: CIDRs allowed to reach the control plane.
+    description:
+      - CIDRs allowed to reach the control plane (master authorized networks, always enabled).
+      - Required unless O(private_endpoint=true).
     type: list
     elements: str
     default: []
+  node_service_account:
+    description:
+      - Email of the user-managed service account the nodes run as (least privilege, for example
+        C(roles/logging.logWriter), C(roles/monitoring.metricWriter), C(roles/monitoring.viewer),
+        C(roles/artifactregistry.reader)). Required when O(node_pools) is set.
+    type: str
   workload_identity:
     description: Enable Workload Identity (pool C(<project>.svc.id.goog)).
     type: bool
@@ -102,6 +115,13 @@ options:
     description: Seconds between operation polls.
     type: int
     default: 15
+  delete_unmarked:
+    description:
+      - With O(state=absent), also delete a GKE cluster this collection did not create. It marks what it creates with
+        the label C(managed-by=aibang-gke-platform) (at creation only, never on a resource found existing); without
+        this option an unmarked GKE cluster is left in place with a warning, and C(left) is returned true.
+    type: bool
+    default: false
   state:
     description: V(present) or V(absent).
     type: str
@@ -120,13 +140,21 @@ EXAMPLES = r"""
     pods_range: pods
     services_range: services
     master_ipv4_cidr: 172.16.0.0/28
+    private_endpoint: true
+    node_service_account: gke-nodes@consumer-prod.iam.gserviceaccount.com
     node_pools:
       - {name: default, machine_type: e2-standard-4, node_count: 1, min_nodes: 1, max_nodes: 3}
 """
 
 RETURN = r"""
+left:
+  description: True when O(state=absent) left an existing cluster in place because this collection did not create it.
+  returned: when an unmarked cluster was left
+  type: bool
 cluster:
-  description: Name, status, endpoint, C(workload_pool), C(private_nodes), network, node pool names, self link.
+  description: >-
+    Name, status, endpoint, C(workload_pool), C(private_nodes), C(private_endpoint), C(master_authorized_networks),
+    C(datapath_provider), network, node pool names, self link.
   returned: always
   type: dict
 """
@@ -148,6 +176,7 @@ def main() -> None:
             "private_endpoint": {"type": "bool", "default": False},
             "master_ipv4_cidr": {"type": "str"},
             "master_authorized_networks": {"type": "list", "elements": "str", "default": []},
+            "node_service_account": {"type": "str"},
             "workload_identity": {"type": "bool", "default": True},
             "release_channel": {"type": "str", "choices": ["RAPID", "REGULAR", "STABLE", "EXTENDED"], "default": "REGULAR"},
             "labels": {"type": "dict", "default": {}},
@@ -161,6 +190,7 @@ def main() -> None:
             }},
             "wait_timeout": {"type": "int", "default": 2400},
             "poll_interval": {"type": "int", "default": 15},
+            "delete_unmarked": {"type": "bool", "default": False},
             "state": {"type": "str", "choices": ["present", "absent"], "default": "present"},
         },
         required_if=[("state", "present", ("network", "subnetwork", "pods_range", "services_range"))],

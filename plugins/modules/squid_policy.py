@@ -12,8 +12,11 @@ version_added: 0.1.0
 description:
   - Validates and normalises the egress policy and renders the full C(squid.conf) of one tier of the chain, tier 1
     (Squid pods in GKE, forwarding everything to tier 2) or tier 2 (Squid on the GCE VM).
-  - Access rules deny first (client range, destination domain, business hours) and end in C(deny all);
-    C(dstdomain -n) so that a CONNECT to a raw IP never matches an allowed name; CONNECT only to C(allowed_ports).
+  - Access rules deny first (cache manager except from this host, client range, destination domain, destination
+    address, business hours)
+    and end in C(deny all); C(dstdomain -n) so that a CONNECT to a raw IP never matches an allowed name; C(dst) so
+    that an allowed name resolving into C(denied_destinations) is refused; CONNECT only to C(allowed_ports).
+  - Both tiers write a JSON audit log line per request, naming the ACL that decided.
   - With O(dest), writes the file when its content changes, after O(validate) passed on a temporary copy.
     A config that fails validation never replaces the one in place.
 author:
@@ -34,7 +37,9 @@ options:
     description:
       - Where this instance listens and writes; never changes a decision.
       - Keys C(listen_address), C(visible_hostname), C(pid_filename), C(access_log), C(cache_log), C(coredump_dir),
-        C(hosts_file), C(tcp_outgoing_address), C(shutdown_lifetime) (seconds), C(workers).
+        C(hosts_file), C(dns_nameservers) (list of resolver addresses), C(tcp_outgoing_address),
+        C(shutdown_lifetime) (seconds), C(workers).
+      - Each value is one word, without whitespace, C(%) or control characters.
       - Defaults for O(tier=gke) suit a container (logs to stdout and stderr, pid under C(/var/run/squid)); for
         O(tier=vm) they are Debian's (C(/var/log/squid/), C(/run/squid.pid)).
     type: dict

@@ -29,8 +29,12 @@ options:
   requests:
     description:
       - The requests to decide. Each takes C(client) (the address this tier sees), C(host), C(port)
-        (default V(443) for CONNECT, V(80) otherwise), C(method) (default V(CONNECT)) and C(at)
-        (ISO 8601 time for business hours, default now; a time without offset is the proxy's local time).
+        (default V(443) for CONNECT, V(80) otherwise), C(method) (default V(CONNECT)), C(at)
+        (ISO 8601 time for business hours, default now; a time without offset is the proxy's local time) and
+        C(resolves_to) (the IP addresses C(host) resolves to).
+      - The policy's destination guard denies a request when any address of C(resolves_to) is in
+        C(denied_destinations), as Squid does with the addresses it resolves. Without C(resolves_to) the guard is not
+        evaluated; the result says so in C(destination_check) and C(reason), it is not assumed to pass.
     type: list
     elements: dict
     required: true
@@ -44,11 +48,12 @@ EXAMPLES = r"""
     requests:
       - {client: 10.128.0.10, host: login.microsoftonline.com}
       - {client: 10.128.0.10, host: example.org}
+      - {client: 10.128.0.10, host: login.microsoftonline.com, resolves_to: [169.254.169.254]}
   register: decisions
 
 - name: Stop before deploying a policy that denies what the apps need
   ansible.builtin.assert:
-    that: decisions.results[0].allowed and not decisions.results[1].allowed
+    that: decisions.results[0].allowed and not decisions.results[1].allowed and not decisions.results[2].allowed
 """
 
 RETURN = r"""
@@ -66,16 +71,22 @@ results:
       type: str
       sample: host example.org is not in the gke tier's allowed_domains
     rule:
-      description: The C(http_access) line of the rendered config that decided.
+      description: The C(http_access) line of the rendered config that decided (without its annotation ACL).
       type: str
       sample: deny !aibang_domains
+    destination_check:
+      description: What the destination guard said, V(denied) (an address of C(resolves_to) is in a denied range),
+        V(passed), V(not evaluated) (the request reached the guard without C(resolves_to)), V(not reached) (an
+        earlier rule decided) or V(off) (C(denied_destinations) is empty).
+      type: str
+      sample: passed
     request:
       description: The request as Squid compares it (host lowercased and IDNA-encoded).
       type: dict
 """
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.aibang.gke_platform.plugins.module_utils.squid_decision import decide, parse_request
+from ansible_collections.aibang.gke_platform.plugins.module_utils.squid_decision import address_text, decide, parse_request
 from ansible_collections.aibang.gke_platform.plugins.module_utils.squid_policy import PolicyError, parse_policy
 
 
@@ -91,6 +102,7 @@ def run_module(params: dict) -> dict:
             "port": request.port,
             "method": request.method,
             "at": request.at.isoformat() if request.at else None,
+            "resolves_to": None if request.resolves_to is None else [address_text(address) for address in request.resolves_to],
         }
         results.append(decision)
     return {"changed": False, "results": results}

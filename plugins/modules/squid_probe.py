@@ -37,10 +37,18 @@ options:
   requests:
     description:
       - Requests to send, each with C(host), C(port) (default V(443) for CONNECT, V(80) otherwise), C(method)
-        (default V(CONNECT)) and C(source) (local address to send from).
+        (default V(CONNECT)), C(source) (local address to send from) and C(resolves_to) (the addresses C(host)
+        resolves to, for the policy's destination check; by default the module resolves the name itself).
     type: list
     elements: dict
     required: true
+  hosts_file:
+    description:
+      - With O(policy), resolve request hosts in this file first (the C(hosts_file) Squid reads, same format as
+        C(/etc/hosts)), then with the system's resolver, as Squid does.
+      - The addresses found go to the policy's destination check (C(denied_destinations)); a host that does not
+        resolve is compared with the destination check not evaluated.
+    type: path
   tls:
     description: For an allowed CONNECT, also complete a TLS handshake with the target and verify its certificate.
     type: bool
@@ -107,25 +115,54 @@ results:
     reason:
       description: Why O(policy) allows or denies the request; only with O(policy).
       type: str
+    resolves_to:
+      description: The addresses the host resolved to for the destination check, null when it was not needed or not
+        found; only with O(policy).
+      type: list
+      elements: str
+    destination_check:
+      description: What the destination check said, V(denied), V(passed), V(not evaluated), V(not reached) (an earlier
+        rule decided) or V(off); only with O(policy).
+      type: str
     request:
       description: The request as sent.
       type: dict
 """
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.aibang.gke_platform.plugins.module_utils.squid_decision import decide, decide_chain, parse_request
+from ansible_collections.aibang.gke_platform.plugins.module_utils.squid_decision import (
+    GUARD_NOT_EVALUATED,
+    decide,
+    decide_chain,
+    parse_request,
+)
 from ansible_collections.aibang.gke_platform.plugins.module_utils.squid_policy import PolicyError, parse_policy
-from ansible_collections.aibang.gke_platform.plugins.module_utils.squid_probe import ProbeError, probe
+from ansible_collections.aibang.gke_platform.plugins.module_utils.squid_probe import ProbeError, probe, resolve
 
 
-def compare_with_policy(policy, tier: str, answer: dict, tier2_client: str | None = None) -> str | None:
+def predict(policy, tier: str, request: dict, client: str, tier2_client: str | None = None, hosts_file: str | None = None):
+    """The policy's decision for ``request`` sent from ``client``; the host is resolved only when the guard needs it."""
+    as_seen_by_squid = {"client": client, "host": request["host"], "port": request["port"], "method": request["method"],
+                        "resolves_to": request.get("resolves_to")}
+    predicted = _decide(policy, tier, parse_request(as_seen_by_squid, "request"), tier2_client)
+    if predicted.destination_check == GUARD_NOT_EVALUATED and request.get("resolves_to") is None:
+        as_seen_by_squid["resolves_to"] = resolve(request["host"], hosts_file)
+        if as_seen_by_squid["resolves_to"] is not None:
+            predicted = _decide(policy, tier, parse_request(as_seen_by_squid, "request"), tier2_client)
+    return predicted, as_seen_by_squid["resolves_to"]
+
+
+def _decide(policy, tier: str, request, tier2_client):
+    return decide_chain(policy, request, tier2_client) if tier == "chain" else decide(policy, tier, request)
+
+
+def compare_with_policy(policy, tier: str, answer: dict, tier2_client: str | None = None, hosts_file: str | None = None) -> str | None:
     """Record the policy's prediction in ``answer``; return a message when the proxy disagrees with it."""
     request = answer["request"]
-    as_seen_by_squid = {"client": answer["client"], "host": request["host"], "port": request["port"], "method": request["method"]}
-    parsed = parse_request(as_seen_by_squid, "request")
-    predicted = decide_chain(policy, parsed, tier2_client) if tier == "chain" else decide(policy, tier, parsed)
+    predicted, answer["resolves_to"] = predict(policy, tier, request, answer["client"], tier2_client, hosts_file)
     answer["expected"] = predicted.allowed
     answer["reason"] = predicted.reason
+    answer["destination_check"] = predicted.destination_check
     if predicted.allowed == answer["allowed"]:
         return None
     verdict = "allows" if predicted.allowed else "denies"
@@ -144,12 +181,13 @@ def run_module(params: dict) -> dict:
             "port": int(raw.get("port") or (443 if method == "CONNECT" else 80)),
             "method": method,
             "source": raw.get("source"),
+            "resolves_to": raw.get("resolves_to"),
         }
         answer = probe((params["proxy_host"], params["proxy_port"]), request["host"], request["port"], method,
                        request["source"], params["timeout"], params["tls"], params["ca_file"])
         answer["request"] = request
         if policy:
-            disagreement = compare_with_policy(policy, params["tier"], answer, params["tier2_client"])
+            disagreement = compare_with_policy(policy, params["tier"], answer, params["tier2_client"], params["hosts_file"])
             if disagreement:
                 disagreements.append(disagreement)
         results.append(answer)
@@ -171,6 +209,7 @@ def main() -> None:
             "policy": {"type": "dict"},
             "tier": {"type": "str", "default": "vm", "choices": ["gke", "vm", "chain"]},
             "tier2_client": {"type": "str"},
+            "hosts_file": {"type": "path"},
         },
         required_if=[("tier", "chain", ["tier2_client"])],
         supports_check_mode=True,

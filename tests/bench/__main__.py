@@ -17,7 +17,7 @@ def main() -> int:
         verdict = "" if budget is None else f"  {seconds / budget:.2f}x of the {budget} s budget {'OK' if seconds < budget else 'OVER'}"
         ok &= budget is None or seconds < budget
         print(f"{label}: {seconds:.3f} s{verdict}")
-    print("== two-tier chain vs direct (loopback, TLS target)")
+    print("== two-tier chain: rendered configs vs bare configs (TLS target in the lab's internet namespace)")
     ok &= chain.run()
     print("== no-op deploy (everything converged)")
     ok &= deploy.run()

@@ -21,6 +21,9 @@ class Testbed:
 
     dig = staticmethod(cluster.dig)
 
+    def __init__(self, started_here: bool):
+        self.started_here = started_here
+
     @staticmethod
     def kubectl(*args: str, stdin: str | None = None, check: bool = True) -> subprocess.CompletedProcess:
         done = cluster.run_kubectl(*args, stdin=stdin)
@@ -34,7 +37,7 @@ def testbed():
     started_here = not cluster.running("kube-apiserver")
     if started_here:
         subprocess.run([TESTBED_SH, "up"], check=True)
-    yield Testbed()
+    yield Testbed(started_here)
     if started_here:
         subprocess.run([TESTBED_SH, "down"], check=True)
 

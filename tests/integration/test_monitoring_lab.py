@@ -18,7 +18,7 @@ import time
 import pytest
 
 from tests.testbed.prometheus_lab import Prometheus, SquidExporter
-from tests.testbed.squid_lab import PROXY_PORT, TIER1_ADDRESS, TIER2_ADDRESS, SquidLab, TargetServer, send_through
+from tests.testbed.squid_lab import PROXY_PORT, TIER1_ADDRESS, TIER2_ADDRESS, InternetTarget, SquidLab, send_through
 
 pytestmark = pytest.mark.skipif(
     not all(shutil.which(tool) for tool in ("squid", "prometheus", "prometheus-squid-exporter")),
@@ -72,7 +72,7 @@ class AppTraffic:
 def monitored_chain(tmp_path_factory):
     run_dir = str(tmp_path_factory.mktemp("prometheus-lab"))
     os.chmod(run_dir, 0o755)
-    target = TargetServer().start()
+    target = InternetTarget().start()  # the lab's internet namespace: the guard denies loopback targets
     started = []
     try:
         with SquidLab([ALLOWED]) as lab, lab.chain(POLICY) as (tier1, tier2):

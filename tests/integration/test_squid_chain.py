@@ -1,19 +1,36 @@
 # -*- coding: utf-8 -*-
-"""Real Squid, both tiers chained on loopback, against the decisions of squid_policy_check: zero disagreements."""
+"""Real Squid, both tiers chained, against the decisions of squid_policy_check: zero disagreements.
+
+The target is in the lab's internet namespace (203.0.113.51); names that stand for internal hosts resolve to
+loopback addresses or to addresses in that namespace (tests/testbed/internet.py), so a destination guard that failed
+would connect into the namespace, never to a network this machine is on.
+"""
 
 from __future__ import annotations
 
 import datetime
 import os
 import shutil
+import socket
+import time
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ansible_collections.aibang.gke_platform.plugins.module_utils.squid_decision import decide_chain, parse_request
+from ansible_collections.aibang.gke_platform.plugins.module_utils.squid_decision import decide, decide_chain, parse_request
 from ansible_collections.aibang.gke_platform.plugins.module_utils.squid_policy import DAY_LETTERS, parse_policy
-from tests.testbed.squid_lab import PROXY_PORT, TARGET_ADDRESS, TIER1_ADDRESS, TIER1_OUTGOING, SquidLab, TargetServer, send_through
+from tests.testbed import internet
+from tests.testbed.squid_lab import (
+    PROXY_PORT,
+    TARGET_ADDRESS,
+    TIER1_ADDRESS,
+    TIER1_OUTGOING,
+    TIER2_ADDRESS,
+    InternetTarget,
+    SquidLab,
+    send_through,
+)
 
 pytestmark = pytest.mark.skipif(shutil.which("squid") is None, reason="squid is not installed (make setup installs it)")
 
@@ -23,6 +40,22 @@ NAMES = [
     "login.microsoftonline.com", "microsoftonline.com", "microsoft.com", "a.microsoft.com", "b.a.microsoft.com",
     "notmicrosoft.com", "example.org", "www.example.org", "github.com", "api.github.com", *UNICODE.values(),
 ]
+# Names an allow-list may cover that resolve to internal addresses: one or more per default denied range.
+INTERNAL = {
+    "loopback.internal.microsoft.com": "127.0.0.1",
+    "loopback6.internal.microsoft.com": "::1",
+    "unspecified.internal.microsoft.com": "0.0.0.0",
+    "unspecified6.internal.microsoft.com": "::",
+    "link-local.internal.microsoft.com": "169.254.254.7",  # the metadata server's range
+    "link-local6.internal.microsoft.com": "fe80::7",
+    "private10.internal.microsoft.com": "10.254.254.7",
+    "private172.internal.microsoft.com": "172.31.254.7",
+    "private192.internal.microsoft.com": "192.168.254.7",
+    "unique-local.internal.microsoft.com": "fdff:a1b::7",
+    "shared.internal.microsoft.com": "100.127.254.7",
+    "mapped.internal.microsoft.com": "::ffff:10.254.254.7",
+}
+GENERATED_INTERNAL = ["link-local.internal.microsoft.com", "private10.internal.microsoft.com", "loopback.internal.microsoft.com"]
 CLIENTS = [f"127.0.0.{last}" for last in (17, 20, 21, 25, 30, 40)]
 CLIENT_RANGES = ["127.0.0.16/28", "127.0.0.20/32", "127.0.0.20/30", "127.0.0.24/29", "10.0.0.0/8"]
 TIER2_RANGES = [f"{TIER1_OUTGOING}/32", "127.0.0.0/24", "127.0.0.14/31", "192.0.2.0/24"]
@@ -31,10 +64,12 @@ TZ_ENV = dict(os.environ, TZ="UTC")
 
 @pytest.fixture(scope="module")
 def lab():
-    target = TargetServer().start()
-    with SquidLab(NAMES) as squid_lab:
-        yield squid_lab
-    target.stop()
+    internet.up(list(internet.INTERNAL_ADDRESSES))
+    try:
+        with InternetTarget(), SquidLab(NAMES, elsewhere=INTERNAL) as squid_lab:
+            yield squid_lab
+    finally:
+        internet.down(list(internet.INTERNAL_ADDRESSES))
 
 
 def policy_entry(draw_name: str, wildcard: bool, shout: bool, dot: bool) -> str:
@@ -44,7 +79,7 @@ def policy_entry(draw_name: str, wildcard: bool, shout: bool, dot: bool) -> str:
 
 
 domain_entries = st.lists(
-    st.builds(policy_entry, st.sampled_from(NAMES), st.booleans(), st.booleans(), st.booleans()),
+    st.builds(policy_entry, st.sampled_from(NAMES + GENERATED_INTERNAL), st.booleans(), st.booleans(), st.booleans()),
     min_size=1, max_size=6,
 )
 
@@ -86,6 +121,7 @@ def policies(draw):
 
 request_hosts = st.one_of(
     st.sampled_from(NAMES),
+    st.sampled_from(GENERATED_INTERNAL),
     st.sampled_from(NAMES).map(str.upper),
     st.sampled_from(NAMES).map(lambda name: name + "."),
     st.just(TARGET_ADDRESS),
@@ -101,8 +137,10 @@ chain_requests = st.lists(
 )
 
 
-def expected_through_chain(policy: dict, raw_request: dict) -> tuple:
-    decision = decide_chain(parse_policy(policy), parse_request(raw_request, "request"), TIER1_OUTGOING)
+def expected_through_chain(lab: SquidLab, policy: dict, raw_request: dict) -> tuple:
+    """squid_policy_check's answer for the chain, given what the lab's hosts_file says the host resolves to."""
+    resolved = dict(raw_request, resolves_to=lab.resolves_to(raw_request["host"]))
+    decision = decide_chain(parse_policy(policy), parse_request(resolved, "request"), TIER1_OUTGOING)
     return decision.allowed, decision.reason
 
 
@@ -110,7 +148,7 @@ def disagreements(lab: SquidLab, policy: dict, requests: list, env: dict | None 
     found = []
     with lab.chain(policy, env=env or TZ_ENV):
         for raw in requests:
-            expected, reason = expected_through_chain(policy, raw)
+            expected, reason = expected_through_chain(lab, policy, raw)
             status = send_through((TIER1_ADDRESS, PROXY_PORT), raw["client"], raw["host"], raw["port"], raw["method"])
             if status not in (200, 403) or (status == 200) != expected:
                 found.append({"request": raw, "squid_status": status, "check_allowed": expected, "check_reason": reason})
@@ -151,18 +189,20 @@ POLICY = {
         ("xn--mnchen-3ya.de", 443, "CONNECT", "127.0.0.20", True),
         ("www.xn--mnchen-3ya.de", 443, "CONNECT", "127.0.0.20", False),
         ("microsoft.com", 443, "CONNECT", "127.0.0.40", False),  # client outside the pod range
+        ("link-local.internal.microsoft.com", 443, "CONNECT", "127.0.0.20", False),  # allowed name, internal address
+        ("mapped.internal.microsoft.com", 80, "GET", "127.0.0.20", False),
     ],
 )
 def test_edge_cases_through_the_chain(lab, host, port, method, client, allowed):
     raw = {"client": client, "host": host, "port": port, "method": method}
-    assert expected_through_chain(POLICY, raw)[0] is allowed
+    assert expected_through_chain(lab, POLICY, raw)[0] is allowed
     assert disagreements(lab, POLICY, [raw]) == []
 
 
 def test_tier2_denial_reaches_the_client_as_403(lab):
     policy = dict(POLICY, vm=dict(POLICY["vm"], client_cidrs=["192.0.2.0/24"]))
     raw = {"client": "127.0.0.20", "host": "login.microsoftonline.com", "port": 443, "method": "CONNECT"}
-    assert expected_through_chain(policy, raw) == (False, "tier 2: client 127.0.0.13 is not in vm.client_cidrs (192.0.2.0/24)")
+    assert expected_through_chain(lab, policy, raw) == (False, "tier 2: client 127.0.0.13 is not in vm.client_cidrs (192.0.2.0/24)")
     assert disagreements(lab, policy, [raw]) == []
 
 
@@ -182,7 +222,7 @@ def test_business_hour_edges_under_a_fake_clock(lab, clock, allowed):
     policy = dict(POLICY, vm=dict(POLICY["vm"], business_hours={"days": "MTWHF", "start": "08:00", "end": "18:00", "timezone": "Asia/Tokyo"}))
     env = dict(os.environ, TZ="Asia/Tokyo", FAKETIME=f"@{clock}", LD_PRELOAD=_libfaketime())
     raw = {"client": "127.0.0.20", "host": "login.microsoftonline.com", "port": 443, "method": "CONNECT", "at": clock.replace(" ", "T")}
-    assert expected_through_chain(policy, raw)[0] is allowed
+    assert expected_through_chain(lab, policy, raw)[0] is allowed
     assert disagreements(lab, policy, [raw], env=env) == []
 
 
@@ -192,3 +232,110 @@ def _libfaketime() -> str:
             return path
     pytest.skip("libfaketime.so.1 not found")
     return ""
+
+
+GUARD_POLICY = dict(POLICY, allowed_domains=[".microsoft.com"])
+
+
+def denied_by_the_guard(lab: SquidLab, tier: str, host: str, method: str, port: int) -> dict:
+    """The audit record of the tier that denied; the other tier must not have seen the request (tier 1 decides first)."""
+    record = lab.wait_for_audit(tier, lambda item: item["host"] == host)
+    assert record, f"no {tier} audit record for {host}: {lab.audit(tier)}"
+    assert (record["method"], record["port"], record["status"], record["acl"]) == (method, str(port), "403", "aibang_denied_dst")
+    return record
+
+
+@pytest.mark.parametrize("method, port", [("CONNECT", 443), ("GET", 80)])
+@pytest.mark.parametrize("host", sorted(INTERNAL))
+def test_the_guard_denies_each_internal_range_at_tier1(lab, host, method, port):
+    raw = {"client": "127.0.0.20", "host": host, "port": port, "method": method}
+    decision = decide_chain(parse_policy(GUARD_POLICY), parse_request(dict(raw, resolves_to=[INTERNAL[host]]), "r"), TIER1_OUTGOING)
+    assert (decision.allowed, decision.rule, decision.destination_check) == (False, "gke: deny aibang_denied_dst", "denied")
+    with lab.chain(GUARD_POLICY, env=TZ_ENV):
+        assert send_through((TIER1_ADDRESS, PROXY_PORT), raw["client"], host, port, method) == 403
+        denied_by_the_guard(lab, "gke", host, method, port)
+    # tier 1 resolved the name itself and never forwarded the request (tier 2 logs only the lab's readiness checks)
+    assert [record for record in lab.audit("vm") if record["host"] == host] == []
+
+
+@pytest.mark.parametrize("method, port", [("CONNECT", 443), ("GET", 80)])
+@pytest.mark.parametrize("host", sorted(INTERNAL))
+def test_the_guard_denies_each_internal_range_at_tier2(lab, host, method, port):
+    """Tier 2 on its own, as when tier 1 runs an older policy or resolves the name elsewhere."""
+    raw = {"client": TIER1_OUTGOING, "host": host, "port": port, "method": method, "resolves_to": [INTERNAL[host]]}
+    decision = decide(parse_policy(lab.lab_policy(GUARD_POLICY)), "vm", parse_request(raw, "r"))
+    assert (decision.allowed, decision.rule) == (False, "deny aibang_denied_dst")
+    assert "which is in denied_destinations" in decision.reason
+    with lab.chain(GUARD_POLICY, env=TZ_ENV):
+        assert send_through((TIER2_ADDRESS, PROXY_PORT), TIER1_OUTGOING, host, port, method) == 403
+        denied_by_the_guard(lab, "vm", host, method, port)
+
+
+@pytest.mark.parametrize("method, port", [("CONNECT", 443), ("GET", 80)])
+def test_allowed_names_pass_the_guard_through_both_tiers_and_both_log_the_deciding_acl(lab, method, port):
+    with lab.chain(GUARD_POLICY, env=TZ_ENV):
+        assert send_through((TIER1_ADDRESS, PROXY_PORT), "127.0.0.20", "a.microsoft.com", port, method) == 200
+        acl = "aibang_tls_ports" if method == "CONNECT" else "aibang_http_ports"
+        for tier, client in (("gke", "127.0.0.20"), ("vm", TIER1_OUTGOING)):
+            record = lab.wait_for_audit(tier, lambda item: item["host"] == "a.microsoft.com")
+            assert record, f"no {tier} audit record: {lab.audit(tier)}"
+            assert {key: record[key] for key in ("policy", "tier", "client", "method", "port", "status", "acl")} == {
+                "policy": "lab", "tier": tier, "client": client, "method": method, "port": str(port), "status": "200", "acl": acl}
+            assert isinstance(record["bytes"], int) and record["bytes"] > 0
+            assert isinstance(record["duration_ms"], int)
+            assert datetime.datetime.strptime(record["time"], "%Y-%m-%dT%H:%M:%SZ")
+
+
+HOSTILE_REQUESTS = [
+    b'CONNECT a"b.microsoft.com:443 HTTP/1.1\r\nHost: x\r\n\r\n',
+    b'GET http://a"b.microsoft.com/ HTTP/1.1\r\nHost: a"b.microsoft.com\r\n\r\n',
+    b'CONNECT a\\b.microsoft.com:443 HTTP/1.1\r\n\r\n',
+    b'CONNECT a\x01b.microsoft.com:443 HTTP/1.1\r\n\r\n',
+    b'CONNECT \xc3\xa4\xff.microsoft.com:443 HTTP/1.1\r\n\r\n',
+    b'G"ET http://a.microsoft.com/ HTTP/1.1\r\n\r\n',
+    b'garbage\r\n\r\n',
+]
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "known open (issue 15): a malformed name under an allowed wildcard (a\"b.microsoft.com) passes tier 1's name check, "
+    "cannot be resolved for the destination guard, is forwarded and ends in a 5xx instead of 400/403; first run in CI "
+    "at the end of session 3"))
+def test_hostile_hosts_and_methods_cannot_break_the_json_audit_log(lab):
+    with lab.chain(GUARD_POLICY, env=TZ_ENV):
+        for request in HOSTILE_REQUESTS:
+            assert send_raw((TIER1_ADDRESS, PROXY_PORT), "127.0.0.20", request).split(b" ")[1] in (b"400", b"403")
+        records = wait_for_records(lab, "gke", len(HOSTILE_REQUESTS))
+    hosts = {record["host"] for record in records}
+    assert "a%22b.microsoft.com" in hosts and "a%5Cb.microsoft.com" in hosts and '"' not in "".join(hosts)
+    assert all(record["status"] in ("400", "403") for record in records)
+
+
+@pytest.mark.parametrize("request_", [
+    b"GET cache_object://login.microsoftonline.com:80/info HTTP/1.1\r\n\r\n",
+    b"GET http://login.microsoftonline.com/squid-internal-mgr/info HTTP/1.1\r\nHost: login.microsoftonline.com\r\n\r\n",
+    b"GET http://lab-gke:3128/squid-internal-mgr/info HTTP/1.1\r\nHost: lab-gke:3128\r\n\r\n",
+])
+@pytest.mark.xfail(strict=True, reason=(
+    "known open (issue 15): the manager request IS denied with 403, but the audit record read carries acl '-' instead "
+    "of 'manager' (Squid's manager path or the record picked); first run in CI at the end of session 3"))
+def test_the_cache_manager_is_denied_even_through_an_allowed_name(lab, request_):
+    with lab.chain(POLICY, env=TZ_ENV):  # allow_plain_http: true
+        status = send_raw((TIER1_ADDRESS, PROXY_PORT), "127.0.0.20", request_).split(b" ")[1]
+        record = lab.wait_for_audit("gke", lambda item: True)
+    assert status == b"403"
+    assert record["acl"] == "manager"
+
+
+def send_raw(proxy: tuple, client: str, request: bytes) -> bytes:
+    """Send bytes as they are; return the status line."""
+    with socket.create_connection(proxy, timeout=10, source_address=(client, 0)) as conn:
+        conn.sendall(request)
+        return conn.makefile("rb").readline()
+
+
+def wait_for_records(lab: SquidLab, tier: str, count: int, timeout: float = 10.0) -> list:
+    deadline = time.monotonic() + timeout
+    while len(lab.audit(tier)) < count and time.monotonic() < deadline:
+        time.sleep(0.02)
+    return lab.audit(tier)

@@ -1,5 +1,7 @@
 # -*- coding: utf-8 -*-
-"""The local control plane behaves like a small GKE cluster: real API server and controllers, kwok nodes, CoreDNS."""
+"""The local control plane behaves like a small GKE cluster: real API server and controllers, kwok nodes, CoreDNS.
+
+kwok's nodes run nothing; test_real_pods.py covers the real node."""
 
 from __future__ import annotations
 
@@ -82,8 +84,8 @@ def get(testbed, namespace: str, *what: str) -> dict:
     return json.loads(testbed.kubectl("get", "-n", namespace, *what, "-o", "json").stdout)
 
 
-def test_three_ready_nodes_labelled_like_gke(testbed):
-    nodes = json.loads(testbed.kubectl("get", "nodes", "-o", "json").stdout)["items"]
+def test_three_ready_kwok_nodes_labelled_like_gke(testbed):
+    nodes = json.loads(testbed.kubectl("get", "nodes", "-l", "type=kwok", "-o", "json").stdout)["items"]
     assert len(nodes) == 3
     for node in nodes:
         conditions = {c["type"]: c["status"] for c in node["status"]["conditions"]}
@@ -139,7 +141,7 @@ def test_namespace_deletion_finalizes(testbed):
 
 
 def test_cluster_dns_resolves_services(testbed, namespace):
-    assert testbed.dig("kubernetes.default.svc.cluster.local") == "127.96.0.1"
+    assert testbed.dig("kubernetes.default.svc.cluster.local") == "10.96.0.1"
     testbed.kubectl("create", "service", "clusterip", "api", "-n", namespace, "--tcp=443:8443")
     cluster_ip = get(testbed, namespace, "service", "api")["spec"]["clusterIP"]
     assert wait_until(lambda: testbed.dig(f"api.{namespace}.svc.cluster.local") == cluster_ip, timeout=30)

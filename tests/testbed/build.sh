@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Build the testbed's binaries from Go modules into a cache keyed by version; a second run reuses them.
-# Test infrastructure only. Usage: build.sh [kubernetes|etcd|kwok|coredns ...] (default: all)
+# Test infrastructure only. Usage: build.sh [kubernetes|node|etcd|kwok|coredns ...] (default: all)
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck source=/dev/null
@@ -11,11 +11,9 @@ command -v go >/dev/null || { echo "testbed build: Go is not installed (it is ne
 
 log() { printf '%s testbed build: %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 
-# A throwaway module whose go.mod pins every k8s.io staging module to the matching v0.X.Y.
-build_kubernetes() {
-  local out="$cache/bin/kubernetes-$K8S_VERSION" work gomod staging
-  [ -x "$out/kubectl" ] && return
-  log "kubernetes $K8S_VERSION -> $out"
+# A throwaway module whose go.mod pins every k8s.io staging module to the matching v0.X.Y; prints its directory.
+kubernetes_module() {
+  local work gomod staging
   work=$(mktemp -d)
   gomod=$(go mod download -json "k8s.io/kubernetes@v$K8S_VERSION" | python3 -c 'import json,sys; print(json.load(sys.stdin)["GoMod"])')
   staging="v0.${K8S_VERSION#1.}"
@@ -27,25 +25,47 @@ build_kubernetes() {
     echo "require k8s.io/kubernetes v$K8S_VERSION"
     grep -E '^[[:space:]]*k8s\.io/[a-z0-9-]+ => \./staging/' "$gomod" | awk -v v="$staging" '{print "replace " $1 " => " $1 " " v}'
   } > "$work/go.mod"
-  cat > "$work/tools.go" <<'GO'
-package tools
+  {
+    printf 'package tools\n\nimport (\n'
+    for command in "$@"; do printf '\t_ "k8s.io/kubernetes/cmd/%s"\n' "$command"; done
+    printf ')\n'
+  } > "$work/tools.go"
+  (cd "$work" && go mod tidy >/dev/null)
+  echo "$work"
+}
 
-import (
-	_ "k8s.io/kubernetes/cmd/kube-apiserver"
-	_ "k8s.io/kubernetes/cmd/kube-controller-manager"
-	_ "k8s.io/kubernetes/cmd/kube-scheduler"
-	_ "k8s.io/kubernetes/cmd/kubectl"
-)
-GO
-  local version_flags="-X k8s.io/component-base/version.gitVersion=v$K8S_VERSION -X k8s.io/component-base/version.gitMajor=1"
+# Build k8s.io/kubernetes commands into $1 with the release's version stamped in (else they report v0.0.0-master).
+build_kubernetes_commands() {
+  local out=$1 work version_flags package
+  shift
+  work=$(kubernetes_module "$@")
+  version_flags="-X k8s.io/component-base/version.gitVersion=v$K8S_VERSION -X k8s.io/component-base/version.gitMajor=1"
   version_flags+=" -X k8s.io/component-base/version.gitMinor=$(echo "$K8S_VERSION" | cut -d. -f2)"
   version_flags+=" -X k8s.io/client-go/pkg/version.gitVersion=v$K8S_VERSION"
-  (cd "$work" && go mod tidy >/dev/null && mkdir -p "$out.tmp" &&
-    go build -trimpath -ldflags "-s -w $version_flags" -o "$out.tmp/" \
-      k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kube-controller-manager k8s.io/kubernetes/cmd/kube-scheduler \
-      k8s.io/kubernetes/cmd/kubectl)
-  rm -rf "$out" && mv "$out.tmp" "$out"
+  mkdir -p "$out.tmp"
+  (cd "$work" && for package in "$@"; do echo "k8s.io/kubernetes/cmd/$package"; done |
+    xargs go build -trimpath -ldflags "-s -w $version_flags" -o "$out.tmp/")
   rm -rf "$work"
+}
+
+build_kubernetes() {
+  local out="$cache/bin/kubernetes-$K8S_VERSION"
+  [ -x "$out/kubectl" ] && return
+  log "kubernetes $K8S_VERSION -> $out"
+  build_kubernetes_commands "$out" kube-apiserver kube-controller-manager kube-scheduler kubectl
+  rm -rf "$out" && mv "$out.tmp" "$out"
+}
+
+# The real node: kubelet and kube-proxy of the control plane's release, and the pause binary from its source tree
+# (build/pause/linux/pause.c, linked statically: the pause image holds nothing else).
+build_node() {
+  local out="$cache/bin/kubernetes-node-$K8S_VERSION" source
+  [ -x "$out/pause" ] && return
+  log "kubelet, kube-proxy and pause $K8S_VERSION -> $out"
+  build_kubernetes_commands "$out" kubelet kube-proxy
+  source="$(go env GOMODCACHE)/k8s.io/kubernetes@v$K8S_VERSION/build/pause/linux/pause.c"
+  gcc -Os -static -Wall -Werror -DVERSION="v$K8S_VERSION-aibang" -o "$out.tmp/pause" "$source"
+  rm -rf "$out" && mv "$out.tmp" "$out"
 }
 
 build_etcd() {
@@ -99,11 +119,12 @@ kwok_stages() {
 }
 
 components=("$@")
-[ ${#components[@]} -eq 0 ] && components=(etcd kwok coredns kubernetes)
+[ ${#components[@]} -eq 0 ] && components=(etcd kwok coredns kubernetes node)
 for component in "${components[@]}"; do
   start=$(date +%s)
   case "$component" in
     kubernetes) build_kubernetes ;;
+    node) build_node ;;
     etcd) build_etcd ;;
     kwok) build_go_install kwok sigs.k8s.io/kwok/cmd/kwok "$KWOK_VERSION" && kwok_stages ;;
     coredns) build_go_install coredns github.com/coredns/coredns "$COREDNS_VERSION" ;;

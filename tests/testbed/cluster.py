@@ -2,9 +2,10 @@
 """A real Kubernetes control plane on loopback for tests and the demo. Test infrastructure only.
 
 etcd, kube-apiserver, kube-controller-manager and kube-scheduler built from Go modules (build.sh), kwok keeping three
-fake GKE-like nodes Ready and their pods Running, CoreDNS serving cluster.local from the API server with its Corefile
-synced from the kube-system/coredns ConfigMap. Usage: python -m tests.testbed.cluster up|down
-Every process keeps a pid file in the run directory; `down` stops each by PID. Logs are beside them.
+fake GKE-like nodes Ready and their pods Running, one real node (node.py: containerd, kubelet, kube-proxy) for pods
+that must run, CoreDNS serving cluster.local from the API server with its Corefile synced from the kube-system/coredns
+ConfigMap. Usage: python -m tests.testbed.cluster up|down
+Every process keeps a pid file in the run directory; `down` stops each by PID and host_state puts the machine back.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 import datetime
 import functools
 import ipaddress
+import json
 import os
 import shutil
 import signal
@@ -35,10 +37,15 @@ API_PORT = 16443
 ETCD_PORT = 12379
 DNS_ADDRESS = "127.0.0.10"
 DNS_PORT = 53
-SERVICE_CIDR = os.environ.get("TESTBED_SERVICE_CIDR", "127.96.0.0/16")  # loopback ClusterIPs: a local process can serve them
-POD_CIDR = "10.244.0.0/16"
+# ClusterIPs pods can reach: the host routes the range to lo, so what kube-proxy does not DNAT goes nowhere (node.py).
+SERVICE_CIDR = "10.96.0.0/16"
+DNS_SERVICE_IP = "10.96.0.10"
 KUBECONFIG = os.path.join(RUN, "kubeconfig")
-COMPONENTS = ("etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "kwok", "coredns", "corefile-sync", "squid-pods")
+HOST_RECORD = os.path.join(RUN, "host-before.json")
+CONTROL_PLANE = ("etcd", "kube-apiserver")
+CONTROLLERS = ("kube-controller-manager", "kube-scheduler", "kwok", "coredns", "corefile-sync", "squid-pods")
+NODE = ("kube-proxy", "kubelet", "containerd")
+IMAGES = ("pause", "coredns", "squid", "redis", "probe", "app")
 # The address tier 2 sees for tier-1 pods (inventories/local puts it in vm.client_cidrs).
 POD_SOURCE_ADDRESS = "127.0.0.13"
 
@@ -62,12 +69,39 @@ def binary(name: str) -> str:
     pinned = versions()
     folder = {
         "etcd": f"etcd-{pinned['ETCD_VERSION']}", "kwok": f"kwok-{pinned['KWOK_VERSION']}",
-        "coredns": f"coredns-{pinned['COREDNS_VERSION']}",
+        "coredns": f"coredns-{pinned['COREDNS_VERSION']}", "kubelet": f"kubernetes-node-{pinned['K8S_VERSION']}",
+        "kube-proxy": f"kubernetes-node-{pinned['K8S_VERSION']}", "pause": f"kubernetes-node-{pinned['K8S_VERSION']}",
     }.get(name, f"kubernetes-{pinned['K8S_VERSION']}")
     path = os.path.join(CACHE, "bin", folder, name)
     if not os.access(path, os.X_OK):
         raise TestbedError(f"{path} is missing: run tests/testbed/build.sh (make testbed-up does)")
     return path
+
+
+def image_record(name: str) -> dict:
+    """What images.sh recorded for a built image: its reference and its OCI archive."""
+    path = os.path.join(CACHE, "images", f"{name}.json")
+    try:
+        with open(path, encoding="utf-8") as handle:
+            record = json.load(handle)
+    except OSError as exc:
+        raise TestbedError(f"the image {name!r} is not built ({path}: {exc.strerror}): run tests/testbed/images.sh {name}") from exc
+    if not os.path.exists(record["archive"]):
+        raise TestbedError(f"the image {record['reference']} is not built ({record['archive']} is missing): "
+                           f"run tests/testbed/images.sh {name}")
+    return record
+
+
+def image(name: str) -> str:
+    return image_record(name)["reference"]
+
+
+def image_archive(name: str) -> str:
+    return image_record(name)["archive"]
+
+
+def images() -> dict:
+    return {name: image(name) for name in IMAGES}
 
 
 # --- PKI ---------------------------------------------------------------------------------------------------------
@@ -99,7 +133,7 @@ def _certificate(subject: x509.Name, public_key, issuer: x509.Name, signing_key,
 
 def make_pki(pki: str) -> None:
     """A CA, the API server's serving certificate, an admin client certificate and the service-account key pair."""
-    if os.path.exists(os.path.join(pki, "admin.pem")):
+    if os.path.exists(os.path.join(pki, "kube-proxy.kubeconfig")):
         return
     os.makedirs(pki, exist_ok=True)
     ca_key = ec.generate_private_key(ec.SECP256R1())
@@ -110,10 +144,14 @@ def make_pki(pki: str) -> None:
     first_service_ip = next(ipaddress.ip_network(SERVICE_CIDR).hosts())
     names = ["kubernetes", "kubernetes.default", "kubernetes.default.svc", "kubernetes.default.svc.cluster.local", "localhost"]
     sans = [x509.DNSName(name) for name in names] + [x509.IPAddress(ipaddress.ip_address(API_ADDRESS)), x509.IPAddress(first_service_ip)]
+    from tests.testbed import node  # pylint: disable=import-outside-toplevel
     for name, subject, client, extra in (
         ("apiserver", [x509.NameAttribute(NameOID.COMMON_NAME, "kube-apiserver")], False, sans),
         ("admin", [x509.NameAttribute(NameOID.ORGANIZATION_NAME, "system:masters"),
                    x509.NameAttribute(NameOID.COMMON_NAME, "testbed-admin")], True, None),
+        ("kubelet", [x509.NameAttribute(NameOID.ORGANIZATION_NAME, "system:nodes"),
+                     x509.NameAttribute(NameOID.COMMON_NAME, f"system:node:{node.NODE_NAME}")], True, None),
+        ("kube-proxy", [x509.NameAttribute(NameOID.COMMON_NAME, "system:kube-proxy")], True, None),
     ):
         key = ec.generate_private_key(ec.SECP256R1())
         _write_key(os.path.join(pki, f"{name}-key.pem"), key)
@@ -123,9 +161,11 @@ def make_pki(pki: str) -> None:
     _write_key(os.path.join(pki, "sa-key.pem"), service_account)
     with open(os.path.join(pki, "sa.pub"), "wb") as handle:
         handle.write(service_account.public_key().public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo))
+    for name in ("kubelet", "kube-proxy"):
+        write_kubeconfig(pki, os.path.join(pki, f"{name}.kubeconfig"), name)
 
 
-def write_kubeconfig(pki: str) -> None:
+def write_kubeconfig(pki: str, path: str = KUBECONFIG, user: str = "admin") -> None:
     server = f"https://{API_ADDRESS}:{API_PORT}"
     text = f"""apiVersion: v1
 kind: Config
@@ -134,15 +174,15 @@ clusters:
   cluster: {{server: "{server}", certificate-authority: "{pki}/ca.pem"}}
 users:
 - name: testbed-admin
-  user: {{client-certificate: "{pki}/admin.pem", client-key: "{pki}/admin-key.pem"}}
+  user: {{client-certificate: "{pki}/{user}.pem", client-key: "{pki}/{user}-key.pem"}}
 contexts:
 - name: testbed
   context: {{cluster: testbed, user: testbed-admin}}
 current-context: testbed
 """
-    with open(KUBECONFIG, "w", encoding="utf-8") as handle:
+    with open(path, "w", encoding="utf-8") as handle:
         handle.write(text)
-    os.chmod(KUBECONFIG, 0o600)
+    os.chmod(path, 0o600)
 
 
 # --- processes ---------------------------------------------------------------------------------------------------
@@ -164,12 +204,13 @@ def running(name: str) -> bool:
     return True
 
 
-def start(name: str, command: list) -> None:
+def start(name: str, command: list, env: dict | None = None) -> None:
     if running(name):
         return
     os.makedirs(os.path.dirname(log_file(name)), exist_ok=True)
     with open(log_file(name), "ab") as log:
-        process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True)
+        process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True,
+                                   env=env)
     with open(pid_file(name), "w", encoding="utf-8") as handle:
         handle.write(f"{process.pid}\n")
 
@@ -235,8 +276,10 @@ def dig(name: str, record: str = "A") -> str:
 # --- up / down ---------------------------------------------------------------------------------------------------
 
 def up() -> None:
+    from tests.testbed import host_state, node  # pylint: disable=import-outside-toplevel
     os.makedirs(RUN, exist_ok=True)
     os.chmod(RUN, 0o755)
+    host_state.snapshot(HOST_RECORD, RUN)
     pki = os.path.join(RUN, "pki")
     for address, port, what in ((API_ADDRESS, API_PORT, "kube-apiserver"), (API_ADDRESS, ETCD_PORT, "etcd"),
                                 (DNS_ADDRESS, DNS_PORT, "coredns")):
@@ -244,14 +287,17 @@ def up() -> None:
             raise TestbedError(f"{address}:{port} is in use, {what} cannot listen there (see: ss -ltnp 'sport = :{port}')")
     make_pki(pki)
     write_kubeconfig(pki)
+    images()  # fail before starting anything when an image is not built
     started = time.monotonic()
+    node.network_up()
     start_etcd()
     start_apiserver(pki)
     start_controllers(pki)
     install_cluster_objects()
     start_coredns()
+    node.up(pki)
     start("squid-pods", [sys.executable, "-m", "tests.testbed.squid_pods", "--kubeconfig", KUBECONFIG, "--run-dir", RUN,
-                         "--source", POD_SOURCE_ADDRESS, "--coredns", binary("coredns")])
+                         "--source", POD_SOURCE_ADDRESS, "--coredns", binary("coredns"), "--device", node.KWOK_DEVICE])
     print(f"testbed: control plane up in {time.monotonic() - started:.1f}s; KUBECONFIG={KUBECONFIG}; "
           f"cluster DNS {DNS_ADDRESS}:{DNS_PORT}; logs {os.path.join(RUN, 'logs')}")
 
@@ -286,6 +332,9 @@ def start_apiserver(pki: str) -> None:
         # As on GKE: pod security admission (on by default), NodeRestriction, default storage class and tolerations.
         "--enable-admission-plugins=NodeRestriction",
         "--allow-privileged=true",
+        # The real node's kubelet (exec, logs): the admin certificate, at the node's InternalIP.
+        f"--kubelet-client-certificate={pki}/admin.pem", f"--kubelet-client-key={pki}/admin-key.pem",
+        "--kubelet-preferred-address-types=InternalIP",
         "--endpoint-reconciler-type=none",
         "--profiling=false",
     ])
@@ -293,6 +342,7 @@ def start_apiserver(pki: str) -> None:
 
 
 def start_controllers(pki: str) -> None:
+    from tests.testbed import node  # pylint: disable=import-outside-toplevel
     common = [f"--kubeconfig={KUBECONFIG}", f"--authentication-kubeconfig={KUBECONFIG}", f"--authorization-kubeconfig={KUBECONFIG}",
               "--leader-elect=false", f"--bind-address={API_ADDRESS}"]
     start("kube-controller-manager", [
@@ -300,6 +350,7 @@ def start_controllers(pki: str) -> None:
         f"--service-account-private-key-file={pki}/sa-key.pem", f"--root-ca-file={pki}/ca.pem",
         f"--cluster-signing-cert-file={pki}/ca.pem", f"--cluster-signing-key-file={pki}/ca-key.pem",
         "--use-service-account-credentials=false", f"--service-cluster-ip-range={SERVICE_CIDR}",
+        f"--flex-volume-plugin-dir={os.path.join(RUN, 'flex-volume-plugins')}",
         # kwok nodes never run a kubelet: no IPAM, and short waits so namespace deletion and HPAs move quickly.
         "--controllers=*,-nodeipam,-cloud-node-lifecycle", "--concurrent-namespace-syncs=5",
     ])
@@ -308,7 +359,7 @@ def start_controllers(pki: str) -> None:
         binary("kwok"), f"--kubeconfig={KUBECONFIG}", f"--config={os.path.join(os.path.dirname(binary('kwok')), 'stages.yaml')}",
         "--manage-all-nodes=false",
         "--manage-nodes-with-annotation-selector=kwok.x-k8s.io/node=fake",
-        f"--cidr={POD_CIDR}", "--node-ip=10.0.0.2", "--node-lease-duration-seconds=40", "--server-address=127.0.0.1:10360",
+        f"--cidr={node.KWOK_POD_CIDR}", "--node-ip=10.0.0.2", "--node-lease-duration-seconds=40", "--server-address=127.0.0.1:10360",
     ])
     time.sleep(1)
     for name in ("kube-controller-manager", "kube-scheduler", "kwok"):
@@ -316,7 +367,7 @@ def start_controllers(pki: str) -> None:
 
 
 COREFILE = """.:{dns_port} {{
-    bind {dns_address}
+    bind {dns_address} {node_address}
     errors
     health {dns_address}:18080
     kubernetes cluster.local in-addr.arpa ip6.arpa {{
@@ -340,18 +391,35 @@ def coredns_configmap() -> str:
     coredns_kubeconfig = os.path.join(RUN, "coredns", "kubeconfig")
     os.makedirs(os.path.dirname(coredns_kubeconfig), exist_ok=True)
     shutil.copy(KUBECONFIG, coredns_kubeconfig)
-    corefile = COREFILE.format(dns_port=DNS_PORT, dns_address=DNS_ADDRESS, kubeconfig=coredns_kubeconfig)
+    from tests.testbed import node  # pylint: disable=import-outside-toplevel
+    corefile = COREFILE.format(dns_port=DNS_PORT, dns_address=DNS_ADDRESS, node_address=node.NODE_IP, kubeconfig=coredns_kubeconfig)
     indented = "".join(f"    {line}\n" for line in corefile.splitlines())
     return f"apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: coredns\n  namespace: kube-system\ndata:\n  Corefile: |\n{indented}"
 
 
+def kube_dns_service() -> str:
+    """kube-system/kube-dns at DNS_SERVICE_IP (the kubelet's clusterDNS), served by the testbed's CoreDNS on the node IP."""
+    from tests.testbed import node  # pylint: disable=import-outside-toplevel
+    ports = [{"name": "dns", "port": 53, "protocol": "UDP"}, {"name": "dns-tcp", "port": 53, "protocol": "TCP"}]
+    return json.dumps({"apiVersion": "v1", "kind": "List", "items": [
+        {"apiVersion": "v1", "kind": "Service", "metadata": {"name": "kube-dns", "namespace": "kube-system",
+                                                             "labels": {"k8s-app": "kube-dns"}},
+         "spec": {"clusterIP": DNS_SERVICE_IP, "ports": [{**port, "targetPort": 53} for port in ports]}},
+        {"apiVersion": "discovery.k8s.io/v1", "kind": "EndpointSlice",
+         "metadata": {"name": "kube-dns-testbed", "namespace": "kube-system",
+                      "labels": {"kubernetes.io/service-name": "kube-dns", "endpointslice.kubernetes.io/managed-by": "aibang-testbed"}},
+         "addressType": "IPv4", "endpoints": [{"addresses": [node.NODE_IP], "conditions": {"ready": True}}], "ports": ports},
+    ]})
+
+
 def install_cluster_objects() -> None:
     kubectl("apply", "-f", os.path.join(HERE, "manifests"))
+    kubectl("apply", "-f", "-", stdin=kube_dns_service())
     if not kubectl("get", "configmap", "-n", "kube-system", "--ignore-not-found", "-o", "name", "coredns").strip():
         kubectl("create", "-f", "-", stdin=coredns_configmap())
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
-        ready = kubectl("get", "nodes", "-o", "jsonpath={.items[*].status.conditions[?(@.type=='Ready')].status}").split()
+        ready = kubectl("get", "nodes", "-l", "type=kwok", "-o", "jsonpath={.items[*].status.conditions[?(@.type=='Ready')].status}").split()
         if ready.count("True") == 3:
             return
         time.sleep(0.5)
@@ -361,8 +429,9 @@ def install_cluster_objects() -> None:
 def start_coredns() -> None:
     corefile = os.path.join(RUN, "coredns", "Corefile")
     os.makedirs(os.path.dirname(corefile), exist_ok=True)
+    from tests.testbed import node  # pylint: disable=import-outside-toplevel
     start("corefile-sync", [sys.executable, "-m", "tests.testbed.corefile_sync", "--kubeconfig", KUBECONFIG, "--out", corefile,
-                            "--bind", DNS_ADDRESS])
+                            "--bind", f"{DNS_ADDRESS} {node.NODE_IP}"])
     wait_for("corefile-sync", lambda: os.path.exists(corefile), timeout=30)
     start("coredns", [binary("coredns"), "-conf", corefile, "-dns.port", str(DNS_PORT)])
 
@@ -370,29 +439,58 @@ def start_coredns() -> None:
     wait_for("coredns", lambda: dig("kubernetes.default.svc.cluster.local") == kubernetes_service_ip, timeout=60)
 
 
-def down() -> None:
-    for name in reversed(COMPONENTS):
-        try:
-            with open(pid_file(name), encoding="utf-8") as handle:
-                pid = int(handle.read().strip())
-        except (OSError, ValueError):
-            continue
-        try:
-            os.kill(pid, signal.SIGTERM)
-        except ProcessLookupError:
-            os.unlink(pid_file(name))
-            continue
-        for _attempt in range(100):
-            try:
-                os.kill(pid, 0)
-            except ProcessLookupError:
-                break
-            time.sleep(0.1)
-        else:
-            os.kill(pid, signal.SIGKILL)
+def stop(name: str) -> None:
+    """SIGTERM by PID, SIGKILL after 10 s."""
+    try:
+        with open(pid_file(name), encoding="utf-8") as handle:
+            pid = int(handle.read().strip())
+    except (OSError, ValueError):
+        return
+    try:
+        os.kill(pid, signal.SIGTERM)
+    except ProcessLookupError:
         os.unlink(pid_file(name))
-        print(f"testbed: stopped {name} (pid {pid})")
-    for state in ("etcd", "pki", "coredns", "logs", "squid-pods"):
+        return
+    for _attempt in range(100):
+        if not alive(pid):
+            break
+        time.sleep(0.1)
+    else:
+        os.kill(pid, signal.SIGKILL)
+    os.unlink(pid_file(name))
+    print(f"testbed: stopped {name} (pid {pid})")
+
+
+def alive(pid: int) -> bool:
+    """Running, and not a zombie waiting for its reaper (processes outlive the `up` that started them)."""
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as handle:
+            return handle.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except (OSError, IndexError):
+        return False
+
+
+def down() -> None:
+    """Stop everything, also after a failed `up`: controllers first (nothing recreates pods), then the node's pods while
+    the kubelet can still tear them down, the node, the control plane; then put the host back as it was."""
+    from tests.testbed import host_state, node  # pylint: disable=import-outside-toplevel
+    for name in reversed(CONTROLLERS):
+        stop(name)
+    node.drain()
+    for name in NODE[:2]:
+        stop(name)
+    node.remove_containers()
+    stop("containerd")
+    for pid in node.shim_pids():
+        os.kill(pid, signal.SIGKILL)
+        print(f"testbed: stopped containerd-shim-runc-v2 (pid {pid})")
+    for name in reversed(CONTROL_PLANE):
+        stop(name)
+    if os.path.exists(HOST_RECORD):
+        for line in host_state.restore(HOST_RECORD, RUN):
+            print(f"testbed: host: {line}")
+        os.unlink(HOST_RECORD)
+    for state in ("etcd", "pki", "coredns", "logs", "squid-pods", "node"):
         shutil.rmtree(os.path.join(RUN, state), ignore_errors=True)
     if os.path.exists(KUBECONFIG):
         os.unlink(KUBECONFIG)

@@ -27,20 +27,22 @@ def stub_blocks(stub_domains: dict, bind: str) -> str:
 
 
 def read(api: client.CoreV1Api, name: str) -> dict | None:
+    """The ConfigMap's data, {} when it does not exist, None when it could not be read (then nothing changes)."""
     try:
         return api.read_namespaced_config_map(name, "kube-system").data or {}
     except ApiException as exc:
-        if exc.status != 404:
-            print(f"corefile-sync: cannot read kube-system/{name}: {exc.status} {exc.reason}", file=sys.stderr, flush=True)
+        if exc.status == 404:
+            return {}
+        print(f"corefile-sync: cannot read kube-system/{name}: {exc.status} {exc.reason}", file=sys.stderr, flush=True)
         return None
 
 
 def sync_once(api: client.CoreV1Api, out: str, bind: str, current: str | None) -> str | None:
-    coredns = read(api, "coredns")
-    if coredns is None or coredns.get("Corefile") is None:
+    coredns, kube_dns = read(api, "coredns"), read(api, "kube-dns")
+    if coredns is None or coredns.get("Corefile") is None or kube_dns is None:
         return current
     try:
-        stub_domains = json.loads((read(api, "kube-dns") or {}).get("stubDomains") or "{}")
+        stub_domains = json.loads(kube_dns.get("stubDomains") or "{}")
     except ValueError:
         stub_domains = {}
     corefile = coredns["Corefile"] + stub_blocks(stub_domains, bind)

@@ -1,13 +1,16 @@
 # -*- coding: utf-8 -*-
-"""A two-tier Squid chain on loopback, for tests and benchmarks. Test infrastructure only.
+"""A two-tier Squid chain, for tests and benchmarks. Test infrastructure only.
 
-Real Squid processes run the configs the collection renders. Addresses (all loopback):
-  clients 127.0.0.16/28  ->  tier 1 on 127.0.0.11  --(from 127.0.0.13)-->  tier 2 on 127.0.0.12  ->  target 127.0.0.51
-Names resolve through a Squid ``hosts_file`` to the target, so nothing touches /etc/hosts or DNS.
+Real Squid processes run the configs the collection renders. Addresses:
+  clients 127.0.0.16/28  ->  tier 1 on 127.0.0.11  --(from 127.0.0.13)-->  tier 2 on 127.0.0.12
+                         ->  target 203.0.113.51 in the lab's internet namespace (tests/testbed/internet.py)
+The target is off loopback because the destination guard denies 127.0.0.0/8 like any internal range. Names resolve
+through a Squid ``hosts_file`` (both tiers read the same one), so nothing touches /etc/hosts or DNS.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import pwd
 import shutil
@@ -15,6 +18,7 @@ import signal
 import socket
 import ssl
 import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -23,14 +27,17 @@ from contextlib import contextmanager
 from ansible_collections.aibang.gke_platform.plugins.module_utils.squid_config import parse_runtime, render
 from ansible_collections.aibang.gke_platform.plugins.module_utils.squid_policy import parse_policy
 from ansible_collections.aibang.gke_platform.plugins.module_utils.squid_probe import open_request
+from tests.testbed import internet
 
 TIER1_ADDRESS = "127.0.0.11"
 TIER2_ADDRESS = "127.0.0.12"
 TIER1_OUTGOING = "127.0.0.13"
-TARGET_ADDRESS = "127.0.0.51"  # not the testbed target's 127.0.0.50: both may run at once
+TARGET_ADDRESS = "203.0.113.51"  # not the testbed target's 203.0.113.50: both may run at once
 TARGET_PORTS = (80, 443, 8080, 8443, 9443)
 PROXY_PORT = 3128
 SQUID_USER = "proxy"  # Debian's squid drops root privileges to this user
+LAB_DNS = "127.0.0.9"  # NxDomainServer: the only resolver the lab's Squids ask
+TARGET_SCRIPT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "target.py")
 
 
 class TargetServer:
@@ -98,6 +105,92 @@ class TargetServer:
             conn.close()
 
 
+class NxDomainServer:
+    """Answers every DNS query with NXDOMAIN (name does not exist), for names missing from the lab's hosts_file."""
+
+    def __init__(self, address: str = LAB_DNS):
+        self.socket = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.socket.bind((address, 53))
+        self.socket.settimeout(0.2)
+        self._stopping = threading.Event()
+        self._thread = threading.Thread(target=self._serve, daemon=True)
+        self._thread.start()
+
+    def _serve(self) -> None:
+        while not self._stopping.is_set():
+            try:
+                query, peer = self.socket.recvfrom(4096)
+            except (socket.timeout, OSError):
+                continue
+            if len(query) >= 12:
+                # Same id and question; QR set, RD echoed, RA set, RCODE 3; no answer, authority or additional records.
+                flags = bytes([0x80 | (query[2] & 0x01), 0x83])
+                self.socket.sendto(query[:2] + flags + query[4:6] + bytes(6) + _question(query), peer)
+
+    def stop(self) -> None:
+        self._stopping.set()
+        self._thread.join(timeout=2)
+        self.socket.close()
+
+
+def _question(query: bytes) -> bytes:
+    """The first question of a DNS message (name labels, type, class)."""
+    end = 12
+    while end < len(query) and query[end]:
+        end += 1 + query[end]
+    return query[12:end + 5]
+
+
+class InternetTarget:
+    """target.py as a daemon in the lab's internet namespace, stopped by its PID; its address goes with it."""
+
+    def __init__(self, address: str = TARGET_ADDRESS, ports=TARGET_PORTS, tls_cert: str | None = None, tls_key: str | None = None):
+        self.address = address
+        self.ports = ports
+        self.tls = ["--tls-cert", tls_cert, "--tls-key", tls_key] if tls_cert else []
+        self.pidfile = os.path.join(tempfile.mkdtemp(prefix="aibang-target-"), "target.pid")
+        self.pid: int | None = None
+
+    def start(self) -> InternetTarget:
+        command = [sys.executable, TARGET_SCRIPT, "--internet", "--address", self.address, "--ports", ",".join(map(str, self.ports)),
+                   "--daemon", "--pidfile", self.pidfile, *self.tls]
+        result = subprocess.run(command, capture_output=True, text=True, timeout=60, check=False)
+        if result.returncode != 0:
+            internet.down([self.address])
+            raise RuntimeError(f"the target did not start on {self.address}: {result.stderr.strip()[-2000:]}")
+        with open(self.pidfile, encoding="utf-8") as handle:
+            self.pid = int(handle.read())
+        return self
+
+    def stop(self) -> None:
+        if self.pid is not None:
+            _kill_and_wait(self.pid)
+            self.pid = None
+        internet.down([self.address])
+        shutil.rmtree(os.path.dirname(self.pidfile), ignore_errors=True)
+
+    def __enter__(self) -> InternetTarget:
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+
+def _kill_and_wait(pid: int, timeout: float = 10.0) -> None:
+    try:
+        os.kill(pid, signal.SIGTERM)
+    except ProcessLookupError:
+        return
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return
+        time.sleep(0.02)
+    os.kill(pid, signal.SIGKILL)
+
+
 class SquidInstance:
     """One real Squid process (foreground, -N) that this object started and stops by PID."""
 
@@ -137,19 +230,28 @@ class SquidInstance:
 
 
 class SquidLab:
-    """Two chained Squid tiers on loopback for one policy at a time. Use as a context manager."""
+    """Two chained Squid tiers on loopback for one policy at a time. Use as a context manager.
 
-    def __init__(self, names: list, tuning: dict | None = None):
-        self.names = names
+    ``names`` resolve to the target; ``elsewhere`` maps more names to an address of their own (Squid keeps one
+    address per name from a hosts_file).
+    """
+
+    def __init__(self, names: list, tuning: dict | None = None, elsewhere: dict | None = None):
+        self.resolution = {name: TARGET_ADDRESS for name in names}
+        self.resolution.update(elsewhere or {})
         self.tuning = tuning or {}
         self.workdir = tempfile.mkdtemp(prefix="aibang-squid-lab-")
         os.chmod(self.workdir, 0o755)
-        user = pwd.getpwnam(SQUID_USER)
-        os.chown(self.workdir, user.pw_uid, user.pw_gid)
+        self.squid_user = pwd.getpwnam(SQUID_USER)
+        os.chown(self.workdir, self.squid_user.pw_uid, self.squid_user.pw_gid)
         self.hosts_file = os.path.join(self.workdir, "hosts")
         with open(self.hosts_file, "w", encoding="utf-8") as handle:
-            handle.write("".join(f"{TARGET_ADDRESS} {name}\n" for name in names))
-        self.tiers: list = []
+            handle.write("".join(f"{address} {name}\n" for name, address in self.resolution.items()))
+
+    def resolves_to(self, host: str):
+        """What Squid finds for ``host`` in the hosts_file (None for a name it does not list), as squid_policy_check takes it."""
+        address = self.resolution.get(host.lower().rstrip("."))
+        return [address] if address else None
 
     def runtime(self, tier: str) -> dict:
         address = TIER1_ADDRESS if tier == "gke" else TIER2_ADDRESS
@@ -161,6 +263,7 @@ class SquidLab:
             "cache_log": os.path.join(self.workdir, f"{tier}-cache.log"),
             "coredump_dir": self.workdir,
             "hosts_file": self.hosts_file,
+            "dns_nameservers": [LAB_DNS],  # a name missing from hosts_file fails at once, and never leaves the machine
             "shutdown_lifetime": 0,
         }
         if tier == "gke":
@@ -168,17 +271,42 @@ class SquidLab:
         settings.update(self.tuning.get(tier, {}))
         return settings
 
+    def audit(self, tier: str) -> list:
+        """The tier's audit log, one dict per JSON line (a line that is not JSON fails the caller's test)."""
+        path = os.path.join(self.workdir, f"{tier}-access.log")
+        if not os.path.exists(path):
+            return []
+        with open(path, encoding="utf-8") as handle:
+            return [json.loads(line) for line in handle if line.strip()]
+
+    def wait_for_audit(self, tier: str, predicate, timeout: float = 10.0) -> dict:
+        """The first audit record of ``tier`` that ``predicate`` accepts; Squid writes it as the transaction ends."""
+        deadline = time.monotonic() + timeout
+        while True:
+            found = next((record for record in self.audit(tier) if predicate(record)), None)
+            if found or time.monotonic() > deadline:
+                return found
+            time.sleep(0.02)
+
     def lab_policy(self, policy: dict) -> dict:
         """The policy with the lab's tier-2 address and port, which the chain needs to work at all."""
         return dict(policy, proxy_port=PROXY_PORT, vm=dict(policy["vm"], address=TIER2_ADDRESS))
 
+    def render(self, parsed, tier: str) -> str:
+        """The config a tier runs: the collection's rendering with the lab's runtime settings."""
+        return render(parsed, tier, parse_runtime(self.runtime(tier), tier))
+
     @contextmanager
     def chain(self, policy: dict, env: dict | None = None):
         parsed = parse_policy(self.lab_policy(policy))
-        tier2 = SquidInstance("vm", render(parsed, "vm", parse_runtime(self.runtime("vm"), "vm")), self.workdir,
-                              (TIER2_ADDRESS, PROXY_PORT))
-        tier1 = SquidInstance("gke", render(parsed, "gke", parse_runtime(self.runtime("gke"), "gke")), self.workdir,
-                              (TIER1_ADDRESS, PROXY_PORT))
+        tier2 = SquidInstance("vm", self.render(parsed, "vm"), self.workdir, (TIER2_ADDRESS, PROXY_PORT))
+        tier1 = SquidInstance("gke", self.render(parsed, "gke"), self.workdir, (TIER1_ADDRESS, PROXY_PORT))
+        for tier in ("gke", "vm"):  # each chain starts with empty audit logs
+            log = os.path.join(self.workdir, f"{tier}-access.log")
+            with open(log, "w", encoding="utf-8"):
+                pass
+            os.chown(log, self.squid_user.pw_uid, self.squid_user.pw_gid)
+        dns = NxDomainServer()
         try:
             tier2.start(env=env)
             tier1.start(env=env)
@@ -186,6 +314,7 @@ class SquidLab:
         finally:
             tier1.stop()
             tier2.stop()
+            dns.stop()
 
     def close(self) -> None:
         shutil.rmtree(self.workdir, ignore_errors=True)

@@ -3,15 +3,15 @@
 
 kwok runs no containers, so this runs what the cluster holds: for each Deployment labelled
 app.kubernetes.io/component=egress-proxy, the squid.conf of the ConfigMap its current pod template mounts, as one
-real Squid process listening on the ClusterIP of the Service that selects it (the testbed's Service range is on
-loopback, so the ClusterIP is a local address); for each one labelled cluster-dns-stub (cluster_dns's kube_dns_stub
-mode), the Corefile of its ConfigMap, as a real CoreDNS on its Service's ClusterIP:53. A rollout to a new
-ConfigMap, or a changed ConfigMap, restarts it with the new config.
+real Squid process listening on its ready pods' IPs (kwok's, put on a device of this host) at the port the
+Service targets, so kube-proxy's DNAT of the ClusterIP lands on it; for each one labelled cluster-dns-stub
+(cluster_dns's kube_dns_stub mode), the Corefile of its ConfigMap, as a real CoreDNS on the same addresses. A rollout
+to a new ConfigMap, or a changed ConfigMap, restarts it with the new config.
 
 Only deployment-specific lines change (where to listen, log and keep its pid, and the source address tier 2 sees,
 standing for the pod IP; CoreDNS's health and ready ports, which would collide); every ACL line, every DNS answer
 is the ConfigMap's.
-  python -m tests.testbed.squid_pods --kubeconfig FILE --run-dir DIR --source 127.0.0.13 --coredns BINARY
+  python -m tests.testbed.squid_pods --kubeconfig FILE --run-dir DIR --source 127.0.0.13 --coredns BINARY --device DEV
 """
 
 from __future__ import annotations
@@ -30,33 +30,55 @@ from kubernetes.client.rest import ApiException
 
 SQUID_SELECTOR = "app.kubernetes.io/component=egress-proxy"
 DNS_STUB_SELECTOR = "app.kubernetes.io/component=cluster-dns-stub"
-RUNTIME_DIRECTIVES = ("http_port", "pid_filename", "access_log", "cache_log", "coredump_dir", "tcp_outgoing_address")
+RUNTIME_DIRECTIVES = ("http_port", "pid_filename", "access_log", "cache_log", "coredump_dir", "tcp_outgoing_address", "hosts_file")
 
 
-def local_config(squid_conf: str, listen: str, port: int, workdir: str, name: str, source: str) -> str:
+def local_config(squid_conf: str, listen: list, port: int, workdir: str, name: str, source: str) -> str:
     """The ConfigMap's squid.conf with the deployment-specific lines pointed at this machine."""
     kept = [line for line in squid_conf.splitlines() if line.split(" ", 1)[0] not in RUNTIME_DIRECTIVES]
     logformat = next((line.split()[1] for line in kept if line.startswith("logformat ")), "squid")
-    return "\n".join(kept + [
-        f"http_port {listen}:{port}",
+    return "\n".join(kept + [f"http_port {address}:{port}" for address in listen] + [
         f"pid_filename {workdir}/{name}.pid",
         f"access_log stdio:{workdir}/{name}-access.log {logformat}",
         f"cache_log {workdir}/{name}-cache.log",
         f"coredump_dir {workdir}",
         f"tcp_outgoing_address {source}",
+        f"hosts_file {os.path.dirname(workdir)}/hosts",  # the pod's DNS: the destination guard resolves the lab's names
     ]) + "\n"
 
 
-def local_corefile(corefile: str, listen: str) -> str:
-    """The ConfigMap's Corefile serving on ClusterIP:53 (the Service's port), without the per-pod health ports."""
-    kept = [re.sub(r":\d+(\s)", r":53\1", line) if line.rstrip().endswith("{") and not line.startswith(" ") else line
-            for line in corefile.splitlines() if line.strip().split(" ", 1)[0] not in ("health", "ready")]
+def local_corefile(corefile: str, listen: list) -> str:
+    """The ConfigMap's Corefile bound to the pods' addresses, without the per-pod health ports."""
+    kept = [line for line in corefile.splitlines() if line.strip().split(" ", 1)[0] not in ("health", "ready")]
     opening = next(index for index, line in enumerate(kept) if line.rstrip().endswith("{") and not line.startswith(" "))
-    return "\n".join(kept[:opening + 1] + [f"    bind {listen}"] + kept[opening + 1:]) + "\n"
+    return "\n".join(kept[:opening + 1] + [f"    bind {' '.join(listen)}"] + kept[opening + 1:]) + "\n"
+
+
+def target_port(deployment, service) -> int:
+    """The container port the Service sends to (a number, or a named port of the pod template)."""
+    target = service.spec.ports[0].target_port
+    if isinstance(target, int) or str(target).isdigit():
+        return int(target)
+    for container in deployment.spec.template.spec.containers:
+        for port in container.ports or []:
+            if port.name == target:
+                return port.container_port
+    return service.spec.ports[0].port
+
+
+def pod_addresses(core: client.CoreV1Api, deployment) -> list:
+    """The IPs of the Deployment's ready pods: kube-proxy's endpoints."""
+    selector = ",".join(f"{key}={value}" for key, value in deployment.spec.selector.match_labels.items())
+    addresses = []
+    for pod in core.list_namespaced_pod(deployment.metadata.namespace, label_selector=selector).items:
+        ready = any(condition.type == "Ready" and condition.status == "True" for condition in pod.status.conditions or [])
+        if ready and pod.status.pod_ip and not pod.metadata.deletion_timestamp:
+            addresses.append(pod.status.pod_ip)
+    return sorted(addresses)
 
 
 def desired(apps: client.AppsV1Api, core: client.CoreV1Api, selector: str = SQUID_SELECTOR, key: str = "squid.conf") -> dict:
-    """{name: (config text, ClusterIP, port)} for every selected Deployment with a ready pod, a Service and a ConfigMap."""
+    """{name: (config text, pod IPs, port)} for every selected Deployment with a ready pod, a Service and a ConfigMap."""
     wanted = {}
     for deployment in apps.list_deployment_for_all_namespaces(label_selector=selector).items:
         namespace = deployment.metadata.namespace
@@ -65,37 +87,49 @@ def desired(apps: client.AppsV1Api, core: client.CoreV1Api, selector: str = SQUI
         services = [service for service in core.list_namespaced_service(namespace).items
                     if service.spec.selector and all(deployment.spec.template.metadata.labels.get(key) == value
                                                      for key, value in service.spec.selector.items())]
-        if not config_maps or not services or not (deployment.status.ready_replicas or 0):
+        addresses = pod_addresses(core, deployment)
+        if not config_maps or not services or not addresses:
             continue  # no ready pod, no endpoint: kube-proxy would send nothing there
         try:
             text = core.read_namespaced_config_map(config_maps[0], namespace).data[key]
         except (ApiException, KeyError, TypeError):
             continue
-        service = services[0]
-        wanted[f"{namespace}-{deployment.metadata.name}"] = (text, service.spec.cluster_ip, service.spec.ports[0].port)
+        wanted[f"{namespace}-{deployment.metadata.name}"] = (text, addresses, target_port(deployment, services[0]))
     return wanted
 
 
 class Pods:
-    def __init__(self, workdir: str, source: str, coredns: str):
+    def __init__(self, workdir: str, source: str, coredns: str, device: str):
         self.workdir = workdir
         self.source = source
         self.coredns = coredns
+        self.device = device
         self.processes: dict = {}  # name -> (config hash, Popen)
 
-    def squid(self, name: str, squid_conf: str, address: str, port: int):
+    def squid(self, name: str, squid_conf: str, address: list, port: int):
         path = os.path.join(self.workdir, f"{name}.conf")
         return path, local_config(squid_conf, address, port, self.workdir, name, self.source), \
             ["squid", "-N", "-f", path, "-n", re.sub(r"[^A-Za-z0-9]", "", name)]
 
-    def dns_stub(self, name: str, corefile: str, address: str, _port: int):
+    def dns_stub(self, name: str, corefile: str, address: list, _port: int):
         path = os.path.join(self.workdir, f"{name}.Corefile")
         return path, local_corefile(corefile, address), [self.coredns, "-conf", path]
+
+    def addresses(self, wanted: dict) -> None:
+        """Put the pods' IPs on the device (and take off those of pods that are gone)."""
+        want = {address for _launcher, _text, addresses, _port in wanted.values() for address in addresses}
+        listing = subprocess.run(["ip", "-o", "-4", "addr", "show", "dev", self.device], capture_output=True, text=True, check=False)
+        have = {line.split()[3].split("/")[0] for line in listing.stdout.splitlines()}
+        for address in want - have:
+            subprocess.run(["ip", "addr", "add", f"{address}/32", "dev", self.device], check=False)
+        for address in have - want:
+            subprocess.run(["ip", "addr", "del", f"{address}/32", "dev", self.device], check=False)
 
     def reconcile(self, wanted: dict) -> None:
         for name in list(self.processes):
             if name not in wanted:
                 self.stop(name)
+        self.addresses(wanted)
         for name, (launcher, config_text, address, port) in wanted.items():
             path, text, command = launcher(name, config_text, address, port)
             digest = hashlib.sha256(text.encode()).hexdigest()
@@ -132,6 +166,7 @@ def main() -> None:
     parser.add_argument("--run-dir", required=True)
     parser.add_argument("--source", required=True, help="the address tier 2 sees, standing for the pod IP")
     parser.add_argument("--coredns", required=True, help="the CoreDNS binary, for the DNS stub pods")
+    parser.add_argument("--device", required=True, help="the device that holds the kwok pods' IPs")
     parser.add_argument("--interval", type=float, default=1.0)
     args = parser.parse_args()
     workdir = os.path.join(args.run_dir, "squid-pods")
@@ -139,7 +174,7 @@ def main() -> None:
     os.chmod(workdir, 0o777)  # Squid drops to its own user and writes its logs here
     api = config.new_client_from_config(config_file=args.kubeconfig)
     apps, core = client.AppsV1Api(api), client.CoreV1Api(api)
-    pods = Pods(workdir, args.source, args.coredns)
+    pods = Pods(workdir, args.source, args.coredns, args.device)
     running = [True]
     signal.signal(signal.SIGTERM, lambda *_args: running.clear())
     try:

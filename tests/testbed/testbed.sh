@@ -7,8 +7,9 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 repo=$(cd "$here/../.." && pwd)
 run=${TESTBED_RUN:-/run/aibang-testbed}
 python=${PYTHON:-$repo/.venv/bin/python}
-target_address=127.0.0.50
+target_address=203.0.113.50  # in the lab's internet namespace (internet.py): off loopback, which the egress guard denies
 target_names="login.microsoftonline.com microsoft.com www.microsoft.com graph.microsoft.com example.org"
+internal_name=loopback.microsoft.com  # an allowed name resolving to 127.0.0.1: the egress guard denies it
 
 log() { echo "testbed: $*"; }
 fail() { echo "testbed: $*" >&2; exit 1; }
@@ -29,9 +30,9 @@ make_certificates() {
 
 start_target() {
   running "$run/target.pid" && return
-  if ! "$python" "$here/target.py" --address "$target_address" --ports 443,80 \
+  if ! "$python" "$here/target.py" --address "$target_address" --internet --ports 443,80 \
       --tls-cert "$run/target.pem" --tls-key "$run/target-key.pem" --daemon --pidfile "$run/target.pid"; then
-    fail "the target did not start on $target_address:443,80 (is the address in use? try: ss -ltnp | grep $target_address)"
+    fail "the target did not start on $target_address:443,80 (in use? try: ip netns exec aibang-internet ss -ltnp)"
   fi
 }
 
@@ -41,8 +42,9 @@ gcp_fake_listen=127.0.0.1:18443
 start_gcp_fake() {
   mkdir -p "$run/gcp-fake" && chmod 0755 "$run"
   running "$run/gcp-fake.pid" && return
-  (cd "$repo" && nohup "$python" -m tests.testbed.gcp_fake --listen "$gcp_fake_listen" --state-dir "$run/gcp-fake" \
-    --pidfile "$run/gcp-fake.pid" >"$run/gcp-fake/fake.log" 2>&1 &)
+  # exec: no shell stays behind holding the caller's stdout (a caller reading it to the end would wait forever)
+  (cd "$repo" && exec nohup "$python" -m tests.testbed.gcp_fake --listen "$gcp_fake_listen" --state-dir "$run/gcp-fake" \
+    --pidfile "$run/gcp-fake.pid" >"$run/gcp-fake/fake.log" 2>&1 </dev/null) &
   for _ in $(seq 100); do
     curl -sf "http://$gcp_fake_listen/_fake/health" >/dev/null 2>&1 && { log "GCP fake on $gcp_fake_listen (CA $run/gcp-fake/ca.pem)"; return; }
     sleep 0.1
@@ -59,21 +61,25 @@ stop_gcp_fake() {
 }
 
 up() {
-  command -v squid >/dev/null || fail "squid is not installed: run 'make setup'"
+  local tool
+  for tool in squid containerd runc ctr iptables; do
+    command -v "$tool" >/dev/null || fail "$tool is not installed: run 'make setup'"
+  done
   mkdir -p "$run" && chmod 0755 "$run"
   make_certificates
-  echo "$target_address $target_names" > "$run/hosts"
+  printf '%s %s\n127.0.0.1 %s\n' "$target_address" "$target_names" "$internal_name" > "$run/hosts"
   start_target
   start_gcp_fake
   (cd "$repo" && "$python" -m tests.testbed.prometheus_lab up --run "$run" --target vm=127.0.0.1:9301) \
     || fail "Prometheus did not start (log: $run/prometheus.log)"
   log "up: target $target_address (TLS on 443 for: $target_names; HTTP on 80), CA $run/ca.pem, Squid hosts_file $run/hosts"
   "$here/build.sh"
+  "$here/images.sh"
   (cd "$repo" && PYTHONPATH="$repo/.venv/collections" "$python" -m tests.testbed.cluster up) || fail "the control plane did not come up (logs: $run/logs)"
 }
 
 down() {
-  [ -d "$run" ] || { log "down: nothing running"; return; }
+  [ -d "$run" ] || { python3 "$here/internet.py" down; log "down: nothing running"; return; }
   (cd "$repo" && PYTHONPATH="$repo/.venv/collections" "$python" -m tests.testbed.cluster down) || true
   local pidfile pid
   for pidfile in "$run"/*.pid; do
@@ -86,8 +92,9 @@ down() {
       log "stopped $(basename "$pidfile" .pid) (pid $pid)"
     fi
   done
-  rm -rf "$run"
-  log "down: removed $run"
+  python3 "$here/internet.py" down
+  rm -rf --one-file-system "$run"
+  log "down: removed $run and the internet namespace"
 }
 
 status() {

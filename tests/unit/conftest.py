@@ -7,6 +7,7 @@ import pytest
 
 from ansible.module_utils import _internal
 from ansible.module_utils.testing import patch_module_args
+from ansible_collections.aibang.gke_platform.plugins.module_utils import gcp_module
 from ansible_collections.aibang.gke_platform.tests.unit.fake_gcp import FakeGcp
 
 
@@ -14,6 +15,14 @@ from ansible_collections.aibang.gke_platform.tests.unit.fake_gcp import FakeGcp
 def gcp() -> FakeGcp:
     """A fresh in-process GCP fake (the lab's, discovery-validated) and a GcpClient bound to it: tests/unit/fake_gcp.py."""
     return FakeGcp()
+
+
+@pytest.fixture
+def gcp_modules(gcp, monkeypatch) -> FakeGcp:
+    """The GCP modules' main() (through run_module) reach the ``gcp`` fake, on its virtual clock, instead of Google."""
+    monkeypatch.setattr(gcp_module, "GcpClient", lambda session: gcp.client)
+    monkeypatch.setattr(gcp_module, "authorized_session", lambda settings: gcp.session)
+    return gcp
 
 
 @pytest.fixture

@@ -269,6 +269,9 @@ class FakeGoogle:
         resource = self._get(call.path)
         if body.get("fingerprint") and resource.get("fingerprint") and body["fingerprint"] != resource["fingerprint"]:
             raise GoogleError(412, "Supplied fingerprint does not match current resource fingerprint.", "conditionNotMet")
+        hook = getattr(self, f"_before_patch_{call.route.method_id.split('.')[1]}", None)
+        if hook:
+            hook(call, resource, body)
         if not self._failing(fault):
             for key, value in body.items():
                 if key not in ("fingerprint", "selfLink", "id", "kind", "creationTimestamp", "connectedEndpoints"):
@@ -311,6 +314,78 @@ class FakeGoogle:
 
     def _before_insert_routers(self, call, resource):
         self._require_network(resource)
+        self._check_nats(resource)
+
+    def _before_patch_routers(self, call, resource, body):
+        self._check_nats(dict(resource, **body))
+
+    def _check_nats(self, router: dict) -> None:
+        """Google's checks of a router's NAT configs: subnets exist, secondary ranges only when listed by name."""
+        for index, nat in enumerate(router.get("nats") or []):
+            for entry in nat.get("subnetworks") or []:
+                subnet = self.resources.get("compute:" + entry.get("name", "").split("compute/v1/")[-1])
+                if subnet is None:
+                    raise GoogleError(400, f"Invalid value for field 'resource.nats[{index}].subnetworks': "
+                                           f"'{entry.get('name', '')}'. The referenced subnetwork resource cannot be found.")
+                ranges = entry.get("sourceIpRangesToNat") or []
+                names = entry.get("secondaryIpRangeNames") or []
+                if bool(names) != ("LIST_OF_SECONDARY_IP_RANGES" in ranges) or ("ALL_IP_RANGES" in ranges and len(ranges) > 1):
+                    raise GoogleError(400, f"Invalid value for field 'resource.nats[{index}].subnetworks': secondaryIpRangeNames "
+                                           "needs LIST_OF_SECONDARY_IP_RANGES, and ALL_IP_RANGES stands alone.")
+                known = {item.get("rangeName") for item in subnet.get("secondaryIpRanges") or []}
+                if set(names) - known:
+                    raise GoogleError(400, f"Invalid value for field 'resource.nats[{index}].subnetworks': secondary range "
+                                           f"{sorted(set(names) - known)[0]} is not in subnetwork {subnet['name']}.")
+
+    def nat_exposure(self) -> list:
+        """What no real API says in one place: each NAT config that translates a GKE cluster's node or pod range.
+
+        NAT on a node range lets nodes, and pods masqueraded to their node's address, reach the internet directly;
+        NAT on a pod (secondary) range lets pods do so without masquerading. Either bypasses the egress proxy.
+        """
+        with self.lock:
+            clusters = [value for key, value in self.resources.items()
+                        if key.startswith("container:") and "/clusters/" in key and "/nodePools/" not in key]
+            found = []
+            for key, router in sorted(self.resources.items()):
+                if not (key.startswith("compute:") and "/routers/" in key):
+                    continue
+                region = key.split(":", 1)[1].split("/")[3]
+                for nat in router.get("nats") or []:
+                    for subnet_key, ranges in self._nat_ranges(router, region, nat).items():
+                        for cluster in clusters:
+                            hit = self._cluster_ranges_hit(cluster, subnet_key, ranges)
+                            if hit:
+                                found.append({"router": router["name"], "nat": nat["name"], "cluster": cluster["name"],
+                                              "subnetwork": _last(subnet_key), "ranges": hit})
+            return found
+
+    def _nat_ranges(self, router: dict, region: str, nat: dict) -> dict:
+        """{subnet key: set of range names it translates ('' for the primary range, '*' for every range)}."""
+        source = nat.get("sourceSubnetworkIpRangesToNat", "")
+        if source in ("ALL_SUBNETWORKS_ALL_IP_RANGES", "ALL_SUBNETWORKS_ALL_PRIMARY_IP_RANGES"):
+            project = router["selfLink"].split("compute/v1/")[-1].split("/")[1]
+            prefix = f"compute:projects/{project}/regions/{region}/subnetworks/"
+            every = "*" if source == "ALL_SUBNETWORKS_ALL_IP_RANGES" else ""
+            return {key: {every} for key, subnet in self.resources.items()
+                    if key.startswith(prefix) and subnet.get("network", "").split("/")[-1] == router.get("network", "").split("/")[-1]}
+        found = {}
+        for entry in nat.get("subnetworks") or []:
+            ranges = entry.get("sourceIpRangesToNat") or ["ALL_IP_RANGES"]
+            names = set(entry.get("secondaryIpRangeNames") or [])
+            names |= {"*"} if "ALL_IP_RANGES" in ranges else set()
+            names |= {""} if "PRIMARY_IP_RANGE" in ranges else set()
+            found["compute:" + entry["name"].split("compute/v1/")[-1]] = names
+        return found
+
+    @staticmethod
+    def _cluster_ranges_hit(cluster: dict, subnet_key: str, ranges: set) -> list:
+        if _last(cluster.get("subnetwork", "")) != _last(subnet_key):
+            return []
+        policy = cluster.get("ipAllocationPolicy") or {}
+        mine = {"": "nodes (primary)", policy.get("clusterSecondaryRangeName"): "pods",
+                policy.get("servicesSecondaryRangeName"): "services"}
+        return [label for name, label in mine.items() if name is not None and ("*" in ranges or name in ranges)]
 
     def _before_insert_instances(self, call, resource):
         resource["status"] = "RUNNING"

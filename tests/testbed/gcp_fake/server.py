@@ -11,6 +11,7 @@ refused (no internet here). Plain requests to the proxy's own address are the co
                                   or {"method": ..., "operation_error": {"message": ...}} or {"ignore_fields": [...]}
   GET  /_fake/requests            every API call so far: method id, canonical path, query, body, status, mutating
   GET  /_fake/resources           every stored resource by canonical path
+  GET  /_fake/nat_exposure        each Cloud NAT config translating a GKE cluster's node or pod range (the egress bypass)
   POST /_fake/psc_status          {"forwarding_rule": "<canonical path>", "status": "NEEDS_ATTENTION"}
 """
 
@@ -150,6 +151,8 @@ class Handler(BaseHTTPRequestHandler):
         elif method == "GET" and path == "/_fake/resources":
             with google.lock:
                 self._reply(200, google.resources)
+        elif method == "GET" and path == "/_fake/nat_exposure":
+            self._reply(200, google.nat_exposure())
         elif method == "POST" and path == "/_fake/psc_status":
             order = self._body() or {}
             with google.lock:

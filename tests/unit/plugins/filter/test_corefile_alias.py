@@ -28,3 +28,11 @@ def test_reading_a_block():
     edited = corefile_alias(".:53 {\n    errors\n}\n", {"a.intra.aibang.local": "svc.ns.svc.cluster.local"}, "egress")
     assert corefile_aliases(edited) == {"a.intra.aibang.local": "svc.ns.svc.cluster.local"}
     assert corefile_aliases(edited, "other") == {}
+
+
+def test_dns_aliases_normalises_and_refuses_a_crafted_alias():
+    dns_aliases = FilterModule().filters()["dns_aliases"]
+    assert dns_aliases({"A.intra.aibang.local.": "svc.ns.svc.cluster.local"}) == {"a.intra.aibang.local": "svc.ns.svc.cluster.local"}
+    crafted = "x.intra.aibang.local:5353 {\n    forward . 203.0.113.53\n}\nreal.intra.aibang.local"
+    with pytest.raises(AnsibleFilterError, match="alias 'x.intra.aibang.local:5353"):
+        dns_aliases({crafted: "svc.ns.svc.cluster.local"})

@@ -3,7 +3,13 @@ from __future__ import annotations
 
 import pytest
 
-from ansible_collections.aibang.gke_platform.plugins.module_utils.corefile import CorefileError, aliases_in, markers, with_aliases
+from ansible_collections.aibang.gke_platform.plugins.module_utils.corefile import (
+    CorefileError,
+    aliases_in,
+    markers,
+    validated_aliases,
+    with_aliases,
+)
 
 BEGIN, END = markers()
 
@@ -84,3 +90,37 @@ def test_named_blocks_live_side_by_side_and_come_out_cleanly():
 def test_block_names_are_checked():
     with pytest.raises(CorefileError, match="block name 'Bad Name'"):
         with_aliases(COREFILE, ALIAS, block="Bad Name")
+
+
+INJECTIONS = [
+    "evil.intra.aibang.local\n}\nevil.example:53 {\n    forward . 203.0.113.53",
+    "evil.intra.aibang.local\n",
+    "evil.intra.aibang.local.\n",
+    "a.intra.aibang.local b.intra.aibang.local",
+    "a.intra.aibang.local\t",
+    "a.intra.aibang.local{",
+    "a.intra.aibang.local\r",
+    "",
+    "-a.intra.aibang.local",
+]
+
+
+@pytest.mark.parametrize("name", INJECTIONS)
+def test_aliases_and_targets_that_could_add_corefile_lines_are_refused(name):
+    """Issue 16 item 4: a newline (also a trailing one, which `$` let through) or space in a name is refused."""
+    for aliases in ({name: "svc.ns.svc.cluster.local"}, {"a.intra.aibang.local": name}):
+        with pytest.raises(CorefileError, match="is not a valid DNS name"):
+            validated_aliases(aliases)
+        with pytest.raises(CorefileError, match="is not a valid DNS name"):
+            with_aliases(COREFILE, aliases)
+
+
+@pytest.mark.parametrize("block", ["egress\n", "egress evil", "egress\nforward"])
+def test_block_names_are_matched_whole(block):
+    with pytest.raises(CorefileError, match="block name"):
+        markers(block)
+
+
+def test_validated_aliases_needs_a_mapping():
+    with pytest.raises(CorefileError, match="must be a mapping"):
+        validated_aliases(["a.intra.aibang.local"])

@@ -210,3 +210,34 @@ def test_operate_sends_the_call_then_waits_for_its_operation(gcp):
     assert [item["method"] for item in gcp.google.requests] == ["compute.addresses.delete", "compute.regionOperations.get",
                                                                 "compute.regionOperations.get"]
     assert gcp.client.operate("DELETE", url, "delete psc-sql", not_found_ok=True) is None
+
+
+SECRET_LOOKING_KEY = ('{"type": "service_account", "client_email": "a@p.iam.gserviceaccount.com", "private_key": '
+                      '"-----BEGIN PRIVATE KEY-----\\nS3cretKeyMaterial\\n-----END PRIVATE KEY-----\\n", '
+                      '"token_uri": "https://oauth2.googleapis.com/token"}')
+
+
+@pytest.mark.parametrize(
+    "settings, source",
+    [
+        ({"service_account_contents": "{not json"}, "service_account_contents"),
+        ({"service_account_contents": '["a list"]'}, "service_account_contents"),
+        ({"service_account_contents": '{"type": "service_account"}'}, "service_account_contents"),
+        ({"service_account_contents": SECRET_LOOKING_KEY}, "service_account_contents"),
+        ({"service_account_contents": {"client_email": 3}}, "service_account_contents"),
+        ({"service_account_file": "/nonexistent/key.json"}, "service_account_file /nonexistent/key.json"),
+    ],
+    ids=["not-json", "not-an-object", "missing-fields", "bad-private-key", "wrong-types", "missing-file"],
+)
+def test_a_malformed_service_account_key_fails_cleanly_without_echoing_it(settings, source):
+    with pytest.raises(GcpError, match="Failed to authenticate: " + source + " is not a usable service account key") as raised:
+        credentials(dict({"auth_kind": "serviceaccount", "scopes": []}, **settings))
+    assert "S3cretKeyMaterial" not in str(raised.value)
+
+
+def test_a_key_file_that_is_not_json_fails_cleanly(tmp_path):
+    key = tmp_path / "key.json"
+    key.write_text("-----BEGIN PRIVATE KEY-----\nS3cretKeyMaterial\n", encoding="utf-8")
+    with pytest.raises(GcpError, match=f"service_account_file {key} is not a usable service account key") as raised:
+        credentials({"auth_kind": "serviceaccount", "scopes": [], "service_account_file": str(key)})
+    assert "S3cretKeyMaterial" not in str(raised.value)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import copy
+import json
 from dataclasses import fields
 
 import pytest
@@ -26,6 +27,7 @@ def test_tier1_forwards_everything_to_tier2():
     assert "cache_peer 10.128.2.100 parent 3128 0 no-query no-digest default name=tier2" in config
     assert "never_direct allow all" in config
     assert "access_log stdio:/dev/stdout aibang_audit" in config
+    assert access_lines(config)[-1] == "http_access deny all"
 
 
 def test_tier2_never_forwards():
@@ -35,16 +37,47 @@ def test_tier2_never_forwards():
     assert lines_of(config, "acl aibang_clients") == ["acl aibang_clients src 10.128.0.0/14", "acl aibang_clients src 10.0.0.0/20"]
 
 
+def access_lines(config: str) -> list:
+    """http_access lines without their trailing annotation ACL (bookkeeping for the audit log)."""
+    return [line.rsplit(" ", 1)[0] for line in lines_of(config, "http_access")]
+
+
 @pytest.mark.parametrize("tier", ["gke", "vm"])
 def test_access_rules_deny_first_and_end_in_deny_all(tier):
     config = render(parse_policy(BASE), tier)
-    assert lines_of(config, "http_access") == [
+    assert access_lines(config) == [
         "http_access allow manager aibang_manager_clients",
+        "http_access deny manager",
         "http_access deny !aibang_clients",
         "http_access deny !aibang_domains",
+        "http_access deny aibang_denied_dst",
         "http_access allow aibang_connect aibang_tls_ports",
         "http_access deny all",
     ]
+
+
+@pytest.mark.parametrize("tier", ["gke", "vm"])
+def test_each_access_line_records_the_acl_that_decided(tier):
+    config = render(parse_policy(BASE), tier)
+    notes = dict(line.split()[1::2] for line in lines_of(config, "acl aibang_by_"))
+    for line in lines_of(config, "http_access"):
+        deciding, note_acl = line.split()[-2:]
+        assert notes[note_acl] == f"aibang_acl={deciding}"
+
+
+@pytest.mark.parametrize("tier", ["gke", "vm"])
+def test_the_destination_guard_denies_every_default_range_by_resolved_address(tier):
+    config = render(parse_policy(BASE), tier)
+    assert lines_of(config, "acl aibang_denied_dst") == [
+        f"acl aibang_denied_dst dst {cidr}" for cidr in (
+            "127.0.0.0/8", "::1/128", "0.0.0.0/8", "::/128", "169.254.0.0/16", "fe80::/10",
+            "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "fc00::/7", "100.64.0.0/10")
+    ]
+
+
+def test_an_empty_denied_list_renders_no_guard():
+    config = render(parse_policy(dict(BASE, denied_destinations=[])), "vm")
+    assert "aibang_denied_dst" not in config
 
 
 @pytest.mark.parametrize("runtime, sources", [
@@ -55,6 +88,7 @@ def test_access_rules_deny_first_and_end_in_deny_all(tier):
 def test_cache_manager_only_from_this_host(runtime, sources):
     config = render(parse_policy(BASE), "vm", parse_runtime(runtime, "vm"))
     assert lines_of(config, "acl aibang_manager_clients") == [f"acl aibang_manager_clients src {sources}"]
+    assert access_lines(config)[:2] == ["http_access allow manager aibang_manager_clients", "http_access deny manager"]
 
 
 @pytest.mark.parametrize("tier", ["gke", "vm"])
@@ -75,10 +109,12 @@ def test_plain_http_and_business_hours():
     assert "acl aibang_tls_ports port 443 8443" in config
     assert "acl aibang_http_ports port 80" in config
     assert "acl aibang_hours time MTWHF 08:00-18:00" in config
-    assert lines_of(config, "http_access") == [
+    assert access_lines(config) == [
         "http_access allow manager aibang_manager_clients",
+        "http_access deny manager",
         "http_access deny !aibang_clients",
         "http_access deny !aibang_domains",
+        "http_access deny aibang_denied_dst",
         "http_access deny !aibang_hours",
         "http_access allow aibang_connect aibang_tls_ports",
         "http_access allow !aibang_connect aibang_http_ports",
@@ -89,15 +125,30 @@ def test_plain_http_and_business_hours():
 
 
 @pytest.mark.parametrize("tier", ["gke", "vm"])
-def test_no_caching_no_leaks_and_an_audit_log(tier):
+def test_no_caching_no_leaks(tier):
     config = render(parse_policy(BASE), tier)
     for line in ("cache deny all", "forwarded_for delete", "via off", "httpd_suppress_version_string on", "pinger_enable off",
                  "logfile_rotate 0"):
         assert line in config.splitlines()
-    logformat = lines_of(config, "logformat aibang_audit")[0]
-    for field in ("tl", "client=%>a", "method=%rm", "dest=%>rd:%>rP", "status=%>Hs", "peer=%Sh/%<a", "bytes=%<st", "duration_ms=%tr"):
-        assert field in logformat
-    assert f"tier={tier}" in logformat
+
+
+# A sample of what Squid writes for each format code (strings as the worst case a client can send, after %-encoding).
+SAMPLE_OUTPUT = {"%{%Y-%m-%dT%H:%M:%SZ}tg": "2026-11-23T07:00:00Z", "%>a": "10.128.0.7", "%#rm": "CONNECT", "%#>rd": "a%22b%5C.com",
+                 "%>rP": "-", "%>Hs": "000", "%Ss": "TCP_DENIED", "%#{aibang_acl}note": "!aibang_domains", "%Sh/%<a": "HIER_NONE/-",
+                 "%st": "0", "%tr": "12"}
+
+
+@pytest.mark.parametrize("tier", ["gke", "vm"])
+def test_the_audit_log_is_one_json_object_per_line(tier):
+    logformat = lines_of(render(parse_policy(BASE), tier), "logformat aibang_audit")[0].split(" ", 2)[2]
+    line = logformat
+    for code, value in sorted(SAMPLE_OUTPUT.items(), key=lambda item: -len(item[0])):
+        line = line.replace(code, value)
+    record = json.loads(line)
+    assert set(record) == {"time", "policy", "tier", "client", "method", "host", "port", "status", "result", "acl", "peer", "bytes",
+                           "duration_ms"}
+    assert (record["tier"], record["policy"], record["acl"]) == (tier, "microsoft", "!aibang_domains")
+    assert '"method":"%#rm"' in logformat and '"host":"%#>rd"' in logformat  # what a client sends is %-encoded by Squid
 
 
 def test_runtime_settings():

@@ -132,3 +132,73 @@ def test_chain_needs_both_tiers():
     assert not tier2_refuses.allowed and tier2_refuses.reason.startswith("tier 2: client 192.0.2.9")
     outside = parse_request({"client": "192.0.2.1", "host": "login.microsoftonline.com"}, "r")
     assert decide_chain(POLICY, outside, "10.128.5.5").rule == "gke: deny !aibang_clients"
+
+
+# One address in each default denied range, and addresses outside all of them.
+DEFAULT_RANGE_SAMPLES = [
+    ("127.0.0.1", "127.0.0.0/8"), ("127.255.255.254", "127.0.0.0/8"), ("::1", "::1/128"),
+    ("0.0.0.0", "0.0.0.0/8"), ("0.1.2.3", "0.0.0.0/8"), ("::", "::/128"),
+    ("169.254.169.254", "169.254.0.0/16"), ("fe80::1", "fe80::/10"),
+    ("10.0.0.1", "10.0.0.0/8"), ("10.128.2.100", "10.0.0.0/8"), ("172.16.0.1", "172.16.0.0/12"), ("172.31.255.255", "172.16.0.0/12"),
+    ("192.168.1.1", "192.168.0.0/16"), ("fd20:ce::254", "fc00::/7"), ("fc00::1", "fc00::/7"), ("100.64.0.1", "100.64.0.0/10"),
+    ("::ffff:10.1.2.3", "10.0.0.0/8"), ("::ffff:169.254.169.254", "169.254.0.0/16"),
+]
+
+
+@pytest.mark.parametrize("tier", ["gke", "vm"])
+@pytest.mark.parametrize("address, network", DEFAULT_RANGE_SAMPLES)
+def test_default_guard_denies_every_range_at_both_tiers(tier, address, network):
+    result = decision(tier, host="login.microsoftonline.com", at=MONDAY_NOON, resolves_to=["20.190.160.1", address])
+    assert (result.allowed, result.rule, result.destination_check) == (False, "deny aibang_denied_dst", "denied")
+    assert f"resolves to {address}, which is in denied_destinations ({network})" in result.reason
+
+
+@pytest.mark.parametrize("address", ["20.190.160.1", "203.0.113.7", "2001:db8::1", "100.128.0.1", "172.32.0.1", "169.253.255.255",
+                                     "fec0::1", "11.0.0.1", "::ffff:203.0.113.7", "1.0.0.0"])
+def test_public_addresses_pass_the_guard(address):
+    result = decision("vm", host="login.microsoftonline.com", at=MONDAY_NOON, resolves_to=[address])
+    assert (result.allowed, result.destination_check) == (True, "passed")
+
+
+def test_without_resolves_to_the_guard_is_not_evaluated_and_says_so():
+    result = decision("gke", host="login.microsoftonline.com")
+    assert (result.allowed, result.destination_check) == (True, "not evaluated")
+    assert "destination check not evaluated" in result.reason
+
+
+def test_the_guard_comes_after_the_domain_check_and_before_business_hours():
+    assert decision("vm", host="example.org", resolves_to=["10.0.0.1"]).destination_check == "not reached"
+    night = decision("vm", host="microsoft.com", resolves_to=["10.0.0.1"], at="2026-11-22T03:00:00")
+    assert night.rule == "deny aibang_denied_dst"
+    raw_ip = decision("vm", host="10.0.0.1", resolves_to=["10.0.0.1"])
+    assert raw_ip.rule == "deny !aibang_domains"
+
+
+def test_an_empty_list_turns_the_guard_off():
+    policy = parse_policy(dict(RAW, denied_destinations=[]))
+    assert any("guard is off" in warning for warning in policy.warnings)
+    request = parse_request({"client": "10.128.0.1", "host": "microsoft.com", "resolves_to": ["169.254.169.254"]}, "r")
+    result = decide(policy, "gke", request)
+    assert (result.allowed, result.destination_check) == (True, "off")
+
+
+def test_a_policy_may_set_its_own_ranges():
+    policy = parse_policy(dict(RAW, denied_destinations=["203.0.113.0/24"]))
+    request = {"client": "10.128.0.1", "host": "microsoft.com"}
+    assert decide(policy, "gke", parse_request(dict(request, resolves_to=["10.0.0.1"]), "r")).allowed
+    assert decide(policy, "gke", parse_request(dict(request, resolves_to=["203.0.113.9"]), "r")).rule == "deny aibang_denied_dst"
+
+
+def test_the_chain_checks_the_destination_at_tier1_first():
+    request = parse_request({"client": "10.128.0.10", "host": "microsoft.com", "resolves_to": ["169.254.169.254"]}, "r")
+    result = decide_chain(POLICY, request, "10.128.5.5")
+    assert (result.allowed, result.rule, result.destination_check) == (False, "gke: deny aibang_denied_dst", "denied")
+    assert result.reason.startswith("tier 1: host microsoft.com resolves to 169.254.169.254")
+
+
+@pytest.mark.parametrize("resolves_to, field", [("10.0.0.1", "r.resolves_to"), (["10.0.0.1", "metadata"], "r.resolves_to[1]"),
+                                                (["fe80::1%eth0"], "r.resolves_to[0]")])
+def test_resolves_to_must_be_a_list_of_addresses(resolves_to, field):
+    with pytest.raises(PolicyError) as caught:
+        parse_request({"client": "10.0.0.1", "host": "a.com", "resolves_to": resolves_to}, "r")
+    assert caught.value.field == field

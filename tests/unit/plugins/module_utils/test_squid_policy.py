@@ -237,3 +237,44 @@ def test_vm_address_may_be_a_host_name_or_ipv6():
 def test_tier_lookup_rejects_unknown_tier():
     with pytest.raises(PolicyError, match="tier"):
         parse_policy(BASE).tier("edge")
+
+
+def test_denied_destinations_default_covers_loopback_link_local_private_and_shared_ranges():
+    assert [str(network) for network in parse_policy(BASE).denied_destinations] == [
+        "127.0.0.0/8", "::1/128", "0.0.0.0/8", "::/128", "169.254.0.0/16", "fe80::/10",
+        "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "fc00::/7", "100.64.0.0/10",
+    ]
+
+
+@pytest.mark.parametrize(
+    "value, kept, warned",
+    [
+        ([], [], "the destination guard is off"),
+        (["203.0.113.0/24", "2001:db8::/32"], ["203.0.113.0/24", "2001:db8::/32"], None),
+        (["10.0.0.0/8", "10.1.0.0/16"], ["10.0.0.0/8"], "'10.1.0.0/16' is covered by '10.0.0.0/8'; dropped"),
+        (["10.1.0.0/16", "10.0.0.0/8"], ["10.0.0.0/8"], "'10.1.0.0/16' is covered by '10.0.0.0/8'; dropped"),
+        (["10.0.0.0/8", "10.0.0.0/8"], ["10.0.0.0/8"], "[1]: '10.0.0.0/8' is covered by '10.0.0.0/8'"),
+        (None, None, None),
+    ],
+)
+def test_denied_destinations(value, kept, warned):
+    policy = parse_policy(with_changes("denied_destinations", value))
+    if kept is not None:
+        assert [str(network) for network in policy.denied_destinations] == kept
+    assert any(warned in warning for warning in policy.warnings) if warned else policy.warnings == ()
+
+
+@pytest.mark.parametrize(
+    "value, field, problem",
+    [
+        ("10.0.0.0/8", "policy.denied_destinations", "list of CIDR ranges"),
+        (["10.0.0.1/8"], "policy.denied_destinations[0]", "host bits set"),
+        (["metadata"], "policy.denied_destinations[0]", "not a valid CIDR"),
+        (["10.0.0.0/8\nhttp_access allow all"], "policy.denied_destinations[0]", "one word"),
+    ],
+)
+def test_denied_destinations_rejects(value, field, problem):
+    with pytest.raises(PolicyError) as caught:
+        parse_policy(with_changes("denied_destinations", value))
+    assert caught.value.field == field
+    assert problem in str(caught.value)

@@ -1,0 +1,151 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, aibang platform engineering
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The network guard of the egress chain: where the VM may sit, and the VPC egress rules of the GKE nodes.
+
+Pure data in, data out. ``layout_errors`` says why a layout would let pods reach the internet around the proxy
+(the VM in a GKE subnet, so Cloud NAT on its subnet covers the nodes and pods). ``node_egress_rules`` gives the
+firewall rules, in the google.cloud ``gcp_compute_firewall`` options' shape, that deny every egress of the nodes
+(selected by their service account) except what a private GKE node needs.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+
+MARK = "managed-by: aibang.gke_platform egress_network"
+DENY_PRIORITY = 65000  # above the implied allow-egress rule (65535), below every allow rule here
+ALLOW_PRIORITY = 1000
+_NAME = re.compile(r"[a-z](?:[-a-z0-9]{0,61}[a-z0-9])?")
+
+
+class EgressNetworkError(ValueError):
+    pass
+
+
+def _network(value: str, field: str):
+    try:
+        return ipaddress.ip_network(value, strict=True)
+    except (TypeError, ValueError) as exc:
+        raise EgressNetworkError(f"{field} {value!r} is not a CIDR range: {exc}") from None
+
+
+def _address(value: str, field: str):
+    try:
+        return ipaddress.ip_address(value)
+    except (TypeError, ValueError):
+        raise EgressNetworkError(f"{field} {value!r} is not an IP address (the VM's tier-2 address must be an IP)") from None
+
+
+def layout_errors(layout: dict) -> list:
+    """Why this layout would open a path around the proxy; empty when the VM has its own subnet.
+
+    ``layout``: vm_subnet, vm_subnet_cidr, vm_address, node_subnet, node_cidr, pod_cidr, service_cidr, master_cidr.
+    """
+    errors = []
+    if layout["vm_subnet"] == layout["node_subnet"]:
+        errors.append(f"the egress VM's subnet {layout['vm_subnet']!r} is the GKE nodes' subnet: Cloud NAT for the VM "
+                      "would also carry every node and pod to the internet; give the VM its own subnet")
+    vm_range = _network(layout["vm_subnet_cidr"], "vm_subnet_cidr")
+    gke = {field: _network(layout[field], field) for field in ("node_cidr", "pod_cidr", "service_cidr", "master_cidr")}
+    for field, cluster_range in gke.items():
+        if vm_range.overlaps(cluster_range):
+            errors.append(f"vm_subnet_cidr {vm_range} overlaps {field} {cluster_range}: the VM's subnet must not share "
+                          "addresses with the cluster")
+    address = _address(layout["vm_address"], "vm_address")
+    if address not in vm_range:
+        errors.append(f"vm_address {address} is outside vm_subnet_cidr {vm_range}: the VM must sit in its own subnet")
+    return errors
+
+
+def node_egress_rules(params: dict) -> list:
+    """Firewall rules for the GKE nodes: deny all egress, then allow the cluster, the control plane, the proxy VM,
+    Google APIs through Private Google Access, and any extra allowed ranges. Every rule targets the nodes' service
+    account and carries the collection's mark in its description.
+    """
+    prefix = params["name_prefix"]
+    if not _NAME.fullmatch(f"{prefix}-x"):
+        raise EgressNetworkError(f"name_prefix {prefix!r} must start with a letter and hold lowercase letters, digits and hyphens")
+    target = {"target_service_accounts": [params["node_service_account"]]}
+    cluster_ranges = [str(_network(params[field], field)) for field in ("node_cidr", "pod_cidr", "service_cidr")]
+    vm_address = _address(params["vm_address"], "vm_address")
+    rules = [
+        _rule(f"{prefix}-deny-all", "every other destination: the nodes and pods reach the internet only through the proxy",
+              ["0.0.0.0/0"], DENY_PRIORITY, denied=[{"ip_protocol": "all"}]),
+        _rule(f"{prefix}-allow-cluster", "nodes, pods and Services of the cluster (includes the PSC endpoint in the node subnet)",
+              cluster_ranges, ALLOW_PRIORITY, allowed=[{"ip_protocol": "all"}]),
+        _rule(f"{prefix}-allow-control-plane", "the private control plane",
+              [str(_network(params["master_cidr"], "master_cidr"))], ALLOW_PRIORITY,
+              allowed=[{"ip_protocol": "tcp", "ports": ["443", "10250"]}]),
+        _rule(f"{prefix}-allow-proxy", "tier 1 to the tier-2 Squid VM, its proxy port only",
+              [f"{vm_address}/{vm_address.max_prefixlen}"], ALLOW_PRIORITY,
+              allowed=[{"ip_protocol": "tcp", "ports": [str(int(params["proxy_port"]))]}]),
+        _rule(f"{prefix}-allow-google-apis", "Google APIs through Private Google Access (private.googleapis.com)",
+              [str(_network(cidr, "google_api_ranges")) for cidr in params["google_api_ranges"]], ALLOW_PRIORITY,
+              allowed=[{"ip_protocol": "tcp", "ports": ["443"]}]),
+    ]
+    for extra in params.get("extra_allowed") or []:
+        rules.append(_rule(f"{prefix}-allow-{extra['name']}", extra.get("description", "extra allowed destination"),
+                           [str(_network(cidr, f"extra_allowed {extra['name']}")) for cidr in extra["destination_ranges"]],
+                           ALLOW_PRIORITY, allowed=extra["allowed"]))
+    for rule in rules:
+        rule.update(target)
+        if not _NAME.fullmatch(rule["name"]):
+            raise EgressNetworkError(f"firewall rule name {rule['name']!r} is not a valid Compute name (63 characters at most)")
+    return rules
+
+
+def _rule(name: str, what: str, destinations: list, priority: int, **action) -> dict:
+    return {"name": name, "description": f"{what} ({MARK})", "direction": "EGRESS", "priority": priority,
+            "destination_ranges": destinations, **action}
+
+
+def private_google_access_records(domains: list, vip_range: str) -> list:
+    """Cloud DNS records sending Google API names to the Private Google Access VIP (private.googleapis.com).
+
+    Without them the names resolve to public addresses, which the nodes' deny rule blocks. One private zone per
+    domain: ``googleapis.com`` gets ``private.googleapis.com`` A + ``*.googleapis.com`` CNAME; any other domain
+    (``gcr.io``, ``pkg.dev``) gets an A record on itself and a ``*.`` CNAME to it.
+    """
+    vip = _network(vip_range, "google_api_ranges")
+    if vip.prefixlen < 29:
+        raise EgressNetworkError(f"google_api_ranges {vip} is wider than the Private Google Access VIP range (a /30)")
+    addresses = [str(address) for address in vip]
+    records = []
+    for domain in domains:
+        domain = domain.removesuffix(".")
+        if not re.fullmatch(r"[a-z0-9-]+(\.[a-z0-9-]+)+", domain):
+            raise EgressNetworkError(f"private_google_access_domains entry {domain!r} is not a domain name")
+        zone = "pga-" + domain.replace(".", "-")
+        target = "private.googleapis.com." if domain == "googleapis.com" else f"{domain}."
+        records.append({"zone": zone, "dns_name": f"{domain}.", "name": target, "type": "A", "rrdatas": addresses})
+        records.append({"zone": zone, "dns_name": f"{domain}.", "name": f"*.{domain}.", "type": "CNAME", "rrdatas": [target]})
+    return records
+
+
+def bypass_verdict(lines: list, target: str, proxy: str) -> dict:
+    """What the probe pod's output says: ``direct=<curl exit>`` then ``proxied=<curl exit>``.
+
+    The check passes only when the direct request failed and the proxied one succeeded; a proxied failure makes the
+    direct failure meaningless (the pod may have no network at all), so it fails too.
+    """
+    codes = {}
+    for line in lines:
+        key, _sep, value = str(line).strip().partition("=")
+        if key in ("direct", "proxied") and value.isdigit():
+            codes.setdefault(key, int(value))
+    direct, proxied = codes.get("direct"), codes.get("proxied")
+    verdict = {"direct_exit": direct, "proxied_exit": proxied, "direct_reached": direct == 0, "proxied_reached": proxied == 0}
+    if direct is None or proxied is None:
+        verdict.update(ok=False, detail=f"the probe pod did not report both requests (output: {' | '.join(map(str, lines))[-300:]})")
+    elif direct == 0:
+        verdict.update(ok=False, detail=f"a pod reached {target} directly, without the proxy: check the Cloud NAT scope and "
+                                        "the node egress firewall")
+    elif proxied != 0:
+        verdict.update(ok=False, detail=f"the same request through {proxy} failed (curl exit {proxied}), so the direct "
+                                        "failure proves nothing")
+    else:
+        verdict.update(ok=True, detail=f"a probe pod could not reach {target} directly (curl exit {direct}) and reached it "
+                                       f"through {proxy}")
+    return verdict

@@ -1,0 +1,267 @@
+# -*- coding: utf-8 -*-
+"""The AWX configuration against a real AWX 24.6.1 (tests/testbed/awx) and workflows run against the lab.
+
+Run with `make awx` (it holds the lab: take the lab lock). The project AWX syncs is a git snapshot of this checkout;
+the dev and prod environments of the configuration use inventories/local, so their jobs deploy to the testbed.
+"""
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import os
+import re
+import shutil
+import subprocess
+import time
+
+import pytest
+import requests
+
+REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+AWX_SH = os.path.join(REPO, "tests", "testbed", "awx", "awx.sh")
+CONFIGURE = os.path.join(os.path.dirname(__file__), "awx", "configure.yml")
+URL = "http://127.0.0.1:%s" % os.environ.get("AWX_PORT", "18052")
+AUTH = ("admin", os.environ.get("AWX_ADMIN_PASSWORD", "aibang-lab-admin"))
+FINISHED = ("successful", "failed", "error", "canceled")
+
+
+class Awx:
+    def __init__(self):
+        self.session = requests.Session()
+        self.session.auth = AUTH
+
+    def get(self, path, **params):
+        response = self.session.get(URL + "/api/v2/" + path, params=params, timeout=30)
+        response.raise_for_status()
+        return response.json()
+
+    def post(self, path, body=None):
+        response = self.session.post(URL + "/api/v2/" + path, json=body or {}, timeout=30)
+        assert response.status_code < 300, (path, response.status_code, response.text)
+        return response.json() if response.text else {}
+
+    def patch(self, path, body):
+        response = self.session.patch(URL + "/api/v2/" + path, json=body, timeout=30)
+        assert response.status_code < 300, (path, response.status_code, response.text)
+
+    def one(self, kind, name):
+        results = self.get(kind + "/", name=name)["results"]
+        assert len(results) == 1, (kind, name, results)
+        return results[0]
+
+    def wait(self, path, done, timeout, what):
+        """Poll an object until done(obj) holds; fail naming what was awaited and the last state."""
+        deadline = time.monotonic() + timeout
+        while True:
+            obj = self.get(path)
+            if done(obj):
+                return obj
+            assert time.monotonic() < deadline, f"timed out after {timeout}s waiting for {what}: {obj.get('status')}"
+            time.sleep(1)
+
+    def wait_finished(self, path, timeout=900):
+        return self.wait(path, lambda obj: obj["status"] in FINISHED, timeout, path + " to finish")
+
+    def nodes(self, workflow_job_id):
+        """identifier -> (job status or None, job id) of a workflow job's nodes."""
+        nodes = self.get(f"workflow_jobs/{workflow_job_id}/workflow_nodes/", page_size=50)["results"]
+        return {node["identifier"]: ((node["summary_fields"].get("job") or {}).get("status"),
+                                     (node["summary_fields"].get("job") or {}).get("id")) for node in nodes}
+
+    def stdout(self, job_id):
+        response = self.session.get(f"{URL}/api/v2/jobs/{job_id}/stdout/", params={"format": "txt"}, timeout=30)
+        response.raise_for_status()
+        return response.text
+
+
+@pytest.fixture(scope="module")
+def awx(testbed):
+    started_here = subprocess.run([AWX_SH, "status"], capture_output=True, check=False).returncode != 0
+    if started_here:
+        subprocess.run([AWX_SH, "up"], check=True)
+    yield Awx()
+    if started_here:
+        subprocess.run([AWX_SH, "down"], check=True)
+
+
+@pytest.fixture(scope="module")
+def project_repo(tmp_path_factory):
+    """A git repository holding this checkout's files (committed or not), for AWX to sync over file://."""
+    repo = tmp_path_factory.mktemp("awx-project") / "gke_platform"
+    files = subprocess.run(["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"], cwd=REPO,
+                           check=True, capture_output=True).stdout.decode().split("\0")
+    for name in filter(None, files):
+        if os.path.isfile(os.path.join(REPO, name)):
+            os.makedirs(os.path.dirname(repo / name), exist_ok=True)
+            shutil.copy2(os.path.join(REPO, name), repo / name)
+    git = ["git", "-C", str(repo), "-c", "user.name=lab", "-c", "user.email=lab@example.invalid"]
+    subprocess.run(git[:3] + ["init", "-q", "-b", "main"], check=True)
+    subprocess.run(git + ["add", "-A"], check=True)
+    subprocess.run(git + ["commit", "-qm", "snapshot"], check=True)
+    return repo
+
+
+@pytest.fixture(scope="module")
+def k8s_token(testbed):
+    """A bearer token for the testbed's API server (a service account bound to cluster-admin) and its CA."""
+    testbed.kubectl("-n", "kube-system", "create", "serviceaccount", "awx-lab", check=False)
+    testbed.kubectl("create", "clusterrolebinding", "awx-lab", "--clusterrole=cluster-admin",
+                    "--serviceaccount=kube-system:awx-lab", check=False)
+    token = testbed.kubectl("-n", "kube-system", "create", "token", "awx-lab", "--duration=2h").stdout.strip()
+    config = json.loads(testbed.kubectl("config", "view", "--raw", "-o", "json").stdout)
+    cluster_entry = config["clusters"][0]["cluster"]
+    ca = base64.b64decode(cluster_entry["certificate-authority-data"]).decode()
+    return {"host": cluster_entry["server"], "bearer_token": token, "ca": ca}
+
+
+def sha256(text):
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def lab_config(project_repo, k8s_token, **overrides):
+    """The configuration the tests apply: dev (no approval) and prod (approval required), both on the lab."""
+    config = {
+        "awx_config_controller_host": URL,
+        "awx_config_controller_username": AUTH[0],
+        "awx_config_controller_password": AUTH[1],
+        "awx_config_validate_certs": False,
+        "awx_config_project_dir": REPO,
+        "awx_config_project": {"name": "aibang-gke-platform", "scm_type": "git",
+                               "scm_url": "file://" + str(project_repo), "scm_branch": "main"},
+        "awx_config_environments": [
+            {"name": "dev", "inventory": "inventories/local", "approval": "none",
+             "credentials": ["lab-gcp", "lab-k8s"]},
+            {"name": "prod", "inventory": "inventories/local", "approval": "required", "approval_timeout": 600,
+             "credentials": ["lab-gcp", "lab-k8s"]},
+        ],
+        "awx_config_credentials": [
+            {"name": "lab-gcp", "type": "gce",
+             "inputs": {"username": "deployer@aibang-local-consumer.iam.gserviceaccount.com",
+                        "project": "aibang-local-consumer",
+                        "ssh_key_data": "-----BEGIN PRIVATE KEY-----\nnot-a-key\n-----END PRIVATE KEY-----\n"}},
+            {"name": "lab-k8s", "type": "kubernetes_bearer_token",
+             "inputs": {"host": k8s_token["host"], "bearer_token": k8s_token["bearer_token"], "verify_ssl": True,
+                        "ssl_ca_cert": k8s_token["ca"]}},
+        ],
+    }
+    config.update(overrides)
+    return config
+
+
+def configure(tmp_path, config, name="vars.json"):
+    """Apply the configuration with the role; returns (exit code, output, changed count of the recap)."""
+    path = tmp_path / name
+    path.write_text(json.dumps(config))
+    env = {**os.environ, "ANSIBLE_NOCOLOR": "1", "ANSIBLE_FORCE_COLOR": "0",
+           "ANSIBLE_COLLECTIONS_PATH": os.path.join(REPO, ".venv", "collections")}
+    done = subprocess.run([os.path.join(REPO, ".venv", "bin", "ansible-playbook"), CONFIGURE, "-e", "@" + str(path)],
+                          cwd=REPO, env=env, capture_output=True, text=True, timeout=900, check=False)
+    recap = re.search(r"localhost\s+: ok=\d+\s+changed=(\d+)", done.stdout)
+    return done.returncode, done.stdout + done.stderr, int(recap.group(1)) if recap else None
+
+
+@pytest.fixture(scope="module")
+def configured(awx, project_repo, k8s_token, tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("awx-config")
+    first = configure(tmp, lab_config(project_repo, k8s_token))
+    assert first[0] == 0, first[1][-4000:]
+    second = configure(tmp, lab_config(project_repo, k8s_token))
+    return first, second
+
+
+def test_the_configuration_applies_and_a_second_run_changes_nothing(configured, awx):
+    first, second = configured
+    assert first[2] > 0
+    assert second[0] == 0, second[1][-4000:]
+    assert second[2] == 0, second[1][-6000:]
+    print(f"first run changed={first[2]}, second run changed={second[2]}")
+    nodes = awx.get("workflow_job_template_nodes/", workflow_job_template__name="aibang-prod-deploy-workflow")
+    assert sorted(node["identifier"] for node in nodes["results"]) == ["approval", "deploy", "rollback", "verify"]
+
+
+def test_a_kubernetes_credential_with_verify_ssl_and_no_ca_is_refused_before_anything_is_sent(
+        configured, awx, project_repo, k8s_token, tmp_path):
+    config = lab_config(project_repo, k8s_token)
+    config["awx_config_credentials"].append({"name": "lab-k8s-no-ca", "type": "kubernetes_bearer_token",
+                                             "inputs": {"host": k8s_token["host"], "bearer_token": "x",
+                                                        "verify_ssl": True}})
+    code, output, _changed = configure(tmp_path, config)
+    assert code != 0
+    assert "credentials[2].inputs.verify_ssl=True" in output and "no ssl_ca_cert" in output
+    assert awx.get("credentials/", name="lab-k8s-no-ca")["count"] == 0
+
+
+def launch_workflow(awx, name, release):
+    workflow = awx.one("workflow_job_templates", name)
+    return awx.post(f"workflow_job_templates/{workflow['id']}/launch/",
+                    {"extra_vars": {"platform_release": release}})["workflow_job"]
+
+
+def test_the_dev_workflow_deploys_and_verifies_against_the_lab(configured, awx):
+    job_id = launch_workflow(awx, "aibang-dev-deploy-workflow", "2026.11.1")
+    finished = awx.wait_finished(f"workflow_jobs/{job_id}/")
+    nodes = awx.nodes(job_id)
+    print(f"dev workflow job {job_id}: {finished['status']}; nodes {nodes}")
+    assert finished["status"] == "successful", nodes
+    assert nodes["deploy"][0] == "successful" and nodes["verify"][0] == "successful"
+    assert nodes["rollback"][0] is None
+    assert "2026.11.1-" in awx.stdout(nodes["deploy"][1])
+
+
+def test_the_prod_workflow_waits_for_approval_then_runs(configured, awx):
+    job_id = launch_workflow(awx, "aibang-prod-deploy-workflow", "2026.11.2")
+    approval = awx.wait(f"workflow_jobs/{job_id}/workflow_nodes/",
+                        lambda page: any(node["identifier"] == "approval" and node["summary_fields"].get("job")
+                                         and node["summary_fields"]["job"]["status"] == "pending"
+                                         for node in page["results"]),
+                        120, "the approval node to wait")
+    assert awx.get(f"workflow_jobs/{job_id}/")["status"] == "running"
+    assert awx.nodes(job_id)["deploy"][0] is None, "deploy started before the approval"
+    approval_id = next(node["summary_fields"]["job"]["id"] for node in approval["results"]
+                       if node["identifier"] == "approval")
+    awx.post(f"workflow_approvals/{approval_id}/approve/")
+    finished = awx.wait_finished(f"workflow_jobs/{job_id}/")
+    nodes = awx.nodes(job_id)
+    print(f"prod workflow job {job_id}: {finished['status']}; approval {approval_id}; nodes {nodes}")
+    assert finished["status"] == "successful", nodes
+    assert nodes["approval"][0] == "successful" and nodes["deploy"][0] == "successful"
+
+
+def test_a_failing_verify_runs_the_rollback(configured, awx):
+    verify = awx.one("job_templates", "aibang-dev-verify")
+    # Verification asks a DNS server that is not there: the alias cannot resolve, so verify fails.
+    awx.patch(f"job_templates/{verify['id']}/", {"extra_vars": json.dumps({"cluster_dns_verify_server": "127.0.0.9"})})
+    try:
+        job_id = launch_workflow(awx, "aibang-dev-deploy-workflow", "2026.11.3")
+        finished = awx.wait_finished(f"workflow_jobs/{job_id}/")
+        nodes = awx.nodes(job_id)
+        print(f"dev workflow with a failing verify, job {job_id}: {finished['status']}; nodes {nodes}")
+        assert nodes["deploy"][0] == "successful" and nodes["verify"][0] == "failed"
+        assert nodes["rollback"][0] == "successful"
+    finally:
+        awx.patch(f"job_templates/{verify['id']}/", {"extra_vars": "{}"})
+
+
+def test_the_credentials_environment_reaches_the_playbooks(configured, awx, k8s_token):
+    project = awx.one("projects", "aibang-gke-platform")
+    inventory = awx.one("inventories", "aibang-dev-inventory")
+    template = awx.post("job_templates/", {
+        "name": "lab-env-check", "project": project["id"], "inventory": inventory["id"],
+        "playbook": "tests/integration/awx/env_check.yml", "limit": "localhost"})
+    try:
+        for name in ("lab-gcp", "lab-k8s"):
+            awx.post(f"job_templates/{template['id']}/credentials/", {"id": awx.one("credentials", name)["id"]})
+        job_id = awx.post(f"job_templates/{template['id']}/launch/")["job"]
+        finished = awx.wait_finished(f"jobs/{job_id}/", timeout=300)
+        output = awx.stdout(job_id)
+        print(f"env check job {job_id}: {finished['status']}")
+        assert finished["status"] == "successful", output[-3000:]
+        for line in ("GCP_AUTH_KIND=serviceaccount", "GCP_PROJECT=aibang-local-consumer",
+                     "GCP_SERVICE_ACCOUNT_FILE client_email=deployer@aibang-local-consumer.iam.gserviceaccount.com",
+                     "K8S_AUTH_HOST=" + k8s_token["host"], "K8S_AUTH_VERIFY_SSL=True",
+                     "K8S_AUTH_SSL_CA_CERT sha256=" + sha256(k8s_token["ca"]),
+                     "K8S_AUTH_API_KEY sha256=" + sha256(k8s_token["bearer_token"])):
+            assert line in output, output[-3000:]
+    finally:
+        awx.session.delete(f"{URL}/api/v2/job_templates/{template['id']}/", timeout=30)

@@ -1,0 +1,180 @@
+# -*- coding: utf-8 -*-
+"""Pods that really run: the testbed's real node (containerd + runc, CNI bridge, kubelet, kube-proxy) and its images.
+
+Every pod here opts into the real node (its label and taint); kwok's nodes run nothing.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from tests.integration.test_testbed import get, wait_until
+from tests.testbed import cluster, node
+
+ON_REAL_NODE = {
+    "nodeSelector": {node.REAL_NODE_LABEL: "true"},
+    "tolerations": [{"key": node.REAL_NODE_LABEL, "operator": "Exists", "effect": "NoSchedule"}],
+    "terminationGracePeriodSeconds": 2,
+    "enableServiceLinks": False,
+}
+
+
+def container(name: str, image: str, **extra) -> dict:
+    return {"name": name, "image": cluster.image(image), "imagePullPolicy": "Never", **extra}
+
+
+def pod(name: str, *containers: dict, **spec) -> dict:
+    return {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": name, "labels": {"app": name}},
+            "spec": {**ON_REAL_NODE, "containers": list(containers), **spec}}
+
+
+def apply(testbed, namespace: str, *objects: dict) -> None:
+    testbed.kubectl("apply", "-n", namespace, "-f", "-", stdin=json.dumps({"apiVersion": "v1", "kind": "List", "items": list(objects)}))
+
+
+def wait_ready(testbed, namespace: str, name: str, timeout: float = 90.0) -> dict:
+    def ready():
+        found = testbed.kubectl("get", "pod", "-n", namespace, name, "-o", "json", check=False)
+        if found.returncode != 0:
+            return None
+        status = json.loads(found.stdout)["status"]
+        waiting = [c["state"]["waiting"] for c in status.get("containerStatuses", []) if "waiting" in c.get("state", {})]
+        assert not [w for w in waiting if w.get("reason") in ("ErrImageNeverPull", "CreateContainerError", "RunContainerError")], waiting
+        conditions = {c["type"]: c["status"] for c in status.get("conditions", [])}
+        return status if conditions.get("Ready") == "True" else None
+    ready.__doc__ = f"pod {namespace}/{name} Ready"
+    return wait_until(ready, timeout=timeout)
+
+
+def exec_in(testbed, namespace: str, name: str, *command: str) -> str:
+    return testbed.kubectl("exec", "-n", namespace, name, "--", *command).stdout
+
+
+def test_the_real_node_is_ready_and_runs_the_control_planes_release(testbed):
+    found = json.loads(testbed.kubectl("get", "node", node.NODE_NAME, "-o", "json").stdout)
+    assert found["status"]["nodeInfo"]["kubeletVersion"] == f"v{cluster.versions()['K8S_VERSION']}"
+    assert found["status"]["nodeInfo"]["kubeProxyVersion"] in ("", f"v{cluster.versions()['K8S_VERSION']}")
+    assert {a["type"]: a["address"] for a in found["status"]["addresses"]}["InternalIP"] == node.NODE_IP
+    assert {t["key"] for t in found["spec"].get("taints", [])} == {node.REAL_NODE_LABEL}
+    assert found["status"]["nodeInfo"]["containerRuntimeVersion"].startswith("containerd://")
+
+
+def test_squid_runs_in_a_pod_exec_and_logs(testbed, namespace):
+    apply(testbed, namespace, pod("squid", container("squid", "squid", command=["squid", "-N", "-d", "1"])))
+    wait_ready(testbed, namespace, "squid")
+    assert "Squid Cache: Version 5.7" in exec_in(testbed, namespace, "squid", "squid", "-v")
+    wait_until(lambda: "Accepting HTTP Socket connections" in testbed.kubectl("logs", "-n", namespace, "squid").stdout, timeout=30)
+
+
+def test_a_pod_reaches_a_service_through_kube_proxy_and_cluster_dns(testbed, namespace):
+    web = pod("web", container("web", "app", ports=[{"containerPort": 8080, "name": "http"}],
+                               readinessProbe={"httpGet": {"path": "/health", "port": "http"}, "periodSeconds": 1}))
+    service = {"apiVersion": "v1", "kind": "Service", "metadata": {"name": "web"},
+               "spec": {"selector": {"app": "web"}, "ports": [{"port": 80, "targetPort": "http"}]}}
+    probe = pod("probe", container("probe", "probe"))
+    apply(testbed, namespace, web, service, probe)
+    web_status = wait_ready(testbed, namespace, "web")
+    wait_ready(testbed, namespace, "probe")
+    cluster_ip = get(testbed, namespace, "service", "web")["spec"]["clusterIP"]
+    assert cluster_ip.startswith("10.96.") and web_status["podIP"].startswith("10.244.128.")
+    # kube-proxy programs the Service's endpoint after the pod turns Ready (it syncs asynchronously); until then the
+    # ClusterIP refuses connections, so wait on the condition, bounded.
+
+    def served():
+        done = testbed.kubectl("exec", "-n", namespace, "probe", "--", "curl", "-sS", "--max-time", "5",
+                               f"http://{cluster_ip}/health", check=False)
+        return done.stdout if done.returncode == 0 else None
+    served.__doc__ = f"the ClusterIP {cluster_ip} serves /health through kube-proxy"
+    by_ip = wait_until(served, timeout=30)
+    assert json.loads(by_ip) == {"status": "ok"}
+    answer = exec_in(testbed, namespace, "probe", "dig", "+short", f"web.{namespace}.svc.cluster.local")
+    assert answer.strip() == cluster_ip
+    by_name = exec_in(testbed, namespace, "probe", "curl", "-sS", "--max-time", "5", "http://web/metrics")
+    assert 'app_requests_total{path="/health",code="200"}' in by_name
+
+
+def test_statefulset_data_survives_deleting_the_pod(testbed, namespace):
+    statefulset = {
+        "apiVersion": "apps/v1", "kind": "StatefulSet", "metadata": {"name": "redis"},
+        "spec": {"serviceName": "redis", "replicas": 1, "selector": {"matchLabels": {"app": "redis"}},
+                 "template": {"metadata": {"labels": {"app": "redis"}},
+                              "spec": {**ON_REAL_NODE, "containers": [container(
+                                  "redis", "redis", args=["--dir", "/data", "--appendonly", "yes", "--appendfsync", "always"],
+                                  volumeMounts=[{"name": "data", "mountPath": "/data"}],
+                                  readinessProbe={"exec": {"command": ["redis-cli", "ping"]}, "periodSeconds": 1})]}},
+                 "volumeClaimTemplates": [{"metadata": {"name": "data"},
+                                           "spec": {"accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": "1Gi"}}}}]},
+    }
+    apply(testbed, namespace, statefulset)
+    first = wait_ready(testbed, namespace, "redis-0")
+    assert exec_in(testbed, namespace, "redis-0", "redis-cli", "set", "seed-002", "persisted").strip() == "OK"
+    testbed.kubectl("delete", "pod", "-n", namespace, "redis-0", "--wait=true")
+    second = wait_ready(testbed, namespace, "redis-0")
+    assert second["startTime"] != first["startTime"] or second["containerStatuses"][0]["containerID"] != first["containerStatuses"][0]["containerID"]
+    assert exec_in(testbed, namespace, "redis-0", "redis-cli", "get", "seed-002").strip() == "persisted"
+
+
+def test_a_cronjobs_job_runs_its_command_and_completes(testbed, namespace):
+    cronjob = {"apiVersion": "batch/v1", "kind": "CronJob", "metadata": {"name": "nightly"},
+               "spec": {"schedule": "0 3 * * *", "successfulJobsHistoryLimit": 3, "failedJobsHistoryLimit": 1,
+                        "jobTemplate": {"spec": {"backoffLimit": 3, "activeDeadlineSeconds": 300, "template": {"spec": {
+                            **ON_REAL_NODE, "restartPolicy": "Never",
+                            "containers": [container("report", "probe", command=["sh", "-c", "echo nightly report from $(hostname)"])]}}}}}}
+    apply(testbed, namespace, cronjob)
+    testbed.kubectl("create", "job", "-n", namespace, "nightly-now", "--from=cronjob/nightly")
+
+    def complete():
+        conditions = get(testbed, namespace, "job", "nightly-now")["status"].get("conditions", [])
+        return any(c["type"] == "Complete" and c["status"] == "True" for c in conditions)
+
+    wait_until(complete, timeout=90)
+    assert "nightly report from nightly-now-" in testbed.kubectl("logs", "-n", namespace, "job/nightly-now").stdout
+
+
+def test_a_daemonset_runs_on_every_real_node(testbed, namespace):
+    daemonset = {"apiVersion": "apps/v1", "kind": "DaemonSet", "metadata": {"name": "logs"},
+                 "spec": {"selector": {"matchLabels": {"app": "logs"}}, "template": {"metadata": {"labels": {"app": "logs"}}, "spec": {
+                     **ON_REAL_NODE, "containers": [container("collector", "probe", volumeMounts=[
+                         {"name": "varlog", "mountPath": "/host/var/log", "readOnly": True}])],
+                     "volumes": [{"name": "varlog", "hostPath": {"path": "/var/log"}}]}}}}
+    apply(testbed, namespace, daemonset)
+    real_nodes = testbed.kubectl("get", "nodes", "-l", f"{node.REAL_NODE_LABEL}=true", "-o", "name").stdout.split()
+    assert real_nodes
+
+    def on_every_real_node():
+        status = get(testbed, namespace, "daemonset", "logs")["status"]
+        return status.get("numberReady") == len(real_nodes) == status.get("desiredNumberScheduled")
+
+    wait_until(on_every_real_node, timeout=90)
+    pod_name = testbed.kubectl("get", "pods", "-n", namespace, "-l", "app=logs", "-o", "name").stdout.split()[0]
+    assert exec_in(testbed, namespace, pod_name.split("/")[1], "ls", "/host/var/log")
+
+
+def test_a_failing_liveness_probe_restarts_the_container(testbed, namespace):
+    apply(testbed, namespace, pod("unhealthy", container("c", "probe", livenessProbe={
+        "exec": {"command": ["test", "-e", "/nonexistent"]}, "periodSeconds": 1, "failureThreshold": 1})))
+
+    def restarted():
+        statuses = get(testbed, namespace, "pod", "unhealthy")["status"].get("containerStatuses", [])
+        return statuses and statuses[0]["restartCount"] >= 1
+
+    wait_until(restarted, timeout=90)
+    events = testbed.kubectl("get", "events", "-n", namespace, "--field-selector", "involvedObject.name=unhealthy").stdout
+    assert "Liveness probe failed" in events
+
+
+@pytest.mark.parametrize("policy, reason", [("Never", "ErrImageNeverPull"), ("IfNotPresent", "ErrImagePull|ImagePullBackOff")])
+def test_an_image_that_is_not_built_fails_naming_it(testbed, namespace, policy, reason):
+    missing = "aibang-testbed.local/not-built:1"
+    apply(testbed, namespace, pod("missing", {"name": "c", "image": missing, "imagePullPolicy": policy}))
+
+    def failed():
+        statuses = get(testbed, namespace, "pod", "missing")["status"].get("containerStatuses", [])
+        waiting = statuses[0]["state"].get("waiting", {}) if statuses else {}
+        return waiting if waiting.get("reason") in reason.split("|") else None
+
+    waiting = wait_until(failed, timeout=60)
+    assert missing in waiting.get("message", "") or missing in testbed.kubectl(
+        "get", "events", "-n", namespace, "--field-selector", "involvedObject.name=missing").stdout
