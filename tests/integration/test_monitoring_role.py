@@ -72,6 +72,9 @@ def test_operator_objects_where_the_crds_exist(testbed, namespace, operator_crds
     alerts = {r["alert"] for group in rule["spec"]["groups"] for r in group["rules"] if "alert" in r}
     assert {"AibangSquidDown", "AibangEgressTier2Unreachable", "AibangCronJobFailing"} <= alerts
     assert names(testbed, "podmonitor", namespace) == {"aibang-squid-gke", "aibang-apps"}
+    apps = json.loads(testbed.kubectl("get", "podmonitor", "aibang-apps", "-n", namespace, "-o", "json").stdout)["spec"]
+    assert apps["selector"] == {"matchExpressions": [{"key": "aibang.io/app", "operator": "Exists"}]}
+    assert apps["podMetricsEndpoints"][0]["relabelings"][0]["sourceLabels"] == ["__meta_kubernetes_pod_annotation_prometheus_io_scrape"]
     assert names(testbed, "servicemonitor", namespace) == {"aibang-squid-vm"}
     endpoints = json.loads(testbed.kubectl("get", "endpoints", "aibang-squid-vm", "-n", namespace, "-o", "json").stdout)
     assert endpoints["subsets"][0]["addresses"] == [{"ip": "127.0.0.12"}]
