@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # Build the testbed's container images locally, with no registry: OCI archives under $cache/images, each keyed by
 # its inputs (rebuilt when they change) and recorded in images/<name>.json for cluster.py to import into containerd.
-# Test infrastructure only. Usage: images.sh [pause|coredns|squid|redis|probe|app ...] (default: all)
+# Test infrastructure only. Usage: images.sh [pause|coredns|squid|squid-exporter|redis|probe|app ...] (default: all)
 #   pause, coredns        one static binary each (build.sh builds them from the pinned sources)
-#   squid, redis, probe, app   one Debian rootfs (mmdebstrap, the host's apt sources) with Debian's squid,
-#                         redis-server, curl, dig, the MariaDB client and python3; each image is that layer with its
-#                         own entrypoint, so containerd stores the layer once.
+#   squid, squid-exporter, redis, probe, app   one Debian rootfs (mmdebstrap, the host's apt sources) with Debian's
+#                         squid, prometheus-squid-exporter, redis-server, curl, dig, the MariaDB client and python3;
+#                         each image is that layer with its own entrypoint, so containerd stores the layer once.
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck source=/dev/null
@@ -16,7 +16,7 @@ bin="$cache/bin"
 # Never pulled: the node's containerd sends every pull to a closed local port.
 registry=aibang-testbed.local
 debian_suite=bookworm
-debian_packages=squid,redis-server,curl,bind9-dnsutils,mariadb-client,python3,ca-certificates,procps
+debian_packages=squid,prometheus-squid-exporter,redis-server,curl,bind9-dnsutils,mariadb-client,python3,ca-certificates,procps
 
 log() { printf '%s testbed images: %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 fail() { echo "testbed images: $*" >&2; exit 1; }
@@ -114,13 +114,14 @@ debian_image() {
 
 mkdir -p "$images"
 names=("$@")
-[ ${#names[@]} -eq 0 ] && names=(pause coredns squid redis probe app)
+[ ${#names[@]} -eq 0 ] && names=(pause coredns squid squid-exporter redis probe app)
 for name in "${names[@]}"; do
   start=$(date +%s)
   case "$name" in
     pause) binary_image pause "$K8S_VERSION" "$bin/kubernetes-node-$K8S_VERSION/pause" ;;
     coredns) binary_image coredns "$COREDNS_VERSION" "$bin/coredns-$COREDNS_VERSION/coredns" ;;
     squid) debian_image squid 5.7 /usr/sbin/squid ;;
+    squid-exporter) debian_image squid-exporter 1.10.3 /usr/bin/prometheus-squid-exporter ;;
     redis) debian_image redis 7.0 /usr/bin/redis-server ;;
     probe) debian_image probe 1 /bin/sleep infinity ;;
     app) debian_image app 1 /usr/bin/python3 /app/app.py ;;
