@@ -81,3 +81,17 @@ def test_vm_exporter_reads_the_squid_of_the_compiled_policy(tier2, tmp_path):
     assert not os.path.exists(f"/proc/{pid}")
     assert not os.path.exists(run_dir)
     assert "changed=0" in run("vm_exporter_cleanup", tier2, run_dir)
+
+
+def test_deploy_and_cleanup_skip_the_monitoring_stage_unless_enabled():
+    """inventories/local does not set monitoring_enabled: `--tags monitoring` runs the stage's plays and skips them."""
+    env = dict(os.environ, ANSIBLE_NOCOLOR="1")
+    for playbook, task in (("deploy.yml", "Run the exporter on the VM"), ("cleanup.yml", "Stop the exporter and remove its unit")):
+        done = subprocess.run([os.path.join(os.path.dirname(sys.executable), "ansible-playbook"),
+                               os.path.join(REPO, "playbooks", playbook), "--tags", "monitoring"],
+                              cwd=REPO, env=env, capture_output=True, text=True, timeout=300, check=False)
+        assert done.returncode == 0, done.stdout[-5000:] + done.stderr[-2000:]
+        stage = done.stdout.split(f"TASK [{task}]")[1].split("TASK [")[0]
+        assert "skipping:" in stage and "ok:" not in stage and "changed:" not in stage, stage
+        recap = [line for line in done.stdout.split("PLAY RECAP")[-1].splitlines() if "ok=" in line]
+        assert recap and all("changed=0" in line and "failed=0" in line for line in recap), recap

@@ -128,23 +128,25 @@ class SquidExporter(Process):
         return self
 
 
-def prometheus_config(targets: dict, interval: str, rule_files: list) -> dict:
-    """Scrape config: one static target per tier, labelled with it, as the monitoring role's objects label them."""
+def prometheus_config(targets: dict, interval: str, rule_files: list, extra_jobs: list = ()) -> dict:
+    """Scrape config: one static target per tier, labelled with it, as the monitoring role's objects label them;
+    then ``extra_jobs`` as given (e.g. the role's own scrape jobs for the apps)."""
     return {
         "global": {"scrape_interval": interval, "evaluation_interval": interval, "scrape_timeout": interval},
         "rule_files": rule_files,
         "scrape_configs": [{
             "job_name": SQUID_JOB,
             "static_configs": [{"targets": [target], "labels": {"tier": tier}} for tier, target in sorted(targets.items())],
-        }],
+        }, *extra_jobs],
     }
 
 
 class Prometheus(Process):
     """Debian's prometheus with the collection's rule files, listening on loopback, data in the run directory."""
 
-    def __init__(self, run_dir: str, targets: dict, interval: str = "1s", listen: str = PROMETHEUS_LISTEN):
-        self.listen, self.targets, self.interval = listen, targets, interval
+    def __init__(self, run_dir: str, targets: dict, interval: str = "1s", listen: str = PROMETHEUS_LISTEN,
+                 extra_jobs: list = ()):
+        self.listen, self.targets, self.interval, self.extra_jobs = listen, targets, interval, list(extra_jobs)
         self.home = os.path.join(run_dir, "prometheus")
         self.config_path = os.path.join(self.home, "prometheus.yml")
         command = ["prometheus", f"--config.file={self.config_path}", f"--storage.tsdb.path={os.path.join(self.home, 'data')}",
@@ -156,7 +158,7 @@ class Prometheus(Process):
         os.makedirs(rules_dir, exist_ok=True)
         rule_files = [shutil.copy(path, rules_dir) for path in sorted(glob.glob(os.path.join(RULES_DIR, "*.rules.yml")))]
         with open(self.config_path, "w", encoding="utf-8") as handle:
-            yaml.safe_dump(prometheus_config(self.targets, self.interval, rule_files), handle)
+            yaml.safe_dump(prometheus_config(self.targets, self.interval, rule_files, self.extra_jobs), handle)
         super().start()
         try:
             _wait(lambda: _answers(f"http://{self.listen}/-/ready"), 30, f"Prometheus was not ready on {self.listen}")
