@@ -45,7 +45,7 @@ HOST_RECORD = os.path.join(RUN, "host-before.json")
 CONTROL_PLANE = ("etcd", "kube-apiserver")
 CONTROLLERS = ("kube-controller-manager", "kube-scheduler", "kwok", "coredns", "corefile-sync", "squid-pods")
 NODE = ("kube-proxy", "kubelet", "containerd")
-IMAGES = ("pause", "coredns", "squid", "redis", "probe", "app")
+IMAGES = ("pause", "coredns", "squid", "squid-exporter", "redis", "probe", "app")
 # The address tier 2 sees for tier-1 pods (inventories/local puts it in vm.client_cidrs).
 POD_SOURCE_ADDRESS = "127.0.0.13"
 

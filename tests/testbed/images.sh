@@ -3,9 +3,10 @@
 # its inputs (rebuilt when they change) and recorded in images/<name>.json for cluster.py to import into containerd.
 # Test infrastructure only. Usage: images.sh [pause|coredns|squid|squid-exporter|redis|probe|app ...] (default: all)
 #   pause, coredns        one static binary each (build.sh builds them from the pinned sources)
-#   squid, squid-exporter, redis, probe, app   one Debian rootfs (mmdebstrap, the host's apt sources) with Debian's
-#                         squid, prometheus-squid-exporter, redis-server, curl, dig, the MariaDB client and python3;
-#                         each image is that layer with its own entrypoint, so containerd stores the layer once.
+#   squid, squid-exporter, redis, probe, app
+#                         one Debian rootfs (mmdebstrap, the host's apt sources) with Debian's squid,
+#                         prometheus-squid-exporter, redis-server, curl, dig, the MariaDB client and python3; each image is that layer with its
+#                         own entrypoint, so containerd stores the layer once.
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck source=/dev/null
@@ -59,7 +60,7 @@ pack() {
   umoci rm --image "$work/oci:base"
   umoci gc --layout "$work/oci"
   tar -C "$work/oci" -cf "$archive.tmp" .
-  rm -f "$images/$name"-*.tar
+  rm -f "$images/$name"-????????????????.tar  # this image's other keys (16 characters), not squid-exporter's for squid
   mv "$archive.tmp" "$archive"
   rm -rf "$work"
   record "$name" "$registry/$name:$tag" "$archive"
@@ -81,20 +82,23 @@ binary_image() {
   pack "$name" "$tag" "$rootfs" "/$name"
 }
 
+# The Debian rootfs for the packages and sample app this script names, in a folder of its own key (a checkout with
+# other inputs, building at the same time, keeps its own); sets debian_root.
 debian_rootfs() {
-  local rootfs="$images/rootfs-debian" wanted
+  local wanted
   wanted=$(echo "$debian_suite $debian_packages" | key - "$here/sample_app.py" /etc/apt/sources.list.d/debian.sources)
-  [ "$(cat "$rootfs.key" 2>/dev/null)" = "$wanted" ] && return
+  debian_root="$images/rootfs-debian-$wanted"
+  [ "$(cat "$debian_root.key" 2>/dev/null)" = "$wanted" ] && return
   log "Debian $debian_suite rootfs with $debian_packages"
-  rm -rf "$rootfs" "$rootfs.tmp"
+  rm -rf "$debian_root" "$debian_root.tmp"
   mmdebstrap --quiet --variant=apt --include="$debian_packages" --format=directory \
     --dpkgopt='path-exclude=/usr/share/doc/*' --dpkgopt='path-exclude=/usr/share/man/*' \
     --dpkgopt='path-exclude=/usr/share/locale/*' --aptopt='Acquire::Languages "none"' \
-    "$debian_suite" "$rootfs.tmp" - < /etc/apt/sources.list.d/debian.sources >&2
-  rm -rf "$rootfs.tmp"/var/lib/apt/lists/* "$rootfs.tmp"/var/cache/apt/*
-  install -D -m 0644 "$here/sample_app.py" "$rootfs.tmp/app/app.py"
-  mv "$rootfs.tmp" "$rootfs"
-  echo "$wanted" > "$rootfs.key"
+    "$debian_suite" "$debian_root.tmp" - < /etc/apt/sources.list.d/debian.sources >&2
+  rm -rf "$debian_root.tmp"/var/lib/apt/lists/* "$debian_root.tmp"/var/cache/apt/*
+  install -D -m 0644 "$here/sample_app.py" "$debian_root.tmp/app/app.py"
+  mv "$debian_root.tmp" "$debian_root"
+  echo "$wanted" > "$debian_root.key"
 }
 
 built() {
@@ -107,9 +111,9 @@ debian_image() {
   local name=$1 tag=$2
   shift 2
   debian_rootfs
-  built "$name" "$images/rootfs-debian" && return
+  built "$name" "$debian_root" && return
   log "$name -> $registry/$name:$tag"
-  pack "$name" "$tag" "$images/rootfs-debian" "$@"
+  pack "$name" "$tag" "$debian_root" "$@"
 }
 
 mkdir -p "$images"
