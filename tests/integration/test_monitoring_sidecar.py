@@ -2,9 +2,9 @@
 """Tier 1's Squid exporter sidecar, as roles/squid_gke renders it, in a real pod on the testbed's real node.
 
 The images are the lab's (tests/testbed/images.sh: Debian's squid and prometheus-squid-exporter, built locally);
-everything else is the rendered Deployment: shared process namespace, read-only root filesystems, the pid file on the
-shared volume, the cache manager read over the pod's loopback. Only what the lab needs changes: one replica, on the
-real node, never pulled. The cache manager answers the sidecar and refuses a client outside the pod.
+everything else is the rendered Deployment, on the real node through squid_gke_node_selector and squid_gke_tolerations:
+shared process namespace, read-only root filesystems, the pid file on the shared volume, the cache manager read over
+the pod's loopback. Only what the lab needs changes: one replica, images never pulled. The cache manager answers the sidecar and refuses a client outside the pod.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ import yaml
 
 from tests.integration.test_real_pods import ON_REAL_NODE, apply
 from tests.integration.test_testbed import wait_until
-from tests.testbed import cluster, node
+from tests.testbed import cluster
 
 SQUID_UP = re.compile(r"^squid_up(\{[^}]*\})? 1$", re.MULTILINE)
 REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
@@ -32,7 +32,9 @@ def rendered(out: str) -> list:
     env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=os.path.join(REPO, ".venv", "collections"), ANSIBLE_NOCOLOR="1")
     done = subprocess.run([os.path.join(os.path.dirname(sys.executable), "ansible-playbook"), "-i", "localhost,", "-c", "local",
                            "-e", f"ansible_python_interpreter={sys.executable}", "-e", f"squid_image={cluster.image('squid')}",
-                           "-e", f"exporter_image={cluster.image('squid-exporter')}", "-e", f"out={out}", PLAYBOOK],
+                           "-e", f"exporter_image={cluster.image('squid-exporter')}", "-e", f"out={out}",
+                           "-e", json.dumps({"node_selector": ON_REAL_NODE["nodeSelector"], "tolerations": ON_REAL_NODE["tolerations"]}),
+                           PLAYBOOK],
                           env=env, capture_output=True, text=True, timeout=300, check=False)
     assert done.returncode == 0, done.stdout[-5000:] + done.stderr[-2000:]
     with open(out, encoding="utf-8") as handle:
@@ -40,20 +42,12 @@ def rendered(out: str) -> list:
 
 
 def on_the_lab(deployment: dict, namespace: str) -> dict:
+    """One replica (the lab has one real node; the pods' anti-affinity wants a node each), images never pulled."""
     deployment["metadata"]["namespace"] = namespace
     deployment["spec"]["replicas"] = 1
-    pod = deployment["spec"]["template"]["spec"]
-    pod.update(ON_REAL_NODE)
-    del pod["affinity"]
-    for container in pod["containers"]:
+    for container in deployment["spec"]["template"]["spec"]["containers"]:
         container["imagePullPolicy"] = "Never"
     return deployment
-
-
-def import_exporter_image() -> None:
-    reference = cluster.image("squid-exporter")
-    if reference not in node.ctr("images", "list", "--quiet").stdout.split():
-        node.ctr("images", "import", "--base-name", reference.rsplit(":", 1)[0], cluster.image_archive("squid-exporter"))
 
 
 def cache_manager_status(address: str, port: int) -> str:
@@ -70,7 +64,6 @@ def test_the_sidecar_reads_squid_over_the_pods_loopback(testbed, namespace, tmp_
     exporter = next(c for c in deployment["spec"]["template"]["spec"]["containers"] if c["name"] == "squid-exporter")
     assert exporter["image"] == cluster.image("squid-exporter")
     metrics_port = next(p["containerPort"] for p in exporter["ports"] if p["name"] == "metrics")
-    import_exporter_image()
     config_map["metadata"]["namespace"] = namespace
     apply(testbed, namespace, config_map, on_the_lab(deployment, namespace))
 
