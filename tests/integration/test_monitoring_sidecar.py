@@ -4,7 +4,8 @@
 The images are the lab's (tests/testbed/images.sh: Debian's squid and prometheus-squid-exporter, built locally);
 everything else is the rendered Deployment, on the real node through squid_gke_node_selector and squid_gke_tolerations:
 shared process namespace, read-only root filesystems, the pid file on the shared volume, the cache manager read over
-the pod's loopback. Only what the lab needs changes: one replica, images never pulled. The cache manager answers the sidecar and refuses a client outside the pod.
+the pod's loopback. Only what the lab needs changes: one replica, images never pulled. The cache manager answers the
+sidecar and refuses a client outside the pod.
 """
 
 from __future__ import annotations
