@@ -473,7 +473,8 @@ def alive(pid: int) -> bool:
 def down() -> None:
     """Stop everything, also after a failed `up`: controllers first (nothing recreates pods), then the node's pods while
     the kubelet can still tear them down, the node, the control plane; then put the host back as it was."""
-    from tests.testbed import host_state, node  # pylint: disable=import-outside-toplevel
+    from tests.testbed import cloudsql_lab, host_state, node  # pylint: disable=import-outside-toplevel
+    cloudsql_lab.down()
     for name in reversed(CONTROLLERS):
         stop(name)
     node.drain()

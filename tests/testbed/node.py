@@ -24,6 +24,9 @@ NODE_IP = "10.244.128.1"
 POD_SUBNET = "10.244.128.0/24"
 KWOK_POD_CIDR = "10.244.0.0/17"
 KWOK_DEVICE = "aibang-kwok"
+# Addresses of this machine standing for hosts outside the cluster that pods reach through the node (e.g. the PSC
+# endpoint's, where cloudsql_lab puts Cloud SQL's stand-in), on a bridge of their own.
+OUTSIDE_DEVICE = "aibang-vm"
 REAL_NODE_LABEL = "aibang.testbed/real-node"
 FORWARD_CHAIN = "AIBANG-TESTBED-FORWARD"
 NAT_CHAIN = "AIBANG-TESTBED-POSTROUTING"
@@ -101,6 +104,15 @@ def network_up() -> None:
     iptables_rule("nat", "POSTROUTING", "-j", NAT_CHAIN, position="-I")
     with open("/proc/sys/net/ipv4/ip_forward", "w", encoding="ascii") as handle:
         handle.write("1\n")
+
+
+def outside_address(address: str) -> None:
+    """Put an "outside" address on this machine, where pods reach it (e.g. the PSC endpoint's)."""
+    if not link_exists(OUTSIDE_DEVICE):
+        sh("ip", "link", "add", OUTSIDE_DEVICE, "type", "bridge")
+    sh("ip", "link", "set", OUTSIDE_DEVICE, "up")
+    if f" {address}/" not in sh("ip", "-o", "-4", "addr", "show", "dev", OUTSIDE_DEVICE).stdout:
+        sh("ip", "addr", "add", f"{address}/32", "dev", OUTSIDE_DEVICE)
 
 
 def cni_config() -> dict:
