@@ -77,7 +77,7 @@ def test_operator_objects_where_the_crds_exist(testbed, namespace, operator_crds
     assert apps["podMetricsEndpoints"][0]["relabelings"][0]["sourceLabels"] == ["__meta_kubernetes_pod_annotation_prometheus_io_scrape"]
     assert names(testbed, "servicemonitor", namespace) == {"aibang-squid-vm"}
     endpoints = json.loads(testbed.kubectl("get", "endpoints", "aibang-squid-vm", "-n", namespace, "-o", "json").stdout)
-    assert endpoints["subsets"][0]["addresses"] == [{"ip": "127.0.0.12"}]
+    assert endpoints["subsets"][0]["addresses"] == [{"ip": "192.0.2.12"}]
     assert not {"aibang-prometheus-rules", "aibang-prometheus-scrape"} & names(testbed, "configmap", namespace)
     assert "changed=0" in run(namespace)
     run(namespace, "cleanup")
