@@ -25,6 +25,7 @@ pytestmark = pytest.mark.skipif(
 SQUID_UP = re.compile(r"^squid_up(\{[^}]*\})? 1$", re.MULTILINE)
 REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 PLAYBOOK = os.path.join(os.path.dirname(__file__), "playbooks", "monitoring_vm_exporter.yml")
+COMPILED_RUNTIME = os.path.join(os.path.dirname(__file__), "playbooks", "compiled_vm_runtime.yml")
 PORT = 19303  # not 9301: the testbed's own exporter may be there
 POLICY = {"name": "vm-exporter", "allowed_domains": ["login.microsoftonline.com"],
           "gke": {"client_cidrs": ["127.0.0.16/28"]}, "vm": {"address": "127.0.0.12", "client_cidrs": ["127.0.0.13/32"]}}
@@ -95,3 +96,17 @@ def test_deploy_and_cleanup_skip_the_monitoring_stage_unless_enabled():
         assert "skipping:" in stage and "ok:" not in stage and "changed:" not in stage, stage
         recap = [line for line in done.stdout.split("PLAY RECAP")[-1].splitlines() if "ok=" in line]
         assert recap and all("changed=0" in line and "failed=0" in line for line in recap), recap
+
+
+def test_the_compiled_policy_says_where_the_vms_squid_runs(tmp_path):
+    """Deploy's preflight compiles tier 2 with the VM's squid_vm_runtime (inventories/local: Squid on 127.0.0.12, its
+    pid file in the testbed's run directory), so the VM exporter reads that Squid and not the runtime's defaults."""
+    out = tmp_path / "runtime.json"
+    done = subprocess.run([os.path.join(os.path.dirname(sys.executable), "ansible-playbook"), "-i", "inventories/local",
+                           "-e", f"out={out}", COMPILED_RUNTIME],
+                          cwd=REPO, env=dict(os.environ, ANSIBLE_NOCOLOR="1"), capture_output=True, text=True, timeout=300, check=False)
+    assert done.returncode == 0, done.stdout[-5000:] + done.stderr[-2000:]
+    facts = json.loads(out.read_text(encoding="utf-8"))
+    assert facts["compiled"]["listen_address"] == "127.0.0.12"
+    assert facts["compiled"]["pid_filename"] == "/run/aibang-testbed/squid-vm.pid"
+    assert {key: facts["compiled"][key] for key in facts["inventory"]} == facts["inventory"]

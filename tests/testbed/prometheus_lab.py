@@ -15,6 +15,7 @@ import argparse
 import glob
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -139,6 +140,49 @@ def prometheus_config(targets: dict, interval: str, rule_files: list, extra_jobs
             "static_configs": [{"targets": [target], "labels": {"tier": tier}} for tier, target in sorted(targets.items())],
         }, *extra_jobs],
     }
+
+
+def _label_name(name: str) -> str:
+    return re.sub(r"[^a-zA-Z0-9_]", "_", name)
+
+
+def kubernetes_pod_targets(pods: list) -> list:
+    """The targets upstream Prometheus's Kubernetes discovery (``role: pod``) gives for these pods, as file_sd groups.
+
+    Debian's prometheus is built without Kubernetes discovery (NEWS.Debian: "Kubernetes support has been completely
+    removed"), so the lab reads the pods from the API server and hands Prometheus the same targets and ``__meta_*``
+    labels: one target per container port at the pod's IP (one per container without ports), the pod's labels and
+    annotations, its namespace, name, IP, node, phase and readiness. A job's relabelling then runs unchanged.
+    """
+    groups = []
+    for pod in pods:
+        meta, status = pod["metadata"], pod.get("status", {})
+        ready = next((c["status"].lower() for c in status.get("conditions", []) if c["type"] == "Ready"), "unknown")
+        owner = next((o for o in meta.get("ownerReferences", []) if o.get("controller")), {})
+        labels = {"__meta_kubernetes_namespace": meta["namespace"], "__meta_kubernetes_pod_name": meta["name"],
+                  "__meta_kubernetes_pod_ip": status.get("podIP", ""), "__meta_kubernetes_pod_ready": ready,
+                  "__meta_kubernetes_pod_phase": status.get("phase", ""),
+                  "__meta_kubernetes_pod_node_name": pod["spec"].get("nodeName", ""),
+                  "__meta_kubernetes_pod_host_ip": status.get("hostIP", ""), "__meta_kubernetes_pod_uid": meta.get("uid", ""),
+                  "__meta_kubernetes_pod_controller_kind": owner.get("kind", ""),
+                  "__meta_kubernetes_pod_controller_name": owner.get("name", "")}
+        for kind in ("label", "annotation"):
+            for key, value in meta.get(f"{kind}s", {}).items():
+                labels[f"__meta_kubernetes_pod_{kind}_{_label_name(key)}"] = value
+                labels[f"__meta_kubernetes_pod_{kind}present_{_label_name(key)}"] = "true"
+        for init, containers in ((False, pod["spec"]["containers"]), (True, pod["spec"].get("initContainers", []))):
+            for container in containers:
+                common = dict(labels, __meta_kubernetes_pod_container_name=container["name"],
+                              __meta_kubernetes_pod_container_image=container.get("image", ""),
+                              __meta_kubernetes_pod_container_init=str(init).lower())
+                if not container.get("ports"):
+                    groups.append({"targets": [labels["__meta_kubernetes_pod_ip"]], "labels": common})
+                for port in container.get("ports", []):
+                    groups.append({"targets": [f"{labels['__meta_kubernetes_pod_ip']}:{port['containerPort']}"],
+                                   "labels": dict(common, __meta_kubernetes_pod_container_port_name=port.get("name", ""),
+                                                  __meta_kubernetes_pod_container_port_number=str(port["containerPort"]),
+                                                  __meta_kubernetes_pod_container_port_protocol=port.get("protocol", "TCP"))})
+    return groups
 
 
 class Prometheus(Process):
