@@ -110,3 +110,16 @@ def test_the_compiled_policy_says_where_the_vms_squid_runs(tmp_path):
     assert facts["compiled"]["listen_address"] == "127.0.0.12"
     assert facts["compiled"]["pid_filename"] == "/run/aibang-testbed/squid-vm.pid"
     assert {key: facts["compiled"][key] for key in facts["inventory"]} == facts["inventory"]
+
+
+def test_deploy_refuses_to_scrape_a_vm_whose_exporter_port_is_closed():
+    """On Google Cloud (inventories/local plays it through the GCP fake) the VM's exporter port opens only to
+    squid_vm_cloud_exporter_sources: with monitoring on and no source, deploy's preflight fails naming it."""
+    done = subprocess.run([os.path.join(os.path.dirname(sys.executable), "ansible-playbook"), os.path.join(REPO, "playbooks", "deploy.yml"),
+                           "--tags", "monitoring", "-e", "monitoring_enabled=true"],
+                          cwd=REPO, env=dict(os.environ, ANSIBLE_NOCOLOR="1"), capture_output=True, text=True, timeout=300, check=False)
+    assert done.returncode != 0, done.stdout[-3000:]
+    assert "set squid_vm_cloud_exporter_sources" in done.stdout, done.stdout[-3000:]
+    assert "TASK [Run the exporter on the VM]" not in done.stdout
+    recap = [line for line in done.stdout.split("PLAY RECAP")[-1].splitlines() if "ok=" in line]
+    assert recap and all("changed=0" in line for line in recap), recap
