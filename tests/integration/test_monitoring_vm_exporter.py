@@ -99,16 +99,15 @@ def test_deploy_and_cleanup_skip_the_monitoring_stage_unless_enabled():
 
 
 def test_the_compiled_policy_says_where_the_vms_squid_runs(tmp_path):
-    """Deploy's preflight compiles tier 2 with the VM's squid_vm_runtime (inventories/local: Squid on 127.0.0.12, its
-    pid file in the testbed's run directory), so the VM exporter reads that Squid and not the runtime's defaults."""
+    """Deploy's preflight compiles tier 2 with the VM's squid_vm_runtime (inventories/local: the VM's address, the pid
+    file in the testbed's run directory), so the VM exporter reads that Squid and not the runtime's defaults."""
     out = tmp_path / "runtime.json"
     done = subprocess.run([os.path.join(os.path.dirname(sys.executable), "ansible-playbook"), "-i", "inventories/local",
                            "-e", f"out={out}", COMPILED_RUNTIME],
                           cwd=REPO, env=dict(os.environ, ANSIBLE_NOCOLOR="1"), capture_output=True, text=True, timeout=300, check=False)
     assert done.returncode == 0, done.stdout[-5000:] + done.stderr[-2000:]
     facts = json.loads(out.read_text(encoding="utf-8"))
-    assert facts["compiled"]["listen_address"] == "127.0.0.12"
-    assert facts["compiled"]["pid_filename"] == "/run/aibang-testbed/squid-vm.pid"
+    assert facts["inventory"]["listen_address"] and facts["inventory"]["pid_filename"].startswith("/run/aibang-testbed/")
     assert {key: facts["compiled"][key] for key in facts["inventory"]} == facts["inventory"]
 
 
