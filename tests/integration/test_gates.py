@@ -10,21 +10,32 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
+import time
+import urllib.request
 
 import pytest
 import yaml
 
+from ansible_collections.aibang.gke_platform.plugins.module_utils import release_store
+
 REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 ALIAS = "microsoft.intra.aibang.local"
+GCP_FAKE = "http://127.0.0.1:18443"  # the testbed's GCP fake, as inventories/local reaches it
 
 
-def playbook(name: str, *extra: str, inventory: str | None = None) -> subprocess.CompletedProcess:
+def playbook_command(name: str, *extra: str, inventory: str | None = None) -> tuple:
     env = {**os.environ, "ANSIBLE_COLLECTIONS_PATH": os.path.join(REPO, ".venv", "collections"), "ANSIBLE_NOCOLOR": "1",
            "ANSIBLE_FORCE_COLOR": "0"}
     command = [os.path.join(os.path.dirname(sys.executable), "ansible-playbook"), "-i",
                inventory or os.path.join(REPO, "inventories", "local"), os.path.join(REPO, "playbooks", name), *extra]
+    return command, env
+
+
+def playbook(name: str, *extra: str, inventory: str | None = None) -> subprocess.CompletedProcess:
+    command, env = playbook_command(name, *extra, inventory=inventory)
     done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=900, cwd=REPO, check=False)
     print(done.stdout[-6000:], done.stderr[-2000:])
     return done
@@ -150,10 +161,76 @@ def test_a_changing_deploy_keeps_a_release_and_rollback_restores_a_chosen_one(te
 def test_rollback_to_a_tampered_snapshot_is_refused(testbed, egress):
     kept = releases(testbed)
     number = max(kept)
+    name, sha256 = kept[number]["metadata"]["name"], kept[number]["metadata"]["annotations"]["aibang.io/sha256"]
     before = objects(testbed, "deployment", "intra-proxy", "squid-proxy")
-    testbed.kubectl("annotate", "secret", "-n", "kube-system", kept[number]["metadata"]["name"], "--overwrite",
-                    f"aibang.io/sha256={'0' * 64}")
-    done = playbook("rollback.yml", "-e", f"release={number}")
-    assert done.returncode != 0
-    assert f"release Secret aibang-release.v{number} was modified: its content's sha256 is" in failure_message(done)
-    assert objects(testbed, "deployment", "intra-proxy", "squid-proxy") == before
+    testbed.kubectl("annotate", "secret", "-n", "kube-system", name, "--overwrite", f"aibang.io/sha256={'0' * 64}")
+    try:
+        done = playbook("rollback.yml", "-e", f"release={number}")
+        assert done.returncode != 0
+        assert f"release Secret aibang-release.v{number} was modified: its content's sha256 is" in failure_message(done)
+        assert objects(testbed, "deployment", "intra-proxy", "squid-proxy") == before
+    finally:
+        testbed.kubectl("annotate", "secret", "-n", "kube-system", name, "--overwrite", f"aibang.io/sha256={sha256}")
+
+
+def wait_for(condition, timeout: float, what: str):
+    """Poll ``condition`` (a callable) every second until it returns something true; fail naming ``what``."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        found = condition()
+        if found:
+            return found
+        time.sleep(1)
+    raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+
+
+def test_a_deploy_killed_halfway_then_run_again_converges_and_keeps_the_history_readable(testbed, egress, tmp_path):
+    """Kill -9 the play while tier 1 rolls out a change; the re-run finishes the change; every release still reads."""
+    history_before = releases(testbed)
+    inventory = faulty_inventory(tmp_path, {"squid_gke_replicas": 3})
+    command, env = playbook_command("deploy.yml", "--tags", "squid_gke", inventory=inventory)
+    with subprocess.Popen(command, env=env, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                          start_new_session=True) as running:
+        try:
+            wait_for(lambda: json.loads(testbed.kubectl("get", "deployment", "squid-proxy", "-n", "intra-proxy", "-o", "json")
+                                        .stdout)["spec"]["replicas"] == 3, 180, "the play to apply three replicas")
+        finally:
+            os.killpg(running.pid, signal.SIGKILL)
+            running.wait(timeout=30)
+    assert running.returncode == -signal.SIGKILL
+
+    again = playbook("deploy.yml", "--tags", "squid_gke", inventory=inventory)
+    assert again.returncode == 0, again.stdout[-4000:]
+    deployment = json.loads(testbed.kubectl("get", "deployment", "squid-proxy", "-n", "intra-proxy", "-o", "json").stdout)
+    assert deployment["status"].get("readyReplicas") == 3 and deployment["status"].get("updatedReplicas") == 3
+    history_after = releases(testbed)
+    assert set(history_before) <= set(history_after)
+    for number, stored in history_after.items():  # every release decodes against its sha256, numbers are unique
+        assert release_store.read(stored)["number"] == number
+    assert playbook("deploy.yml", "--tags", "squid_gke", inventory=inventory).returncode == 0
+    assert releases(testbed).keys() == history_after.keys()  # converged: a third run changes nothing, keeps no release
+
+
+def fake(path: str, body: dict | None = None):
+    data = json.dumps(body).encode() if body is not None else None
+    request = urllib.request.Request(f"{GCP_FAKE}{path}", data=data, method="POST" if body is not None else "GET",
+                                     headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=10) as answer:
+        return json.loads(answer.read() or b"null")
+
+
+def test_a_google_api_500_mid_deploy_then_a_rerun_converges(testbed):
+    """Every attempt (the client's retries included) of the first forwarding-rule call (the PSC endpoint: read, or
+    created on a fresh lab) answers 500: the play fails naming it; run again, it converges; a third run sends Google no
+    change."""
+    fake("/_fake/faults", {"method": "*", "path_contains": "/forwardingRules", "status": 500, "times": 7,
+                           "message": "injected backend error"})
+    failed = playbook("deploy.yml", "--tags", "gcp")
+    assert failed.returncode != 0
+    assert "injected backend error" in failed.stdout or "500" in failure_message(failed), failure_message(failed)
+    again = playbook("deploy.yml", "--tags", "gcp")
+    assert again.returncode == 0, again.stdout[-4000:]
+    mutations = len([call for call in fake("/_fake/requests") if call["mutating"] and call["status"] == 200])
+    third = playbook("deploy.yml", "--tags", "gcp")
+    assert third.returncode == 0, third.stdout[-4000:]
+    assert len([call for call in fake("/_fake/requests") if call["mutating"] and call["status"] == 200]) == mutations
