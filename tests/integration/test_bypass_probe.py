@@ -41,7 +41,8 @@ PLAYBOOK = """
         egress_network_bypass_require_digest: "{{ require_digest }}"
         egress_network_bypass_target: "https://{{ target }}/"
         egress_network_bypass_proxy: http://microsoft.intra.aibang.local:3128
-        egress_network_bypass_timeout: "{{ timeout | default(5) }}"
+        egress_network_bypass_timeout: 5
+        egress_network_bypass_start_timeout: "{{ start_timeout | default(60) }}"
         egress_network_bypass_report_only: "{{ report_only }}"
         egress_network_bypass_pod_overrides: "{{ on_real_node }}"
 
@@ -114,7 +115,7 @@ def test_verify_fails_on_a_probe_whose_image_cannot_be_pulled(testbed, namespace
 
 def test_diagnose_reports_an_unschedulable_probe_with_the_schedulers_reason(testbed, namespace, tmp_path):
     nowhere = {"nodeSelector": {"aibang.testbed/no-such-pool": "true"}, "terminationGracePeriodSeconds": 2}
-    verdict = _run_probe(namespace, tmp_path, on_real_node=nowhere, timeout=1)
+    verdict = _run_probe(namespace, tmp_path, on_real_node=nowhere, start_timeout=2)
     assert verdict["ok"] is False, verdict
     assert "could not be scheduled (Unschedulable: 0/" in verdict["detail"], verdict
 
