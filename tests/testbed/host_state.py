@@ -18,7 +18,7 @@ import sys
 
 SYSCTLS = ("vm/overcommit_memory", "kernel/panic", "kernel/panic_on_oops", "net/ipv4/ip_forward")
 CHAIN = re.compile(r"\b(KUBE-[A-Z0-9-]+|CNI-[A-Za-z0-9-]+|AIBANG-TESTBED-[A-Z-]+)\b")
-LINK = re.compile(r"^(aibang0|aibang-kwok|veth[0-9a-f]+)$")
+LINK = re.compile(r"^(aibang0|aibang-kwok|aibang-vm|veth[0-9a-f]+)$")
 # Directories the kubelet, containerd or CNI create in fixed places even when pointed elsewhere.
 DIRECTORIES = ("/var/lib/kubelet", "/var/log/pods", "/var/log/containers", "/var/lib/cni", "/etc/cni", "/opt/cni",
                "/run/netns", "/run/containerd", "/var/lib/containerd", "/usr/libexec/kubernetes", "/opt/containerd",

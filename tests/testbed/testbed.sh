@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The local testbed: test infrastructure only. Usage: testbed.sh up|down|status|running (exit 0 when it runs)
 #   gcp-fake-up / gcp-fake-down start or stop only the GCP API fake (the psc molecule scenario needs nothing else).
+#   cloudsql-up starts Cloud SQL's stand-in (MariaDB) at each PSC endpoint the fake holds (after the deploy's gcp stage).
 # Everything it (or inventories/local) starts keeps its pid file in $TESTBED_RUN; `down` stops them all by PID.
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -109,8 +110,9 @@ case "${1:-}" in
   running) running "$run/kube-apiserver.pid" ;;
   gcp-fake-up) start_gcp_fake ;;
   gcp-fake-down) stop_gcp_fake ;;
+  cloudsql-up) cd "$repo" && PYTHONPATH="$repo/.venv/collections" "$python" -m tests.testbed.cloudsql_lab up ;;
   up) up ;;
   down) down ;;
   status) status ;;
-  *) echo "usage: $0 up|down|status|running|gcp-fake-up|gcp-fake-down" >&2; exit 2 ;;
+  *) echo "usage: $0 up|down|status|running|gcp-fake-up|gcp-fake-down|cloudsql-up" >&2; exit 2 ;;
 esac
