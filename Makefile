@@ -86,7 +86,7 @@ awx-up: setup ## start the lab's AWX 24.6.1 (tests/testbed/awx; builds cached in
 awx-down: ## stop the lab's AWX
 	tests/testbed/awx/awx.sh down
 
-awx: setup ## AWX tier: the configuration and its workflows against a real AWX and the testbed (holds the lab)
+awx: setup ## AWX tier: the configuration and its workflows against a real AWX (test_lab_* hold the lab: take the lab lock)
 	$(BIN)/python -m pytest tests/integration/test_awx.py
 
 clean: testbed-down ## remove the virtualenv, test output and the ansible-test copy

@@ -31,6 +31,9 @@ DEFAULT_DENIED_DESTINATIONS = (
     "169.254.0.0/16", "fe80::/10",  # link-local, the metadata server 169.254.169.254 among them
     "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "fc00::/7",  # private: the VPC, its peers, fd20:ce::254
     "100.64.0.0/10",  # shared address space (carrier-grade NAT, GKE pod ranges on some clusters)
+    # NAT64 (RFC 6052 well-known prefix, RFC 8215 local use): an address here is an IPv4 address behind a translator,
+    # 64:ff9b::a9fe:a9fe is 169.254.169.254; a DNS64 resolver makes them up for any IPv4-only name.
+    "64:ff9b::/96", "64:ff9b:1::/48",
 )
 
 # Patterns are applied with fullmatch: `$` would also accept a trailing newline, a line break in squid.conf.

@@ -10,7 +10,9 @@ their spread (lowest-highest round). Run it under the lab lock.
 
 - throughput: hey, new CONNECT per request (what the ACLs decide once per tunnel), ratio rendered / bare per round;
 - latency: single CONNECTs at one connection, timed with perf_counter_ns from connect() to the 200 of tier 1 (both
-  tiers decided and tier 2 reached the target), median per round, rendered minus bare.
+  tiers decided and tier 2 reached the target), median per round, rendered minus bare;
+- per tier: the same single CONNECTs sent to tier 2 alone, interleaved with those through the chain. Tier 2's
+  overhead is tier 2 alone minus a direct TCP connect to the target, tier 1's is the chain minus tier 2 alone.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ import time
 from contextlib import contextmanager
 
 from tests.testbed import internet
-from tests.testbed.squid_lab import PROXY_PORT, TARGET_ADDRESS, TIER1_ADDRESS, SquidLab
+from tests.testbed.squid_lab import PROXY_PORT, TARGET_ADDRESS, TIER1_ADDRESS, TIER2_ADDRESS, SquidLab
 
 TARGET_NAME = "login.microsoftonline.com"
 ROUNDS = 5
@@ -36,6 +38,9 @@ LATENCY_SAMPLES = 300
 WARM_UP = 50
 RATIO_TARGET = 0.95
 ADDED_LATENCY_TARGET_MS = 0.2
+CONNECT_REQUEST = f"CONNECT {TARGET_NAME}:443 HTTP/1.1\r\nHost: {TARGET_NAME}:443\r\n\r\n".encode()
+TIER1 = (TIER1_ADDRESS, PROXY_PORT)
+TIER2 = (TIER2_ADDRESS, PROXY_PORT)
 POLICY = {
     "name": "bench",
     "allowed_domains": [TARGET_NAME],
@@ -84,20 +89,24 @@ def hey(url: str, proxy: str | None = None) -> float:
     return float(re.search(r"Requests/sec:\s+([0-9.]+)", output).group(1))
 
 
-def connect_times_ms(proxy: tuple | None, count: int) -> list:
-    """Milliseconds per request at one connection: through ``proxy`` until its 200 to CONNECT, or a TCP connect to
-    the target without one."""
-    request = f"CONNECT {TARGET_NAME}:443 HTTP/1.1\r\nHost: {TARGET_NAME}:443\r\n\r\n".encode()
-    times = []
+def connect_time_ms(proxy: tuple | None) -> float:
+    """Milliseconds for one request: through ``proxy`` until its 200 to CONNECT, or a TCP connect to the target."""
+    started = time.perf_counter_ns()
+    with socket.create_connection(proxy or (TARGET_ADDRESS, 443), timeout=10) as conn:
+        if proxy:
+            conn.sendall(CONNECT_REQUEST)
+            answer = conn.recv(4096)
+            if not answer.startswith(b"HTTP/1.1 200"):
+                raise RuntimeError(f"{proxy} answered {answer[:80]!r}")
+        return (time.perf_counter_ns() - started) / 1e6
+
+
+def connect_times_ms(targets: dict, count: int) -> dict:
+    """``count`` single requests to each of ``targets`` (name: proxy or None), interleaved; milliseconds per name."""
+    times = {name: [] for name in targets}
     for _sample in range(count):
-        started = time.perf_counter_ns()
-        with socket.create_connection(proxy or (TARGET_ADDRESS, 443), timeout=10) as conn:
-            if proxy:
-                conn.sendall(request)
-                answer = conn.recv(4096)
-                if not answer.startswith(b"HTTP/1.1 200"):
-                    raise RuntimeError(f"the chain answered {answer[:80]!r}")
-            times.append((time.perf_counter_ns() - started) / 1e6)
+        for name, proxy in targets.items():
+            times[name].append(connect_time_ms(proxy))
     return times
 
 
@@ -125,11 +134,13 @@ def variant(name: str, labs: dict):
         yield None
         return
     with labs[name].chain(POLICY):
-        connect_times_ms((TIER1_ADDRESS, PROXY_PORT), WARM_UP)
+        connect_times_ms({"chain": TIER1, "tier2": TIER2}, WARM_UP)
         yield f"http://{TIER1_ADDRESS}:{PROXY_PORT}"
 
 
 def measure(labs: dict) -> dict:
+    """Per round and variant: requests per second, and median milliseconds per request (direct: a TCP connect to the
+    target; chain: a CONNECT through both tiers; tier2: a CONNECT to tier 2 alone)."""
     names = ["direct", "bare", "rendered"]
     rounds = []
     for round_index in range(ROUNDS):
@@ -138,36 +149,60 @@ def measure(labs: dict) -> dict:
         for name in order:
             with variant(name, labs) as proxy:
                 url = f"https://{TARGET_NAME}/" if proxy else f"https://{TARGET_ADDRESS}/"
-                figures[name] = (hey(url, proxy), statistics.median(
-                    connect_times_ms((TIER1_ADDRESS, PROXY_PORT) if proxy else None, LATENCY_SAMPLES)))
+                targets = {"chain": TIER1, "tier2": TIER2} if proxy else {"direct": None}
+                times = connect_times_ms(targets, LATENCY_SAMPLES)
+                figures[name] = {"rate": hey(url, proxy), **{kind: statistics.median(values) for kind, values in times.items()}}
         rounds.append(figures)
     return summarise(rounds)
 
 
 def summarise(rounds: list) -> dict:
+    """Medians over the rounds, with the lowest and highest round, of each figure and of the per-round differences."""
     def spread(values: list) -> tuple:
         return statistics.median(values), min(values), max(values)
 
-    return {
-        "throughput": {name: spread([figures[name][0] for figures in rounds]) for name in rounds[0]},
-        "latency_ms": {name: spread([figures[name][1] for figures in rounds]) for name in rounds[0]},
-        "ratio": spread([figures["rendered"][0] / figures["bare"][0] for figures in rounds]),
-        "added_ms": spread([figures["rendered"][1] - figures["bare"][1] for figures in rounds]),
+    def per_round(figure) -> tuple:
+        return spread([figure(one) for one in rounds])
+
+    summary = {
+        "direct_rate": per_round(lambda one: one["direct"]["rate"]),
+        "direct_ms": per_round(lambda one: one["direct"]["direct"]),
+        "ratio": per_round(lambda one: one["rendered"]["rate"] / one["bare"]["rate"]),
+        "added_ms": per_round(lambda one: one["rendered"]["chain"] - one["bare"]["chain"]),
+        "added_tier2_ms": per_round(lambda one: one["rendered"]["tier2"] - one["bare"]["tier2"]),
+        "added_tier1_ms": per_round(lambda one: (one["rendered"]["chain"] - one["rendered"]["tier2"]) - (one["bare"]["chain"] - one["bare"]["tier2"])),
     }
+    for name in ("bare", "rendered"):
+        summary[name] = {
+            "rate": per_round(lambda one, name=name: one[name]["rate"]),
+            "vs_direct": per_round(lambda one, name=name: one[name]["rate"] / one["direct"]["rate"]),
+            "chain_ms": per_round(lambda one, name=name: one[name]["chain"]),
+            "tier2_ms": per_round(lambda one, name=name: one[name]["tier2"]),
+            "tier2_overhead_ms": per_round(lambda one, name=name: one[name]["tier2"] - one["direct"]["direct"]),
+            "tier1_overhead_ms": per_round(lambda one, name=name: one[name]["chain"] - one[name]["tier2"]),
+        }
+    return summary
+
+
+def _ms(figure: tuple, sign: str = "") -> str:
+    return f"{figure[0]:{sign}.3f} ms ({figure[1]:{sign}.3f} to {figure[2]:{sign}.3f})"
 
 
 def report(summary: dict) -> bool:
     ratio, added = summary["ratio"], summary["added_ms"]
     ratio_ok, added_ok = ratio[0] >= RATIO_TARGET, added[0] <= ADDED_LATENCY_TARGET_MS
-    for name in ("direct", "bare", "rendered"):
-        rate, latency = summary["throughput"][name], summary["latency_ms"][name]
-        print(f"{name:>8}: {rate[0]:,.0f} req/s ({rate[1]:,.0f}-{rate[2]:,.0f}), "
-              f"{latency[0]:.3f} ms per {'CONNECT' if name != 'direct' else 'TCP connect'} ({latency[1]:.3f}-{latency[2]:.3f})")
+    rate = summary["direct_rate"]
+    print(f"  direct: {rate[0]:,.0f} req/s ({rate[1]:,.0f}-{rate[2]:,.0f}), TCP connect to the target {_ms(summary['direct_ms'])}")
+    for name in ("bare", "rendered"):
+        figures = summary[name]
+        rate, versus = figures["rate"], figures["vs_direct"]
+        print(f"{name:>8}: {rate[0]:,.0f} req/s ({rate[1]:,.0f}-{rate[2]:,.0f}; {versus[0]:.2f}x of direct), "
+              f"CONNECT through the chain {_ms(figures['chain_ms'])}, to tier 2 alone {_ms(figures['tier2_ms'])}; "
+              f"overhead tier 2 {_ms(figures['tier2_overhead_ms'], '+')}, tier 1 {_ms(figures['tier1_overhead_ms'], '+')}")
     print(f"rendered vs bare chain: throughput {ratio[0]:.3f}x ({ratio[1]:.3f}-{ratio[2]:.3f}; target >= {RATIO_TARGET}x) "
           f"{'OK' if ratio_ok else 'BELOW'}")
-    print(f"rendered vs bare chain: {added[0]:+.3f} ms per CONNECT at 1 connection ({added[1]:+.3f} to {added[2]:+.3f}; "
-          f"target <= +{ADDED_LATENCY_TARGET_MS} ms) {'OK' if added_ok else 'OVER'}")
-    print(f"(for reference, rendered chain vs direct: {summary['throughput']['rendered'][0] / summary['throughput']['direct'][0]:.2f}x)")
+    print(f"rendered vs bare chain: {_ms(added, '+')} per CONNECT at 1 connection (target <= +{ADDED_LATENCY_TARGET_MS} ms) "
+          f"{'OK' if added_ok else 'OVER'}; of it tier 2 {_ms(summary['added_tier2_ms'], '+')}, tier 1 {_ms(summary['added_tier1_ms'], '+')}")
     return ratio_ok and added_ok
 
 
@@ -179,7 +214,8 @@ def run() -> bool:
     work = tempfile.mkdtemp(prefix="aibang-bench-")
     os.chmod(work, 0o755)
     print(f"{ROUNDS} rounds x (direct, bare chain, rendered chain): hey {CONNECTIONS} connections {SECONDS} s new CONNECT "
-          f"per request; {LATENCY_SAMPLES} single CONNECTs; medians (lowest-highest round)")
+          f"per request; {LATENCY_SAMPLES} single CONNECTs through the chain and to tier 2 alone, interleaved; "
+          f"medians of the rounds (lowest to highest round)", flush=True)
     nginx = start_nginx(work)
     try:
         with SquidLab([TARGET_NAME]) as rendered, BareLab([TARGET_NAME]) as bare_lab:

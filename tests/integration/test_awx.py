@@ -1,12 +1,19 @@
 # -*- coding: utf-8 -*-
 """The AWX configuration against a real AWX 24.6.1 (tests/testbed/awx) and workflows run against the lab.
 
-Run with `make awx` (it holds the lab: take the lab lock). The project AWX syncs is a git snapshot of this checkout;
-the dev and prod environments of the configuration use inventories/local, so their jobs deploy to the testbed.
+Run with `make awx`. The project AWX syncs is a git snapshot of this checkout; the dev and prod environments of the
+configuration use inventories/local. Two groups:
+- the configuration tests need AWX only (`make awx-up` starts it; no lab lock): applied twice, a refused credential,
+  the credentials' environment in a job. Their Kubernetes credential points at a placeholder cluster;
+- the tests named test_lab_* run workflows whose jobs deploy to the testbed: they hold the lab (take the lab lock).
+  They first point the Kubernetes credential at the running testbed (a new CA and token each start: the secrets
+  are rewritten with awx_config_update_secrets, as a rotation would).
+`pytest -k "not lab"` and `pytest -k lab` run one group.
 """
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import json
 import os
@@ -76,7 +83,7 @@ class Awx:
 
 
 @pytest.fixture(scope="module")
-def awx(testbed):
+def awx():
     started_here = subprocess.run([AWX_SH, "status"], capture_output=True, check=False).returncode != 0
     if started_here:
         subprocess.run([AWX_SH, "up"], check=True)
@@ -86,24 +93,36 @@ def awx(testbed):
 
 
 @pytest.fixture(scope="module")
-def project_repo(tmp_path_factory):
-    """A git repository holding this checkout's files (committed or not), for AWX to sync over file://."""
-    repo = tmp_path_factory.mktemp("awx-project") / "gke_platform"
+def project_repo(awx):
+    """A git repository holding this checkout's files (committed or not), for AWX to sync over file://.
+
+    It lives as long as the lab's AWX (in its state directory) and each session commits on top of the last one:
+    AWX's clone of the project only fetches fast-forwards (an unrelated history is rejected as non-fast-forward).
+    """
+    repo = os.path.join(os.environ.get("AWX_STATE_DIR", "/run/aibang-awx"), "project-snapshot", "gke_platform")
+    git = ["git", "-C", repo, "-c", "user.name=lab", "-c", "user.email=lab@example.invalid"]
+    if not os.path.isdir(os.path.join(repo, ".git")):
+        os.makedirs(repo)
+        subprocess.run(git[:3] + ["init", "-q", "-b", "main"], check=True)
+    subprocess.run(git[:3] + ["rm", "-rq", "--ignore-unmatch", "."], check=True)
     files = subprocess.run(["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"], cwd=REPO,
                            check=True, capture_output=True).stdout.decode().split("\0")
     for name in filter(None, files):
         if os.path.isfile(os.path.join(REPO, name)):
-            os.makedirs(os.path.dirname(repo / name), exist_ok=True)
-            shutil.copy2(os.path.join(REPO, name), repo / name)
-    git = ["git", "-C", str(repo), "-c", "user.name=lab", "-c", "user.email=lab@example.invalid"]
-    subprocess.run(git[:3] + ["init", "-q", "-b", "main"], check=True)
+            os.makedirs(os.path.dirname(os.path.join(repo, name)), exist_ok=True)
+            shutil.copy2(os.path.join(REPO, name), os.path.join(repo, name))
     subprocess.run(git + ["add", "-A"], check=True)
-    subprocess.run(git + ["commit", "-qm", "snapshot"], check=True)
+    subprocess.run(git + ["commit", "-q", "--allow-empty", "-m", "snapshot"], check=True)
     return repo
 
 
+# The configuration tests' cluster: AWX stores and injects these, nothing connects to it.
+PLACEHOLDER_CLUSTER = {"host": "https://127.0.0.1:6443", "bearer_token": "placeholder-token",
+                       "ca": "-----BEGIN CERTIFICATE-----\nplaceholder\n-----END CERTIFICATE-----\n"}
+
+
 @pytest.fixture(scope="module")
-def k8s_token(testbed):
+def testbed_cluster(testbed):
     """A bearer token for the testbed's API server (a service account bound to cluster-admin) and its CA."""
     testbed.kubectl("-n", "kube-system", "create", "serviceaccount", "awx-lab", check=False)
     testbed.kubectl("create", "clusterrolebinding", "awx-lab", "--clusterrole=cluster-admin",
@@ -119,7 +138,14 @@ def sha256(text):
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-def lab_config(project_repo, k8s_token, **overrides):
+@functools.lru_cache(maxsize=None)
+def service_account_key():
+    """A real (throwaway) RSA key in PKCS#8, as a service account's JSON key holds: AWX parses it."""
+    return subprocess.run(["openssl", "genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048"],
+                          check=True, capture_output=True, text=True).stdout
+
+
+def lab_config(project_repo, cluster, **overrides):
     """The configuration the tests apply: dev (no approval) and prod (approval required), both on the lab."""
     config = {
         "awx_config_controller_host": URL,
@@ -139,10 +165,10 @@ def lab_config(project_repo, k8s_token, **overrides):
             {"name": "lab-gcp", "type": "gce",
              "inputs": {"username": "deployer@aibang-local-consumer.iam.gserviceaccount.com",
                         "project": "aibang-local-consumer",
-                        "ssh_key_data": "-----BEGIN PRIVATE KEY-----\nnot-a-key\n-----END PRIVATE KEY-----\n"}},
+                        "ssh_key_data": service_account_key()}},
             {"name": "lab-k8s", "type": "kubernetes_bearer_token",
-             "inputs": {"host": k8s_token["host"], "bearer_token": k8s_token["bearer_token"], "verify_ssl": True,
-                        "ssl_ca_cert": k8s_token["ca"]}},
+             "inputs": {"host": cluster["host"], "bearer_token": cluster["bearer_token"], "verify_ssl": True,
+                        "ssl_ca_cert": cluster["ca"]}},
         ],
     }
     config.update(overrides)
@@ -162,12 +188,22 @@ def configure(tmp_path, config, name="vars.json"):
 
 
 @pytest.fixture(scope="module")
-def configured(awx, project_repo, k8s_token, tmp_path_factory):
+def configured(awx, project_repo, tmp_path_factory):
+    """The configuration applied twice; the first run writes the secrets (an earlier lab run may have others)."""
     tmp = tmp_path_factory.mktemp("awx-config")
-    first = configure(tmp, lab_config(project_repo, k8s_token))
+    first = configure(tmp, lab_config(project_repo, PLACEHOLDER_CLUSTER, awx_config_update_secrets=True))
     assert first[0] == 0, first[1][-4000:]
-    second = configure(tmp, lab_config(project_repo, k8s_token))
+    second = configure(tmp, lab_config(project_repo, PLACEHOLDER_CLUSTER))
     return first, second
+
+
+@pytest.fixture(scope="module")
+def lab(awx, project_repo, testbed_cluster, tmp_path_factory):
+    """The configuration with the Kubernetes credential pointing at the running testbed."""
+    code, output, _changed = configure(tmp_path_factory.mktemp("awx-lab-config"),
+                                       lab_config(project_repo, testbed_cluster, awx_config_update_secrets=True))
+    assert code == 0, output[-4000:]
+    return awx
 
 
 def test_the_configuration_applies_and_a_second_run_changes_nothing(configured, awx):
@@ -181,10 +217,10 @@ def test_the_configuration_applies_and_a_second_run_changes_nothing(configured, 
 
 
 def test_a_kubernetes_credential_with_verify_ssl_and_no_ca_is_refused_before_anything_is_sent(
-        configured, awx, project_repo, k8s_token, tmp_path):
-    config = lab_config(project_repo, k8s_token)
+        configured, awx, project_repo, tmp_path):
+    config = lab_config(project_repo, PLACEHOLDER_CLUSTER)
     config["awx_config_credentials"].append({"name": "lab-k8s-no-ca", "type": "kubernetes_bearer_token",
-                                             "inputs": {"host": k8s_token["host"], "bearer_token": "x",
+                                             "inputs": {"host": PLACEHOLDER_CLUSTER["host"], "bearer_token": "x",
                                                         "verify_ssl": True}})
     code, output, _changed = configure(tmp_path, config)
     assert code != 0
@@ -198,52 +234,31 @@ def launch_workflow(awx, name, release):
                     {"extra_vars": {"platform_release": release}})["workflow_job"]
 
 
-def test_the_dev_workflow_deploys_and_verifies_against_the_lab(configured, awx):
-    job_id = launch_workflow(awx, "aibang-dev-deploy-workflow", "2026.11.1")
-    finished = awx.wait_finished(f"workflow_jobs/{job_id}/")
-    nodes = awx.nodes(job_id)
-    print(f"dev workflow job {job_id}: {finished['status']}; nodes {nodes}")
-    assert finished["status"] == "successful", nodes
-    assert nodes["deploy"][0] == "successful" and nodes["verify"][0] == "successful"
-    assert nodes["rollback"][0] is None
-    assert "2026.11.1-" in awx.stdout(nodes["deploy"][1])
+def pending_approval(awx, workflow_job_id):
+    """Wait until the workflow job's approval node waits for a decision; its workflow_approval id."""
+    page = awx.wait(f"workflow_jobs/{workflow_job_id}/workflow_nodes/",
+                    lambda page: any(node["identifier"] == "approval" and node["summary_fields"].get("job")
+                                     and node["summary_fields"]["job"]["status"] == "pending"
+                                     for node in page["results"]),
+                    120, "the approval node to wait")
+    return next(node["summary_fields"]["job"]["id"] for node in page["results"] if node["identifier"] == "approval")
 
 
-def test_the_prod_workflow_waits_for_approval_then_runs(configured, awx):
-    job_id = launch_workflow(awx, "aibang-prod-deploy-workflow", "2026.11.2")
-    approval = awx.wait(f"workflow_jobs/{job_id}/workflow_nodes/",
-                        lambda page: any(node["identifier"] == "approval" and node["summary_fields"].get("job")
-                                         and node["summary_fields"]["job"]["status"] == "pending"
-                                         for node in page["results"]),
-                        120, "the approval node to wait")
+def test_the_prod_workflow_waits_at_its_approval_and_a_denial_ends_it(configured, awx):
+    job_id = launch_workflow(awx, "aibang-prod-deploy-workflow", "2026.11.9")
+    approval_id = pending_approval(awx, job_id)
     assert awx.get(f"workflow_jobs/{job_id}/")["status"] == "running"
-    assert awx.nodes(job_id)["deploy"][0] is None, "deploy started before the approval"
-    approval_id = next(node["summary_fields"]["job"]["id"] for node in approval["results"]
-                       if node["identifier"] == "approval")
-    awx.post(f"workflow_approvals/{approval_id}/approve/")
-    finished = awx.wait_finished(f"workflow_jobs/{job_id}/")
-    nodes = awx.nodes(job_id)
-    print(f"prod workflow job {job_id}: {finished['status']}; approval {approval_id}; nodes {nodes}")
-    assert finished["status"] == "successful", nodes
-    assert nodes["approval"][0] == "successful" and nodes["deploy"][0] == "successful"
+    assert awx.nodes(job_id)["deploy"] == (None, None), "deploy started before the approval"
+    awx.post(f"workflow_approvals/{approval_id}/deny/")
+    finished = awx.wait_finished(f"workflow_jobs/{job_id}/", timeout=300)
+    nodes = awx.get(f"workflow_jobs/{job_id}/workflow_nodes/")["results"]
+    print(f"prod workflow job {job_id}, approval {approval_id} denied: {finished['status']}")
+    assert finished["status"] == "failed"
+    assert {node["identifier"]: node["do_not_run"] for node in nodes} == {
+        "approval": False, "deploy": True, "verify": True, "rollback": True}
 
 
-def test_a_failing_verify_runs_the_rollback(configured, awx):
-    verify = awx.one("job_templates", "aibang-dev-verify")
-    # Verification asks a DNS server that is not there: the alias cannot resolve, so verify fails.
-    awx.patch(f"job_templates/{verify['id']}/", {"extra_vars": json.dumps({"cluster_dns_verify_server": "127.0.0.9"})})
-    try:
-        job_id = launch_workflow(awx, "aibang-dev-deploy-workflow", "2026.11.3")
-        finished = awx.wait_finished(f"workflow_jobs/{job_id}/")
-        nodes = awx.nodes(job_id)
-        print(f"dev workflow with a failing verify, job {job_id}: {finished['status']}; nodes {nodes}")
-        assert nodes["deploy"][0] == "successful" and nodes["verify"][0] == "failed"
-        assert nodes["rollback"][0] == "successful"
-    finally:
-        awx.patch(f"job_templates/{verify['id']}/", {"extra_vars": "{}"})
-
-
-def test_the_credentials_environment_reaches_the_playbooks(configured, awx, k8s_token):
+def test_the_credentials_environment_reaches_the_playbooks(configured, awx):
     project = awx.one("projects", "aibang-gke-platform")
     inventory = awx.one("inventories", "aibang-dev-inventory")
     template = awx.post("job_templates/", {
@@ -259,9 +274,51 @@ def test_the_credentials_environment_reaches_the_playbooks(configured, awx, k8s_
         assert finished["status"] == "successful", output[-3000:]
         for line in ("GCP_AUTH_KIND=serviceaccount", "GCP_PROJECT=aibang-local-consumer",
                      "GCP_SERVICE_ACCOUNT_FILE client_email=deployer@aibang-local-consumer.iam.gserviceaccount.com",
-                     "K8S_AUTH_HOST=" + k8s_token["host"], "K8S_AUTH_VERIFY_SSL=True",
-                     "K8S_AUTH_SSL_CA_CERT sha256=" + sha256(k8s_token["ca"]),
-                     "K8S_AUTH_API_KEY sha256=" + sha256(k8s_token["bearer_token"])):
+                     "K8S_AUTH_HOST=" + PLACEHOLDER_CLUSTER["host"], "K8S_AUTH_VERIFY_SSL=True",
+                     "K8S_AUTH_SSL_CA_CERT sha256=" + sha256(PLACEHOLDER_CLUSTER["ca"]),
+                     "K8S_AUTH_API_KEY sha256=" + sha256(PLACEHOLDER_CLUSTER["bearer_token"])):
             assert line in output, output[-3000:]
     finally:
         awx.session.delete(f"{URL}/api/v2/job_templates/{template['id']}/", timeout=30)
+
+
+def test_lab_the_dev_workflow_deploys_and_verifies(lab):
+    awx = lab
+    job_id = launch_workflow(awx, "aibang-dev-deploy-workflow", "2026.11.1")
+    finished = awx.wait_finished(f"workflow_jobs/{job_id}/")
+    nodes = awx.nodes(job_id)
+    print(f"dev workflow job {job_id}: {finished['status']}; nodes {nodes}")
+    assert finished["status"] == "successful", nodes
+    assert nodes["deploy"][0] == "successful" and nodes["verify"][0] == "successful"
+    assert nodes["rollback"][0] is None
+    assert "2026.11.1-" in awx.stdout(nodes["deploy"][1])
+
+
+def test_lab_the_prod_workflow_waits_for_approval_then_runs(lab):
+    awx = lab
+    job_id = launch_workflow(awx, "aibang-prod-deploy-workflow", "2026.11.2")
+    approval_id = pending_approval(awx, job_id)
+    assert awx.get(f"workflow_jobs/{job_id}/")["status"] == "running"
+    assert awx.nodes(job_id)["deploy"] == (None, None), "deploy started before the approval"
+    awx.post(f"workflow_approvals/{approval_id}/approve/")
+    finished = awx.wait_finished(f"workflow_jobs/{job_id}/")
+    nodes = awx.nodes(job_id)
+    print(f"prod workflow job {job_id}: {finished['status']}; approval {approval_id}; nodes {nodes}")
+    assert finished["status"] == "successful", nodes
+    assert nodes["approval"][0] == "successful" and nodes["deploy"][0] == "successful"
+
+
+def test_lab_a_failing_verify_runs_the_rollback(lab):
+    awx = lab
+    verify = awx.one("job_templates", "aibang-dev-verify")
+    # Verification asks a DNS server at an address nothing listens on: the alias cannot resolve, so verify fails.
+    awx.patch(f"job_templates/{verify['id']}/", {"extra_vars": json.dumps({"cluster_dns_verify_server": "127.0.0.2"})})
+    try:
+        job_id = launch_workflow(awx, "aibang-dev-deploy-workflow", "2026.11.3")
+        finished = awx.wait_finished(f"workflow_jobs/{job_id}/")
+        nodes = awx.nodes(job_id)
+        print(f"dev workflow with a failing verify, job {job_id}: {finished['status']}; nodes {nodes}")
+        assert nodes["deploy"][0] == "successful" and nodes["verify"][0] == "failed"
+        assert nodes["rollback"][0] == "successful"
+    finally:
+        awx.patch(f"job_templates/{verify['id']}/", {"extra_vars": "{}"})

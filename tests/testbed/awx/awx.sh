@@ -142,9 +142,12 @@ bootstrap() {  # a fresh database: schema, admin, default objects, this node; th
 
 api() { curl -fsS -u "admin:$admin_password" "http://127.0.0.1:$port/api/v2/$1"; }
 
-node_has_capacity() {
-  api "instances/?hostname=$node" | "$repo/.venv/bin/python" -c \
-    'import json,sys; r=json.load(sys.stdin)["results"]; sys.exit(0 if r and r[0]["capacity"] > 0 else 1)'
+node_has_capacity() {  # node_has_capacity SINCE: a health check after SINCE (ISO UTC) found capacity (the database
+  # copied from the cache still holds the capacity of the bootstrap's check)
+  api "instances/?hostname=$node" | "$repo/.venv/bin/python" -c '
+import json, sys
+found = json.load(sys.stdin)["results"]
+sys.exit(0 if found and found[0]["capacity"] > 0 and (found[0]["last_health_check"] or "") >= sys.argv[1] else 1)' "$1"
 }
 
 up() {
@@ -152,6 +155,8 @@ up() {
     log "already up on http://127.0.0.1:$port"; return
   fi
   [ -n "${AWX_SKIP_BUILD:-}" ] || "$here/build.sh" all
+  local started_at
+  started_at=$(date -u +%Y-%m-%dT%H:%M:%S)
   rm -rf "$state" && mkdir -p "$state/pids" "$state/logs" "$state/redis" && chmod 755 "$state"
   mkdir -p "$runner_mount"
   awx_env
@@ -165,10 +170,12 @@ up() {
   wait_for 20 receptor test -S "$state/receptor.sock"
   start dispatcher awx-manage run_dispatcher
   start callback_receiver awx-manage run_callback_receiver
+  # uwsgi's HTTP router closes each connection after the response without saying so: clients that keep
+  # connections alive (requests.Session) then fail at random with "Remote end closed connection".
   start uwsgi uwsgi --http "127.0.0.1:$port" --module awx.wsgi:application --master --processes 2 \
-    --buffer-size 32768 --die-on-term --need-app
+    --buffer-size 32768 --die-on-term --need-app --add-header "Connection: close"
   wait_for 120 "the API" api ping/
-  wait_for 180 "the node's capacity (receptor worker info)" node_has_capacity
+  wait_for 180 "the node's capacity (receptor worker info)" node_has_capacity "$started_at"
   log "AWX $(api ping/ | "$repo/.venv/bin/python" -c 'import json,sys; print(json.load(sys.stdin)["version"])') up on http://127.0.0.1:$port (admin / \$AWX_ADMIN_PASSWORD)"
 }
 

@@ -142,6 +142,9 @@ DEFAULT_RANGE_SAMPLES = [
     ("10.0.0.1", "10.0.0.0/8"), ("10.128.2.100", "10.0.0.0/8"), ("172.16.0.1", "172.16.0.0/12"), ("172.31.255.255", "172.16.0.0/12"),
     ("192.168.1.1", "192.168.0.0/16"), ("fd20:ce::254", "fc00::/7"), ("fc00::1", "fc00::/7"), ("100.64.0.1", "100.64.0.0/10"),
     ("::ffff:10.1.2.3", "10.0.0.0/8"), ("::ffff:169.254.169.254", "169.254.0.0/16"),
+    # NAT64: the metadata server and a public address behind a translator (a DNS64 resolver synthesises these)
+    ("64:ff9b::a9fe:a9fe", "64:ff9b::/96"), ("64:ff9b::14be:a001", "64:ff9b::/96"), ("64:ff9b:1::a9fe:a9fe", "64:ff9b:1::/48"),
+    ("64:ff9b:1:ffff:ffff:ffff:ffff:ffff", "64:ff9b:1::/48"),
 ]
 
 
@@ -154,7 +157,7 @@ def test_default_guard_denies_every_range_at_both_tiers(tier, address, network):
 
 
 @pytest.mark.parametrize("address", ["20.190.160.1", "203.0.113.7", "2001:db8::1", "100.128.0.1", "172.32.0.1", "169.253.255.255",
-                                     "fec0::1", "11.0.0.1", "::ffff:203.0.113.7", "1.0.0.0"])
+                                     "fec0::1", "11.0.0.1", "::ffff:203.0.113.7", "1.0.0.0", "64:ff9b:2::1", "64:ff9a::a9fe:a9fe"])
 def test_public_addresses_pass_the_guard(address):
     result = decision("vm", host="login.microsoftonline.com", at=MONDAY_NOON, resolves_to=[address])
     assert (result.allowed, result.destination_check) == (True, "passed")

@@ -1,0 +1,295 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, aibang platform engineering
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""In-cluster verification: a short-lived Job that looks at the egress chain the way an app pod does.
+
+The Job's pod resolves names through the cluster's DNS and sends requests through ``HTTPS_PROXY`` (the egress alias),
+then writes one JSON line per check to its log. ``objects`` renders what the play applies, ``parse_log`` reads the
+log back, ``judge_dns`` and ``judge_chain`` compare what the pod saw with what should be (the alias answers like its
+target; each request decided as ``squid_policy_check`` decides it for the whole chain).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import re
+
+from ansible_collections.aibang.gke_platform.plugins.module_utils.squid_decision import GUARD_NOT_EVALUATED, decide_chain, parse_request
+from ansible_collections.aibang.gke_platform.plugins.module_utils.squid_policy import PolicyError
+from ansible_collections.aibang.gke_platform.plugins.module_utils.squid_probe import resolve
+
+MANAGED_LABELS = {"app.kubernetes.io/managed-by": "aibang.gke_platform"}
+PROBE_LABELS = {"app.kubernetes.io/name": "egress-probe", "app.kubernetes.io/component": "verification", **MANAGED_LABELS}
+APPS_NAMESPACE_LABEL = "aibang.io/apps"
+_HOST = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9.:-]{0,252})$")
+_METHOD = re.compile(r"^[A-Z]{3,10}$")
+
+# POSIX sh in the probe image (curl, and dig or getent): the arguments are the checks, one JSON line each.
+#   dns NAME                   the A records NAME resolves to through the pod's resolver (the cluster's DNS)
+#   same ALIAS TARGET          both, once ALIAS answers like TARGET (or PROBE_DNS_WAIT seconds have passed)
+#   request METHOD HOST PORT   CONNECT through HTTPS_PROXY (or a plain METHOD through HTTP_PROXY); the proxy's answer
+SCRIPT = r"""
+set -u
+clean() { tr -d '"\\' | tr '\n\t' '  ' | cut -c1-200; }
+addresses() {
+  if command -v dig >/dev/null 2>&1; then
+    dig +short +time=2 +tries=2 "$1" A 2>/dev/null
+  else
+    getent ahostsv4 "$1" 2>/dev/null | cut -d' ' -f1
+  fi | grep -E '^[0-9]+[.][0-9]+[.][0-9]+[.][0-9]+$' | sort -u
+}
+printf '{"check":"pod","ip":"%s"}\n' "${POD_IP:-}"
+while [ $# -gt 0 ]; do
+  case "$1" in
+    dns)
+      printf '{"check":"dns","name":"%s","addresses":[%s]}\n' "$2" "$(addresses "$2" | sed 's/.*/"&"/' | paste -sd, -)"
+      shift 2 ;;
+    same)
+      # the alias must answer like its target: wait (bounded) for the cluster's DNS to pick up a change
+      end=$(( $(date +%s) + ${PROBE_DNS_WAIT:-60} ))
+      while :; do
+        alias=$(addresses "$2"); target=$(addresses "$3")
+        if [ -n "$target" ] && [ "$alias" = "$target" ]; then break; fi
+        if [ "$(date +%s)" -ge "$end" ]; then break; fi
+        sleep 2
+      done
+      printf '{"check":"dns","name":"%s","addresses":[%s]}\n' "$2" "$(printf '%s\n' "$alias" | sed '/^$/d;s/.*/"&"/' | paste -sd, -)"
+      printf '{"check":"dns","name":"%s","addresses":[%s]}\n' "$3" "$(printf '%s\n' "$target" | sed '/^$/d;s/.*/"&"/' | paste -sd, -)"
+      shift 3 ;;
+    request)
+      if [ "$2" = CONNECT ]; then url="https://$3:$4/"; extra=""; else url="http://$3:$4/"; extra="-X $2"; fi
+      # shellcheck disable=SC2086
+      out=$(curl -sS -o /dev/null --max-time "${PROBE_TIMEOUT:-10}" -w '%{http_connect} %{http_code}' $extra "$url" 2>/tmp/probe-error)
+      code=$?
+      printf '{"check":"request","method":"%s","host":"%s","port":%s,"proxy_status":%s,"http_status":%s,"exit":%s,"error":"%s"}\n' \
+        "$2" "$3" "$4" "$(echo "${out:-000 000}" | cut -d' ' -f1 | sed 's/^0*//;s/^$/0/')" \
+        "$(echo "${out:-000 000}" | cut -d' ' -f2 | sed 's/^0*//;s/^$/0/')" "$code" "$(clean < /tmp/probe-error)"
+      shift 4 ;;
+    *) printf '{"check":"error","error":"unknown check"}\n'; exit 2 ;;
+  esac
+done
+"""
+
+
+class ProbeError(ValueError):
+    """Bad input or an unreadable probe log: the message names the field or the line."""
+
+
+def normalized_requests(requests: list, field: str = "requests") -> list:
+    """The requests as the probe sends them: {method, host, port}; fails naming the entry that cannot be sent."""
+    if not isinstance(requests, list) or not requests:
+        raise ProbeError(f"{field}: must be a non-empty list of requests, got {requests!r}")
+    result = []
+    for index, raw in enumerate(requests):
+        if not isinstance(raw, dict):
+            raise ProbeError(f"{field}[{index}]: must be a mapping with host and port, got {raw!r}")
+        method = str(raw.get("method") or "CONNECT").upper()
+        host = str(raw.get("host") or "")
+        port = raw.get("port") or (443 if method == "CONNECT" else 80)
+        if not _HOST.match(host):
+            raise ProbeError(f"{field}[{index}].host: {host!r} is not a host name or IP address")
+        if not _METHOD.match(method):
+            raise ProbeError(f"{field}[{index}].method: {method!r} is not an HTTP method")
+        if not str(port).isdigit() or not 0 < int(port) < 65536:
+            raise ProbeError(f"{field}[{index}].port: {port!r} is not a port number")
+        result.append({"method": method, "host": host.lower(), "port": int(port)})
+    return result
+
+
+def default_requests(policy: dict) -> list:
+    """Requests that show the policy works, for an environment that names none: each exact allowed name (at most three)
+    on the first allowed port, a name outside the allow-list, an allowed name on a port that is not allowed."""
+    domains = [str(entry) for entry in policy.get("allowed_domains") or []]
+    ports = [int(port) for port in policy.get("allowed_ports") or [443]]
+    allowed = [name for name in domains if not name.startswith(".")][:3] or [name.lstrip(".") for name in domains[:1]]
+    denied = next(name for name in ("example.com", "example.net", "example.org")
+                  if not any(name == entry.lstrip(".") or (entry.startswith(".") and name.endswith(entry)) for entry in domains))
+    requests = [{"host": name, "port": ports[0]} for name in allowed] + [{"host": denied, "port": ports[0]}]
+    if allowed:
+        requests.append({"host": allowed[0], "port": next(port for port in (8443, 8444, 9443) if port not in ports)})
+    return requests
+
+
+def probe_args(dns_names: list, requests: list, aliases: dict | None = None) -> list:
+    """The pod's arguments: the aliases (each waited for until it answers like its target), the DNS checks, then the
+    requests (each may be empty)."""
+    args = []
+    for alias, target in sorted((aliases or {}).items()):
+        for name in (alias, target):
+            if not isinstance(name, str) or not _HOST.match(name):
+                raise ProbeError(f"aliases: {name!r} is not a DNS name")
+        args += ["same", alias.lower(), target.lower()]
+    for index, name in enumerate(dns_names or []):
+        if not isinstance(name, str) or not _HOST.match(name):
+            raise ProbeError(f"dns_names[{index}]: {name!r} is not a DNS name")
+        args += ["dns", name.lower()]
+    for request in normalized_requests(requests) if requests else []:
+        args += ["request", request["method"], request["host"], str(request["port"])]
+    return args
+
+
+def namespace_objects(namespace: str, proxy: dict | None) -> list:
+    """The probe's namespace, labelled like an app namespace, with the NetworkPolicy an app gets: DNS and the proxy only
+    (DNS only without ``proxy``)."""
+    dns = {"to": [{"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "kube-system"}},
+                   "podSelector": {"matchLabels": {"k8s-app": "kube-dns"}}}],
+           "ports": [{"protocol": "UDP", "port": 53}, {"protocol": "TCP", "port": 53}]}
+    egress = [dns]
+    if proxy:
+        egress.append({"to": [{"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": proxy["namespace"]}},
+                               "podSelector": {"matchLabels": dict(proxy["pod_labels"])}}],
+                       "ports": [{"protocol": "TCP", "port": int(proxy["port"])}]})
+    return [
+        {"apiVersion": "v1", "kind": "Namespace",
+         "metadata": {"name": namespace, "labels": {"kubernetes.io/metadata.name": namespace, APPS_NAMESPACE_LABEL: "true",
+                                                    **MANAGED_LABELS}}},
+        {"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy",
+         "metadata": {"name": "egress-probe", "namespace": namespace, "labels": dict(MANAGED_LABELS)},
+         "spec": {"podSelector": {}, "policyTypes": ["Ingress", "Egress"], "ingress": [], "egress": egress}},
+    ]
+
+
+def objects(spec: dict) -> list:
+    """Everything the play applies for one probe run: namespace, NetworkPolicy and the Job (see ``job``)."""
+    args = probe_args(spec.get("dns_names") or [], spec.get("requests") or [], spec.get("aliases") or {})
+    if not args:
+        raise ProbeError("aliases, dns_names, requests: the probe has nothing to check")
+    if spec.get("requests") and not spec.get("proxy_url"):
+        raise ProbeError("proxy_url: requests go through HTTPS_PROXY, which needs the proxy's URL")
+    return [*namespace_objects(spec["namespace"], spec.get("proxy")), job({**spec, "args": args})]
+
+
+def job(spec: dict) -> dict:
+    """The probe Job: one pod, no retries, gone ten minutes after it ends.
+
+    spec: name, namespace, image, args (probe_args), proxy_url, scheduling ({nodeSelector, tolerations, affinity}),
+    timeout (seconds per request), dns_wait (seconds an alias may take to answer), deadline (seconds for the Job)."""
+    scheduling = spec.get("scheduling") or {}
+    unknown = sorted(set(scheduling) - {"nodeSelector", "tolerations", "affinity"})
+    if unknown:
+        raise ProbeError(f"scheduling.{unknown[0]}: not a scheduling field (nodeSelector, tolerations, affinity)")
+    proxy_env = [{"name": key, "value": spec["proxy_url"]} for key in ("HTTPS_PROXY", "HTTP_PROXY", "https_proxy", "http_proxy")
+                 if spec.get("proxy_url")]
+    container = {
+        "name": "probe", "image": spec["image"], "command": ["sh", "-c", SCRIPT, "egress-probe"], "args": list(spec["args"]),
+        "env": [*proxy_env, {"name": "NO_PROXY", "value": ""}, {"name": "PROBE_TIMEOUT", "value": str(spec.get("timeout", 10))},
+                {"name": "PROBE_DNS_WAIT", "value": str(spec.get("dns_wait", 60))},
+                {"name": "POD_IP", "valueFrom": {"fieldRef": {"fieldPath": "status.podIP"}}}],
+        "resources": {"requests": {"cpu": "10m", "memory": "16Mi"}, "limits": {"memory": "64Mi"}},
+        "securityContext": {"allowPrivilegeEscalation": False, "readOnlyRootFilesystem": False,
+                            "capabilities": {"drop": ["ALL"]}},
+    }
+    pod_spec = {"restartPolicy": "Never", "automountServiceAccountToken": False, "enableServiceLinks": False,
+                "terminationGracePeriodSeconds": 1, "containers": [container], **scheduling}
+    return {
+        "apiVersion": "batch/v1", "kind": "Job",
+        "metadata": {"name": spec["name"], "namespace": spec["namespace"], "labels": dict(PROBE_LABELS)},
+        "spec": {"backoffLimit": 0, "activeDeadlineSeconds": int(spec.get("deadline", 120)), "ttlSecondsAfterFinished": 600,
+                 "template": {"metadata": {"labels": dict(PROBE_LABELS)}, "spec": pod_spec}},
+    }
+
+
+def parse_log(text: str) -> dict:
+    """The probe's log as {pod_ip, dns: {name: [addresses]}, requests: [records]}; fails naming a line it cannot read."""
+    result = {"pod_ip": None, "dns": {}, "requests": []}
+    for number, line in enumerate((text or "").splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+        except ValueError:
+            raise ProbeError(f"probe log line {number} is not JSON: {line[:200]!r}") from None
+        check = record.get("check") if isinstance(record, dict) else None
+        if check == "pod":
+            result["pod_ip"] = record.get("ip") or None
+        elif check == "dns":
+            result["dns"][record["name"]] = list(record.get("addresses") or [])
+        elif check == "request":
+            result["requests"].append(record)
+        else:
+            raise ProbeError(f"probe log line {number} is not a probe record: {line[:200]!r}")
+    return result
+
+
+def judge_dns(aliases: dict, observed: dict) -> tuple:
+    """(results, disagreements): each alias must resolve, from the pod, to exactly the addresses its target does."""
+    results, disagreements = [], []
+    for alias, target in sorted((aliases or {}).items()):
+        alias_answer = sorted(observed["dns"].get(alias.lower(), []))
+        target_answer = sorted(observed["dns"].get(target.lower(), []))
+        ok = bool(target_answer) and alias_answer == target_answer
+        results.append({"alias": alias, "target": target, "alias_addresses": alias_answer,
+                        "target_addresses": target_answer, "ok": ok})
+        if not target_answer:
+            disagreements.append(f"the target {target} does not resolve from the probe pod")
+        elif not ok:
+            disagreements.append(f"the alias {alias} resolves to {alias_answer or 'nothing'} from the probe pod, "
+                                 f"its target {target} to {target_answer}")
+    return results, disagreements
+
+
+def judge_chain(policy, requests: list, observed: dict, tier2_client: str, hosts_file: str | None = None) -> tuple:
+    """(results, disagreements): each request's answer from the proxy against the chain's decision for the probe pod."""
+    sent = normalized_requests(requests)
+    client = observed["pod_ip"]
+    if not client:
+        raise ProbeError("the probe log does not name the pod's address (POD_IP), so the policy cannot be asked")
+    answers = {(r["method"], r["host"], int(r["port"])): r for r in observed["requests"]}
+    results, disagreements = [], []
+    for request in sent:
+        key = (request["method"], request["host"], request["port"])
+        label = f"{request['method']} {request['host']}:{request['port']}"
+        answer = answers.get(key)
+        if answer is None:
+            disagreements.append(f"{label}: the probe log has no answer for it")
+            continue
+        decision, resolves_to = predict(policy, request, client, tier2_client, hosts_file)
+        allowed = answered_allowed(answer)
+        result = {"request": request, "client": client, "allowed": allowed, "expected": decision.allowed,
+                  "reason": decision.reason, "rule": decision.rule, "resolves_to": resolves_to,
+                  "proxy_status": answer.get("proxy_status"), "http_status": answer.get("http_status"),
+                  "exit": answer.get("exit"), "error": answer.get("error", "")}
+        results.append(result)
+        if allowed is None:
+            disagreements.append(f"{label} from pod {client}: no answer from the proxy (curl exit {answer.get('exit')}: "
+                                 f"{answer.get('error') or 'no message'})")
+        elif allowed != decision.allowed:
+            verdict = "allows" if decision.allowed else "denies"
+            disagreements.append(f"{label} from pod {client} got {answer_status(answer)}, but the policy {verdict} it: "
+                                 f"{decision.reason}")
+    return results, disagreements
+
+
+def answered_allowed(answer: dict):
+    """True: the proxy let it through; False: it refused (403, or any 4xx/5xx of the proxy); None: no proxy answer."""
+    status = int(answer.get("proxy_status") or 0) if answer.get("method") == "CONNECT" else int(answer.get("http_status") or 0)
+    if status == 0:
+        return None
+    if answer.get("method") == "CONNECT":
+        return status == 200
+    return status not in (403, 407) and status < 500
+
+
+def answer_status(answer: dict) -> str:
+    status = answer.get("proxy_status") if answer.get("method") == "CONNECT" else answer.get("http_status")
+    return f"{status}"
+
+
+def predict(policy, request: dict, client: str, tier2_client: str, hosts_file: str | None):
+    """The chain's decision; the host is resolved (as Squid would, hosts_file first) only when the guard needs it."""
+    as_seen = {"client": client, "host": request["host"], "port": request["port"], "method": request["method"]}
+    try:
+        ipaddress.ip_address(str(tier2_client))
+    except ValueError:
+        raise ProbeError(f"tier2_client: {tier2_client!r} is not an IP address") from None
+    try:
+        decision = decide_chain(policy, parse_request(as_seen, "request"), tier2_client)
+        resolves_to = None
+        if decision.destination_check == GUARD_NOT_EVALUATED:
+            resolves_to = resolve(request["host"], hosts_file)
+            if resolves_to is not None:
+                decision = decide_chain(policy, parse_request({**as_seen, "resolves_to": resolves_to}, "request"), tier2_client)
+    except PolicyError as exc:
+        raise ProbeError(f"request {request['host']}:{request['port']}: {exc}") from None
+    return decision, resolves_to

@@ -1,0 +1,124 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, aibang platform engineering
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: cluster_probe_check
+short_description: Judge what an in-cluster probe pod saw against the DNS aliases and the egress policy
+version_added: 0.3.0
+description:
+  - Reads the JSON-lines log of the probe Job (role C(aibang.gke_platform.egress_probe), filter
+    C(aibang.gke_platform.cluster_probe_objects)) and compares it with what should be - each alias resolves to exactly the addresses of its target, and each
+    request is answered as M(aibang.gke_platform.squid_policy_check) decides it for the whole chain (tier 1 sees the
+    probe pod's address, tier 2 sees O(tier2_client)).
+  - Fails on any disagreement, naming the alias or the request. Changes nothing.
+author:
+  - Aibang Platform Engineering (@aibang)
+extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
+attributes:
+  check_mode:
+    support: full
+  diff_mode:
+    support: none
+  platform:
+    platforms: all
+options:
+  log:
+    description: The probe pod's log.
+    type: str
+    required: true
+  aliases:
+    description: Alias -> target name; each must have been resolved by the probe.
+    type: dict
+    default: {}
+  requests:
+    description: The requests the probe sent (C(host), C(port), C(method)); each must have an answer in the log.
+    type: list
+    elements: dict
+    default: []
+  policy:
+    description: The egress policy (raw or as M(aibang.gke_platform.squid_policy_info) compiled it); required with O(requests).
+    type: dict
+  tier2_client:
+    description: The address tier 2 sees for tier 1; required with O(requests).
+    type: str
+  hosts_file:
+    description: Resolve request hosts in this file first, as Squid's C(hosts_file) does, for the destination check.
+    type: path
+"""
+
+EXAMPLES = r"""
+- name: The probe pod saw what the policy says
+  aibang.gke_platform.cluster_probe_check:
+    log: "{{ probe_log.log }}"
+    aliases: {microsoft.intra.aibang.local: squid-proxy-service.intra-proxy.svc.cluster.local}
+    requests: [{host: login.microsoftonline.com, port: 443}, {host: example.org, port: 443}]
+    policy: "{{ egress_policy_compiled.policy }}"
+    tier2_client: 10.128.0.7
+"""
+
+RETURN = r"""
+pod_ip:
+  description: The probe pod's address (the client tier 1 saw).
+  returned: success
+  type: str
+dns:
+  description: Per alias, its addresses and its target's, as the pod resolved them, and whether they agree.
+  returned: success
+  type: list
+  elements: dict
+results:
+  description: Per request, what the proxy answered (C(allowed), C(proxy_status)), what the policy says (C(expected), C(reason)).
+  returned: success
+  type: list
+  elements: dict
+"""
+
+from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.aibang.gke_platform.plugins.module_utils.cluster_probe import ProbeError, judge_chain, judge_dns, parse_log
+from ansible_collections.aibang.gke_platform.plugins.module_utils.squid_policy import PolicyError, parse_policy
+
+
+def run_module(params: dict) -> dict:
+    observed = parse_log(params["log"])
+    dns, disagreements = judge_dns(params["aliases"], observed)
+    results = []
+    if params["requests"]:
+        policy = params["policy"] or {}
+        results, chain_disagreements = judge_chain(parse_policy(policy.get("policy", policy)), params["requests"], observed,
+                                                   params["tier2_client"], params["hosts_file"])
+        disagreements += chain_disagreements
+    result = {"changed": False, "pod_ip": observed["pod_ip"], "dns": dns, "results": results}
+    if disagreements:
+        result.update(failed=True, msg="In-cluster check failed: " + "; ".join(disagreements))
+    return result
+
+
+def main() -> None:
+    module = AnsibleModule(
+        argument_spec={
+            "log": {"type": "str", "required": True},
+            "aliases": {"type": "dict", "default": {}},
+            "requests": {"type": "list", "elements": "dict", "default": []},
+            "policy": {"type": "dict"},
+            "tier2_client": {"type": "str"},
+            "hosts_file": {"type": "path"},
+        },
+        supports_check_mode=True,
+    )
+    if module.params["requests"] and not (module.params["policy"] and module.params["tier2_client"]):
+        module.fail_json(msg="requests needs policy and tier2_client")
+    try:
+        module.exit_json(**run_module(module.params))
+    except ProbeError as exc:
+        module.fail_json(msg=str(exc))
+    except PolicyError as exc:
+        module.fail_json(msg=f"Invalid egress policy: {exc}", field=exc.field)
+
+
+if __name__ == "__main__":
+    main()

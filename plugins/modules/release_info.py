@@ -1,0 +1,124 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, aibang platform engineering
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: release_info
+short_description: The platform's release history, and one release checked against its sha256
+version_added: 0.3.0
+description:
+  - Reads the release Secrets the deploy writes (gzip+base64 JSON with a sha256 annotation, one per release, labelled
+    C(aibang.io/owner=aibang-gke-platform)), as M(kubernetes.core.k8s_info) returns them, and lists them newest first,
+    as rows and as a table a person reads. A snapshot whose content does not match its sha256, or that does not
+    decode, is listed as damaged with the reason.
+  - With O(release) or O(previous), returns that release (or the newest successful one before the newest release);
+    a damaged or unknown one fails with the reason. Changes nothing.
+author:
+  - Aibang Platform Engineering (@aibang)
+extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
+attributes:
+  check_mode:
+    support: full
+  diff_mode:
+    support: none
+  platform:
+    platforms: all
+options:
+  releases:
+    description: The release Secrets.
+    type: list
+    elements: dict
+    required: true
+  release:
+    description: The number of the release to return.
+    type: int
+  previous:
+    description: Return the newest successful release before the newest one (what rollback restores by default).
+    type: bool
+    default: false
+  history:
+    description: How many releases to keep; C(prune) lists the Secrets beyond it.
+    type: int
+    default: 10
+"""
+
+EXAMPLES = r"""
+- name: Read the release Secrets
+  kubernetes.core.k8s_info:
+    kind: Secret
+    namespace: kube-system
+    label_selectors: [aibang.io/owner=aibang-gke-platform]
+  register: found
+  no_log: true
+
+- name: Show the history
+  aibang.gke_platform.release_info:
+    releases: "{{ found.resources }}"
+  register: releases
+
+- name: Print it
+  ansible.builtin.debug:
+    msg: "{{ releases.table.splitlines() }}"
+"""
+
+RETURN = r"""
+history:
+  description: Newest first, each with C(number), C(state), C(run), C(changed), C(name) and C(error) (why it is damaged).
+  returned: success
+  type: list
+  elements: dict
+table:
+  description: The history as text.
+  returned: success
+  type: str
+next_number:
+  description: The number the next release gets.
+  returned: success
+  type: int
+prune:
+  description: Names of the Secrets beyond O(history).
+  returned: success
+  type: list
+  elements: str
+chosen:
+  description: The release asked for with O(release) or O(previous) (number, state, run, changed, stages).
+  returned: with O(release) or O(previous)
+  type: dict
+"""
+
+from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.aibang.gke_platform.plugins.module_utils.release_store import ReleaseStoreError, choose, history, next_number, table, to_prune
+
+
+def run_module(params: dict) -> dict:
+    rows = history(params["releases"])
+    result = {"changed": False, "history": rows, "table": table(rows), "next_number": next_number(rows),
+              "prune": to_prune(rows, params["history"])}
+    if params["release"] is not None or params["previous"]:
+        result["chosen"] = choose(params["releases"], params["release"])
+    return result
+
+
+def main() -> None:
+    module = AnsibleModule(
+        argument_spec={
+            "releases": {"type": "list", "elements": "dict", "required": True},
+            "release": {"type": "int"},
+            "previous": {"type": "bool", "default": False},
+            "history": {"type": "int", "default": 10},
+        },
+        mutually_exclusive=[("release", "previous")],
+        supports_check_mode=True,
+    )
+    try:
+        module.exit_json(**run_module(module.params))
+    except ReleaseStoreError as exc:
+        module.fail_json(msg=str(exc))
+
+
+if __name__ == "__main__":
+    main()

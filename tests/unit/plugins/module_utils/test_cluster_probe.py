@@ -1,0 +1,238 @@
+# -*- coding: utf-8 -*-
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+
+import pytest
+
+from ansible_collections.aibang.gke_platform.plugins.module_utils import cluster_probe
+from ansible_collections.aibang.gke_platform.plugins.module_utils.cluster_probe import ProbeError
+from ansible_collections.aibang.gke_platform.plugins.module_utils.squid_policy import parse_policy
+
+POLICY = parse_policy({
+    "name": "microsoft", "proxy_port": 3128, "allowed_domains": ["login.microsoftonline.com", ".microsoft.com"],
+    "gke": {"client_cidrs": ["10.244.128.0/24"]}, "vm": {"address": "10.0.2.100", "client_cidrs": ["10.244.0.0/16"]},
+})
+SPEC = {"name": "egress-probe-1", "namespace": "egress-verify", "image": "probe:1", "proxy_url": "http://alias.local:3128",
+        "proxy": {"namespace": "intra-proxy", "pod_labels": {"app.kubernetes.io/name": "squid-proxy"}, "port": 3128},
+        "dns_names": ["alias.local"], "requests": [{"host": "login.microsoftonline.com", "port": 443}]}
+
+# Stand-ins for the image's dig and curl: the script under test is the real one, run by the real sh.
+FAKE_DIG = """#!/bin/sh
+# called as: dig +short +time=2 +tries=2 NAME A
+case "$4" in
+  alias.local) printf 'squid-proxy-service.intra-proxy.svc.cluster.local.\\n10.96.0.7\\n' ;;
+  target.local) echo 10.96.0.7 ;;
+esac
+"""
+FAKE_CURL = """#!/bin/sh
+for url; do :; done
+echo "$HTTPS_PROXY $url $*" >> "$CALLS"
+case "$url" in
+  https://login.microsoftonline.com:443/) printf '200 000' ;;
+  https://example.org:443/) printf '403 000'; echo 'curl: (56) CONNECT tunnel failed, response 403' >&2; exit 56 ;;
+  http://login.microsoftonline.com:80/) printf '000 403' ;;
+  *) printf '000 000'; echo 'curl: (7) Failed to connect to "proxy" port 3128' >&2; exit 7 ;;
+esac
+"""
+
+
+@pytest.fixture(name="run_probe")
+def fixture_run_probe(tmp_path):
+    for name, text in (("dig", FAKE_DIG), ("curl", FAKE_CURL)):
+        path = tmp_path / name
+        path.write_text(text, encoding="utf-8")
+        path.chmod(0o755)
+
+    def run(args):
+        env = {"PATH": f"{tmp_path}:/usr/bin:/bin", "POD_IP": "10.244.128.12", "HTTPS_PROXY": "http://alias.local:3128",
+               "CALLS": str(tmp_path / "calls"), "PROBE_DNS_WAIT": os.environ.get("PROBE_DNS_WAIT", "60")}
+        done = subprocess.run(["sh", "-c", cluster_probe.SCRIPT, "egress-probe", *args], env=env, capture_output=True, text=True,
+                              check=False, timeout=30)
+        calls = (tmp_path / "calls").read_text(encoding="utf-8") if os.path.exists(tmp_path / "calls") else ""
+        return done, calls
+    return run
+
+
+def test_the_script_writes_one_json_line_per_check(run_probe):
+    args = cluster_probe.probe_args(["alias.local", "target.local"], [
+        {"host": "login.microsoftonline.com", "port": 443}, {"host": "example.org"}, {"host": "nowhere.example", "port": 8443},
+        {"host": "login.microsoftonline.com", "method": "get"}])
+    done, calls = run_probe(args)
+    assert done.returncode == 0, done.stderr
+    observed = cluster_probe.parse_log(done.stdout)
+    assert observed["pod_ip"] == "10.244.128.12"
+    assert observed["dns"] == {"alias.local": ["10.96.0.7"], "target.local": ["10.96.0.7"]}
+    assert [(r["host"], r["port"], r["proxy_status"], r["http_status"], r["exit"]) for r in observed["requests"]] == [
+        ("login.microsoftonline.com", 443, 200, 0, 0), ("example.org", 443, 403, 0, 56), ("nowhere.example", 8443, 0, 0, 7),
+        ("login.microsoftonline.com", 80, 0, 403, 0)]
+    assert "CONNECT tunnel failed, response 403" in observed["requests"][1]["error"]
+    assert '"proxy"' not in observed["requests"][2]["error"]  # quotes are stripped so the line stays JSON
+    # curl is given no proxy option: it takes the proxy from HTTPS_PROXY, as the apps' HTTP clients do
+    assert "--proxy" not in calls and calls.count("http://alias.local:3128 ") == 4
+    assert "-X GET http://login.microsoftonline.com:80/" in calls
+
+
+def test_same_waits_for_the_alias_and_reports_both(run_probe):
+    done, _calls = run_probe(cluster_probe.probe_args([], [], {"alias.local": "target.local"}))
+    assert cluster_probe.parse_log(done.stdout)["dns"] == {"alias.local": ["10.96.0.7"], "target.local": ["10.96.0.7"]}
+
+
+def test_same_gives_up_after_the_wait(run_probe, monkeypatch):
+    monkeypatch.setenv("PROBE_DNS_WAIT", "0")
+    done, _calls = run_probe(["same", "missing.local", "target.local"])
+    observed = cluster_probe.parse_log(done.stdout)
+    assert observed["dns"] == {"missing.local": [], "target.local": ["10.96.0.7"]}
+    assert cluster_probe.judge_dns({"missing.local": "target.local"}, observed)[1] == [
+        "the alias missing.local resolves to nothing from the probe pod, its target target.local to ['10.96.0.7']"]
+
+
+def test_a_name_that_does_not_resolve_gives_an_empty_list(run_probe):
+    done, _calls = run_probe(["dns", "missing.local"])
+    assert cluster_probe.parse_log(done.stdout)["dns"] == {"missing.local": []}
+
+
+@pytest.mark.parametrize("requests, message", [
+    ([], "requests: must be a non-empty list"),
+    (["example.org"], "requests[0]: must be a mapping"),
+    ([{"host": "a.example; rm -rf /"}], "requests[0].host: 'a.example; rm -rf /' is not a host name"),
+    ([{"host": "a.example", "port": 70000}], "requests[0].port: 70000 is not a port number"),
+    ([{"host": "a.example", "method": "GET /x"}], "requests[0].method: 'GET /X' is not an HTTP method"),
+])
+def test_bad_requests_are_refused_naming_the_entry(requests, message):
+    with pytest.raises(ProbeError, match=message.replace("[", r"\[").replace("]", r"\]")):
+        cluster_probe.normalized_requests(requests)
+
+
+def test_a_bad_dns_name_is_refused():
+    with pytest.raises(ProbeError, match=r"dns_names\[1\]: '\$\(id\)' is not a DNS name"):
+        cluster_probe.probe_args(["ok.local", "$(id)"], [])
+
+
+def test_a_dns_only_probe_reaches_dns_only():
+    _namespace, policy, job = cluster_probe.objects({**SPEC, "requests": [], "proxy": None, "proxy_url": ""})
+    assert len(policy["spec"]["egress"]) == 1 and policy["spec"]["egress"][0]["ports"][0]["port"] == 53
+    assert not [e for e in job["spec"]["template"]["spec"]["containers"][0]["env"] if e["name"].upper() in ("HTTPS_PROXY", "HTTP_PROXY")]
+
+
+def test_objects_namespace_networkpolicy_and_job():
+    namespace, policy, job = cluster_probe.objects({**SPEC, "scheduling": {
+        "nodeSelector": {"pool": "real"}, "tolerations": [{"key": "real", "operator": "Exists"}]}})
+    assert namespace["metadata"]["labels"]["aibang.io/apps"] == "true"
+    assert policy["spec"]["egress"][1] == {
+        "to": [{"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "intra-proxy"}},
+                "podSelector": {"matchLabels": {"app.kubernetes.io/name": "squid-proxy"}}}],
+        "ports": [{"protocol": "TCP", "port": 3128}]}
+    pod = job["spec"]["template"]["spec"]
+    assert job["spec"]["backoffLimit"] == 0 and pod["restartPolicy"] == "Never"
+    assert pod["nodeSelector"] == {"pool": "real"} and pod["tolerations"] == [{"key": "real", "operator": "Exists"}]
+    container = pod["containers"][0]
+    assert container["args"] == ["dns", "alias.local", "request", "CONNECT", "login.microsoftonline.com", "443"]
+    assert {"name": "HTTPS_PROXY", "value": "http://alias.local:3128"} in container["env"]
+
+
+@pytest.mark.parametrize("change, message", [
+    ({"scheduling": {"hostNetwork": True}}, "scheduling.hostNetwork: not a scheduling field"),
+    ({"dns_names": [], "requests": []}, "the probe has nothing to check"),
+    ({"proxy_url": ""}, "proxy_url: requests go through HTTPS_PROXY"),
+    ({"aliases": {"ok.local": "$(reboot)"}}, "aliases: '\\$\\(reboot\\)' is not a DNS name"),
+])
+def test_objects_refuse(change, message):
+    with pytest.raises(ProbeError, match=message):
+        cluster_probe.objects({**SPEC, **change})
+
+
+@pytest.mark.parametrize("log, message", [
+    ("not json", "probe log line 1 is not JSON"),
+    ('{"check":"pod","ip":"10.0.0.1"}\n[1]', "probe log line 2 is not a probe record"),
+    ('{"check":"error","error":"unknown check"}', "probe log line 1 is not a probe record"),
+])
+def test_parse_log_names_the_line(log, message):
+    with pytest.raises(ProbeError, match=message):
+        cluster_probe.parse_log(log)
+
+
+def observed(*requests, dns=None, pod_ip="10.244.128.12"):
+    return {"pod_ip": pod_ip, "dns": dns or {}, "requests": list(requests)}
+
+
+def answer(host, port=443, proxy_status=200, method="CONNECT", http_status=0, exit_code=0):
+    return {"check": "request", "method": method, "host": host, "port": port, "proxy_status": proxy_status,
+            "http_status": http_status, "exit": exit_code, "error": ""}
+
+
+@pytest.mark.parametrize("dns, ok, message", [
+    ({"alias.local": ["10.96.0.7"], "target.local": ["10.96.0.7"]}, True, None),
+    ({"alias.local": [], "target.local": ["10.96.0.7"]}, False, "the alias alias.local resolves to nothing from the probe pod"),
+    ({"alias.local": ["10.96.0.8"], "target.local": ["10.96.0.7"]}, False, "resolves to ['10.96.0.8']"),
+    ({"alias.local": [], "target.local": []}, False, "the target target.local does not resolve"),
+])
+def test_judge_dns(dns, ok, message):
+    results, disagreements = cluster_probe.judge_dns({"alias.local": "target.local"}, observed(dns=dns))
+    assert results[0]["ok"] is ok
+    assert (disagreements[0] if disagreements else None) == message or message in disagreements[0]
+
+
+@pytest.mark.parametrize("request_, seen, disagreement", [
+    ({"host": "login.microsoftonline.com"}, answer("login.microsoftonline.com"), None),
+    ({"host": "example.org"}, answer("example.org", proxy_status=403), None),
+    ({"host": "example.org"}, answer("example.org", proxy_status=200),
+     "CONNECT example.org:443 from pod 10.244.128.12 got 200, but the policy denies it: tier 1: host example.org"),
+    ({"host": "graph.microsoft.com"}, answer("graph.microsoft.com", proxy_status=403),
+     "CONNECT graph.microsoft.com:443 from pod 10.244.128.12 got 403, but the policy allows it"),
+    ({"host": "login.microsoftonline.com", "port": 8443}, answer("login.microsoftonline.com", 8443, proxy_status=403), None),
+    ({"host": "graph.microsoft.com"}, answer("graph.microsoft.com", proxy_status=0, exit_code=7),
+     "CONNECT graph.microsoft.com:443 from pod 10.244.128.12: no answer from the proxy (curl exit 7"),
+    ({"host": "login.microsoftonline.com", "method": "GET"},
+     answer("login.microsoftonline.com", 80, proxy_status=0, method="GET", http_status=403), None),
+    ({"host": "nowhere.microsoft.com"}, answer("graph.microsoft.com"), "CONNECT nowhere.microsoft.com:443: the probe log has no answer"),
+])
+def test_judge_chain_names_the_request_that_disagrees(request_, seen, disagreement):
+    _results, disagreements = cluster_probe.judge_chain(POLICY, [request_], observed(seen), "10.244.0.5")
+    assert (disagreements[0] if disagreements else None) == disagreement or disagreement in disagreements[0]
+
+
+def test_judge_chain_tier2_sees_tier1():
+    results, disagreements = cluster_probe.judge_chain(POLICY, [{"host": "login.microsoftonline.com"}],
+                                                       observed(answer("login.microsoftonline.com", proxy_status=403)), "192.168.9.9")
+    assert not disagreements and results[0]["expected"] is False and results[0]["reason"].startswith("tier 2: client 192.168.9.9")
+
+
+def test_judge_chain_resolves_for_the_destination_guard(tmp_path):
+    hosts = tmp_path / "hosts"
+    hosts.write_text("127.0.0.1 loopback.microsoft.com\n", encoding="utf-8")
+    results, disagreements = cluster_probe.judge_chain(POLICY, [{"host": "loopback.microsoft.com"}],
+                                                       observed(answer("loopback.microsoft.com", proxy_status=403)), "10.244.0.5", str(hosts))
+    assert not disagreements and results[0]["resolves_to"] == ["127.0.0.1"] and "denied_destinations" in results[0]["reason"]
+
+
+@pytest.mark.parametrize("pod_ip, tier2, message", [
+    (None, "10.244.0.5", "does not name the pod's address"),
+    ("10.244.128.12", "tier-one", "tier2_client: 'tier-one' is not an IP address"),
+])
+def test_judge_chain_refuses(pod_ip, tier2, message):
+    with pytest.raises(ProbeError, match=message):
+        cluster_probe.judge_chain(POLICY, [{"host": "example.org"}], observed(answer("example.org"), pod_ip=pod_ip), tier2)
+
+
+def test_the_log_round_trips_through_json():
+    line = json.dumps(answer("example.org", proxy_status=403))
+    assert cluster_probe.parse_log(line + "\n\n")["requests"][0]["proxy_status"] == 403
+
+
+@pytest.mark.parametrize("policy, expected", [
+    ({"allowed_domains": ["login.microsoftonline.com", ".microsoft.com"], "allowed_ports": [443]},
+     [("login.microsoftonline.com", 443), ("example.com", 443), ("login.microsoftonline.com", 8443)]),
+    ({"allowed_domains": [".example.com"], "allowed_ports": [8443, 443]},
+     [("example.com", 8443), ("example.net", 8443), ("example.com", 8444)]),
+])
+def test_default_requests_prove_an_allow_and_two_denials(policy, expected):
+    requests = cluster_probe.default_requests(policy)
+    assert [(r["host"], r["port"]) for r in requests] == expected
+    decisions = [cluster_probe.predict(parse_policy({"name": "p", **policy, "gke": {"client_cidrs": ["10.0.0.0/8"]},
+                                                     "vm": {"address": "10.1.0.1", "client_cidrs": ["10.0.0.0/8"]}}),
+                                       cluster_probe.normalized_requests([r])[0], "10.0.0.5", "10.0.0.6", None)[0].allowed
+                 for r in requests]
+    assert decisions[0] is True and decisions[-2:] == [False, False]

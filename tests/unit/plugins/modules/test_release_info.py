@@ -1,0 +1,34 @@
+# -*- coding: utf-8 -*-
+from __future__ import annotations
+
+import pytest
+
+from ansible_collections.aibang.gke_platform.plugins.module_utils.release_store import ReleaseStoreError, secret
+from ansible_collections.aibang.gke_platform.plugins.modules.release_info import run_module
+
+
+def stored(number, state="success"):
+    return secret({"number": number, "state": state, "run": f"run-{number}", "changed": ["squid_gke"], "stages": {}}, "kube-system")
+
+
+def params(**overrides):
+    return {"releases": [stored(1), stored(2), stored(3, "failed")], "release": None, "previous": False, "history": 10, **overrides}
+
+
+def test_history_and_table():
+    result = run_module(params())
+    assert [row["number"] for row in result["history"]] == [3, 2, 1]
+    assert result["next_number"] == 4 and result["prune"] == [] and "chosen" not in result
+    assert result["table"].splitlines()[1].split()[:2] == ["3", "failed"]
+
+
+@pytest.mark.parametrize("overrides, number", [({"previous": True}, 2), ({"release": 1}, 1)])
+def test_chosen(overrides, number):
+    assert run_module(params(**overrides))["chosen"]["number"] == number
+
+
+def test_a_tampered_choice_fails():
+    tampered = stored(2)
+    tampered["metadata"]["annotations"]["aibang.io/sha256"] = "0" * 64
+    with pytest.raises(ReleaseStoreError, match="aibang-release.v2 was modified"):
+        run_module(params(releases=[stored(1), tampered, stored(3, "failed")], release=2))
