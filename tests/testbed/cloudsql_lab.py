@@ -48,7 +48,7 @@ def endpoints(resources: dict) -> list:
             continue
         for key, instance in resources.items():
             link = instance.get("pscServiceAttachmentLink", "")
-            if key.startswith("sql:") and link and target.endswith(link):
+            if key.startswith("sqladmin:") and link and target.endswith(link):
                 prefix = key + "/"
                 found.append({
                     "instance": instance["name"], "address": rule["IPAddress"], "dns_name": instance.get("dnsName", "").rstrip("."),
