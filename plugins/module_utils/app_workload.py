@@ -87,6 +87,8 @@ def settings(app: dict, environment: dict) -> dict:
         "hpa_cpu": hpa.get("cpu_percent", 70),
         "hpa_memory": hpa.get("memory_percent", 80),
         "ingress_from": app.get("ingress_from", []),
+        # Where Prometheus scrapes the app (docs/monitoring.md); false: not scraped.
+        "metrics": app.get("metrics", {}),
         "env": app.get("env", {}),
         "redis": app.get("redis", False),
         "log_collector": app.get("log_collector"),
@@ -148,6 +150,22 @@ def validate(app: dict, effective: dict) -> None:
             fail(f"ingress_from[{index}]", source, "needs namespace, pod_labels and/or cidr (and nothing else)")
     if not isinstance(effective["env"], dict):
         fail("env", effective["env"], "is not a mapping of names to values")
+    metrics = effective["metrics"]
+    if metrics is not False:
+        if not isinstance(metrics, dict) or set(metrics) - {"port", "path"}:
+            fail("metrics", metrics, "is not false or a mapping of port and path")
+        port, path = metrics.get("port", effective["port"]), metrics.get("path", "/metrics")
+        if isinstance(port, bool) or not isinstance(port, int) or not 1 <= port <= 65535:
+            fail("metrics.port", port, "is not a port number")
+        if not isinstance(path, str) or not path.startswith("/"):
+            fail("metrics.path", path, "is not a path starting with /")
+
+
+def metrics_endpoint(app: dict) -> dict | None:
+    """Port and path Prometheus scrapes (the app's port and /metrics unless set), or None when not scraped."""
+    if app["metrics"] is False:
+        return None
+    return {"port": app["metrics"].get("port", app["port"]), "path": app["metrics"].get("path", "/metrics")}
 
 
 def validate_all(apps: list, environment: dict) -> list:
@@ -220,10 +238,14 @@ def app_container(app: dict, context: dict) -> dict:
         return {"httpGet": {"path": path, "port": "http"}, "periodSeconds": period, "timeoutSeconds": 3,
                 "failureThreshold": failures}
 
+    ports = [{"name": "http", "containerPort": app["port"], "protocol": "TCP"}]
+    scraped = metrics_endpoint(app)
+    if scraped and scraped["port"] != app["port"]:
+        ports.append({"name": "metrics", "containerPort": scraped["port"], "protocol": "TCP"})
     return {
         "name": "app",
         "image": app["image"],
-        "ports": [{"name": "http", "containerPort": app["port"], "protocol": "TCP"}],
+        "ports": ports,
         "envFrom": [{"configMapRef": {"name": f"{app['name']}-db"}}, {"secretRef": {"name": f"{app['name']}-db"}}],
         "env": env,
         "startupProbe": probe("/health", 5, 24),
@@ -274,12 +296,17 @@ def core_objects(app: dict, context: dict) -> list:
 
 def deployment(app: dict, context: dict) -> dict:
     name = app["name"]
+    scraped = metrics_endpoint(app)
+    pod_metadata = {"labels": {**selector_labels(name), APP_LABEL: name}}
+    if scraped:
+        pod_metadata["annotations"] = {"prometheus.io/scrape": "true", "prometheus.io/port": str(scraped["port"]),
+                                       "prometheus.io/path": scraped["path"]}
     spec = {
         "revisionHistoryLimit": 5,
         "selector": {"matchLabels": selector_labels(name)},
         "strategy": {"type": "RollingUpdate", "rollingUpdate": {"maxSurge": 1, "maxUnavailable": 0}},
         "template": {
-            "metadata": {"labels": {**selector_labels(name), APP_LABEL: name}},
+            "metadata": pod_metadata,
             "spec": {
                 "serviceAccountName": app["service_account"],
                 "automountServiceAccountToken": True,
@@ -340,6 +367,10 @@ def app_network_policy(app: dict, context: dict) -> dict:
     if app["ingress_from"]:
         spec["ingress"] = [{"from": [peer(source) for source in app["ingress_from"]],
                             "ports": [{"protocol": "TCP", "port": app["port"]}]}]
+    scraped = metrics_endpoint(app)
+    if scraped and context.get("metrics_namespace"):
+        spec["ingress"].append({"from": [peer({"namespace": context["metrics_namespace"]})],
+                                "ports": [{"protocol": "TCP", "port": scraped["port"]}]})
     return {"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy",
             "metadata": meta(name, app["namespace"], name), "spec": spec}
 

@@ -10,10 +10,29 @@ subnet's secondary ranges hold the pods; NAT on them would let every pod reach t
 from __future__ import annotations
 
 from ansible_collections.aibang.gke_platform.plugins.module_utils.gcp_client import GcpError
-from ansible_collections.aibang.gke_platform.plugins.module_utils.gcp_resource import differences, link, regional, without_none
+from ansible_collections.aibang.gke_platform.plugins.module_utils.gcp_resource import (
+    MARK_KEY, MARK_VALUE, differences, link, regional, without_none)
 
 
 PRIMARY_ONLY = ["PRIMARY_IP_RANGE"]
+# Routers carry no labels: a router this module creates says so in its description, and only such a router, left
+# without NAT configs, interfaces or BGP peers, is deleted with O(delete_empty_router).
+ROUTER_MARK = f"{MARK_KEY}: {MARK_VALUE}"
+
+
+def router_leftover(router: dict | None, nats_left: list) -> str:
+    """Why a router must stay after its NAT config went; empty when it may be deleted."""
+    if router is None:
+        return ""
+    if ROUTER_MARK not in (router.get("description") or ""):
+        return (f"Cloud Router {router['name']} left in place: its description lacks '{ROUTER_MARK}', so this "
+                "collection did not create it")
+    holdings = (("NAT configs " + ", ".join(item["name"] for item in nats_left), nats_left),
+                ("interfaces", router.get("interfaces")), ("BGP peers", router.get("bgpPeers")))
+    used = [what for what, present in holdings if present]
+    if used:
+        return f"Cloud Router {router['name']} left in place: it still holds {' and '.join(used)}"
+    return ""
 
 
 def desired_nat(params: dict) -> dict:
@@ -53,7 +72,15 @@ def ensure_nat(client, params: dict, check_mode: bool) -> dict:
         changed = bool(before)
         if changed and not check_mode:
             _patch(client, url, router, others, f"remove Cloud NAT {params['name']} from router {params['router']}")
-        return {"changed": changed, "nat": {}, "diff": {"before": before, "after": {}}}
+        result = {"changed": changed, "nat": {}, "diff": {"before": before, "after": {}}}
+        if params.get("delete_empty_router") and router is not None:
+            left = router_leftover(router, others)
+            result["router_left"] = left
+            if not left:
+                result["changed"] = True
+                if not check_mode:
+                    client.operate("DELETE", url, f"delete Cloud Router {params['router']}")
+        return result
     current = next((item for item in (router or {}).get("nats", []) if item["name"] == params["name"]), None)
     if current is not None and not differences(desired, current):
         return {"changed": False, "nat": before, "diff": {"before": before, "after": before}}
@@ -64,7 +91,8 @@ def ensure_nat(client, params: dict, check_mode: bool) -> dict:
         if not params["network"]:
             raise GcpError(f"Failed to create Cloud Router {params['router']}: it does not exist and network is not set")
         what = f"create Cloud Router {params['router']} for Cloud NAT {params['name']}"
-        body = {"name": params["router"], "network": link(params["network"], project, "networks"), "nats": [desired]}
+        body = {"name": params["router"], "network": link(params["network"], project, "networks"), "nats": [desired],
+                "description": f"Cloud NAT for the egress VM ({ROUTER_MARK})"}
         client.operate("POST", regional(project, region, "routers"), what, body=body)
     else:
         _patch(client, url, router, others + [desired], f"set Cloud NAT {params['name']} on router {params['router']}")

@@ -205,6 +205,9 @@ def _forwarding(policy: Policy) -> list:
 
 def _hardening() -> list:
     return [
+        # A host with characters no DNS name has (quote, backslash, control or raw non-ASCII bytes), a leading dot or an
+        # empty label is refused with 400 as the URL is parsed, before the access rules and before any DNS lookup.
+        "check_hostnames on",
         "cache deny all",
         "forwarded_for delete",
         "via off",

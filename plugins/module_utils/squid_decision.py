@@ -36,6 +36,12 @@ GUARD_NOT_REACHED = "not reached"  # an earlier rule decided
 GUARD_OFF = "off"  # denied_destinations is empty
 
 
+# Decision.rule of a request Squid refuses while parsing it (check_hostnames on), before any http_access line.
+REFUSED_AS_PARSED = "check_hostnames"
+# What Squid's check_hostnames accepts in a (lowercased) host, with its default allow_underscore on; ':' for IPv6.
+_HOST_CHARACTERS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789-._:")
+
+
 @dataclass(frozen=True)
 class Request:
     client: object  # ipaddress.IPv4Address | IPv6Address
@@ -87,6 +93,9 @@ def _parse_addresses(raw: object, field: str):
 
 def decide(policy: Policy, tier_name: str, request: Request, now: datetime.datetime | None = None) -> Decision:
     tier = policy.tier(tier_name)
+    malformed = malformed_host(request.host)
+    if malformed:
+        return _deny(f"host {request.host!r} {malformed}: Squid refuses it with 400 before the access rules", REFUSED_AS_PARSED)
     if not any(request.client in cidr for cidr in tier.client_cidrs):
         cidrs = ", ".join(str(cidr) for cidr in tier.client_cidrs)
         return _deny(f"client {request.client} is not in {tier_name}.client_cidrs ({cidrs})", "deny !aibang_clients")
@@ -103,6 +112,15 @@ def decide(policy: Policy, tier_name: str, request: Request, now: datetime.datet
     if guard == GUARD_NOT_EVALUATED and decision.allowed:
         reason += "; destination check not evaluated (no resolves_to): denied if the host resolves into denied_destinations"
     return Decision(decision.allowed, reason, decision.rule, guard)
+
+
+def malformed_host(host: str):
+    """Why Squid refuses ``host`` (as normalize_host returns it) while parsing the request, or None."""
+    if not _HOST_CHARACTERS.issuperset(host):
+        return "has characters a host name cannot have"
+    if host.startswith(".") or ".." in host:
+        return "has an empty label"
+    return None
 
 
 def _destination_guard(policy: Policy, request: Request) -> tuple:

@@ -17,12 +17,11 @@ description:
   - With O(wait), waits until the gates pass - Deployments Available with every replica updated and ready,
     StatefulSets ready with their PersistentVolumeClaims Bound, DaemonSets ready on every eligible node, and Jobs
     created from CronJobs (O(run_cronjobs)) complete.
-  - Kubernetes credentials - O(kubeconfig) and O(context), else C(K8S_AUTH_KUBECONFIG), C(KUBECONFIG) or
-    C(~/.kube/config), else the in-cluster service account.
 author:
   - Aibang Platform Engineering (@aibang)
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
+  - aibang.gke_platform.kubernetes
 attributes:
   check_mode:
     support: full
@@ -30,8 +29,6 @@ attributes:
     support: full
   platform:
     platforms: posix
-requirements:
-  - kubernetes (Python)
 options:
   objects:
     description: The objects, as M(aibang.gke_platform.app_workload_render) returns them; applied in order.
@@ -79,12 +76,6 @@ options:
     description: Create a Job from each CronJob in O(gates) and wait for it to complete (never in check mode).
     type: bool
     default: false
-  kubeconfig:
-    description: Path of a kubeconfig file.
-    type: path
-  context:
-    description: Context in the kubeconfig.
-    type: str
 """
 
 EXAMPLES = r"""

@@ -17,6 +17,7 @@ author:
   - Aibang Platform Engineering (@aibang)
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
+  - aibang.gke_platform.kubernetes
 attributes:
   check_mode:
     support: full
@@ -24,20 +25,12 @@ attributes:
     support: none
   platform:
     platforms: posix
-requirements:
-  - kubernetes (Python)
 options:
   apps:
     description: The RV(aibang.gke_platform.app_workload_render#module:apps) of the render module.
     type: list
     elements: dict
     required: true
-  kubeconfig:
-    description: Path of a kubeconfig file.
-    type: path
-  context:
-    description: Context in the kubeconfig.
-    type: str
 """
 
 EXAMPLES = r"""

@@ -45,7 +45,8 @@ options:
   context:
     description:
       - What the other stages computed - V(egress_alias), V(egress_port), V(proxy_namespace), V(proxy_pod_labels),
-        V(db_host), V(db_ip), V(db_port), V(gsa_email), V(no_proxy_cidrs), V(redis_image), V(log_collector_image).
+        V(db_host), V(db_ip), V(db_port), V(gsa_email), V(no_proxy_cidrs), V(redis_image), V(log_collector_image),
+        and V(metrics_namespace) (where Prometheus runs; its pods may scrape the apps).
     type: dict
     required: true
   output:

@@ -60,10 +60,18 @@ options:
     choices: [errors, all, none]
     default: errors
   state:
-    description: V(present) or V(absent) (absent removes the NAT config, not the router).
+    description: V(present) or V(absent) (absent removes the NAT config; the router only with O(delete_empty_router)).
     type: str
     choices: [present, absent]
     default: present
+  delete_empty_router:
+    description:
+      - >-
+        With O(state=absent), delete the router too when this collection created it (its description carries
+        C(managed-by: aibang-gke-platform), which the module writes when it creates a router) and it holds no other
+        NAT config, interface or BGP peer. Otherwise the router stays and RV(router_left) says why.
+    type: bool
+    default: false
 """
 
 EXAMPLES = r"""
@@ -82,6 +90,10 @@ nat:
   description: The NAT config after the run (C(name), C(router), C(source), C(subnetworks), C(ip_ranges), C(log)).
   returned: always
   type: dict
+router_left:
+  description: With O(delete_empty_router), why the router was left in place; empty when it was deleted.
+  returned: when O(state=absent), O(delete_empty_router) is set and the router exists
+  type: str
 """
 
 from ansible_collections.aibang.gke_platform.plugins.module_utils.cloud_nat import ensure_nat
@@ -98,6 +110,7 @@ def main() -> None:
         "min_ports_per_vm": {"type": "int"},
         "log": {"type": "str", "choices": ["errors", "all", "none"], "default": "errors"},
         "state": {"type": "str", "choices": ["present", "absent"], "default": "present"},
+        "delete_empty_router": {"type": "bool", "default": False},
     }, required_if=[("state", "present", ("subnetworks",))])
     run(module, ensure_nat)
 

@@ -71,7 +71,8 @@ results:
       type: str
       sample: host example.org is not in the gke tier's allowed_domains
     rule:
-      description: The C(http_access) line of the rendered config that decided (without its annotation ACL).
+      description: The C(http_access) line of the rendered config that decided (without its annotation ACL), or
+        V(check_hostnames) when Squid refuses the host while parsing the request, before any C(http_access) line.
       type: str
       sample: deny !aibang_domains
     destination_check:

@@ -24,6 +24,7 @@ import time
 
 import pytest
 import requests
+import yaml
 
 REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 AWX_SH = os.path.join(REPO, "tests", "testbed", "awx", "awx.sh")
@@ -216,16 +217,43 @@ def test_the_configuration_applies_and_a_second_run_changes_nothing(configured, 
     assert sorted(node["identifier"] for node in nodes["results"]) == ["approval", "deploy", "rollback", "verify"]
 
 
-def test_a_kubernetes_credential_with_verify_ssl_and_no_ca_is_refused_before_anything_is_sent(
-        configured, awx, project_repo, tmp_path):
-    config = lab_config(project_repo, PLACEHOLDER_CLUSTER)
+def with_k8s_credential_without_ca(config):
     config["awx_config_credentials"].append({"name": "lab-k8s-no-ca", "type": "kubernetes_bearer_token",
                                              "inputs": {"host": PLACEHOLDER_CLUSTER["host"], "bearer_token": "x",
                                                         "verify_ssl": True}})
+
+
+def with_environment_without_inventory(config):
+    config["awx_config_environments"].append({"name": "qa", "inventory": "inventories/qa", "approval": "none"})
+
+
+def with_survey_variable_verify_does_not_use(config):
+    with open(os.path.join(REPO, "roles", "awx_config", "defaults", "main.yml"), encoding="utf-8") as defaults:
+        catalogue = yaml.safe_load(defaults)["awx_config_job_templates"]
+    catalogue["verify"]["survey"] = [{"variable": "platform_release", "question_name": "Release number"}]
+    config["awx_config_job_templates"] = catalogue
+
+
+def with_approval_timeout_zero(config):
+    config["awx_config_environments"][1]["approval_timeout"] = 0
+
+
+@pytest.mark.parametrize("change, message", [
+    (with_k8s_credential_without_ca, "credentials[2].inputs.verify_ssl=True: credential lab-k8s-no-ca asks to verify "
+                                     "TLS but gives no ssl_ca_cert"),
+    (with_environment_without_inventory, "environments[2].inventory='inventories/qa'"),
+    (with_survey_variable_verify_does_not_use, "job_templates.verify.survey[0].variable='platform_release': "
+                                               "playbook playbooks/verify.yml does not use this variable"),
+    (with_approval_timeout_zero, "environments[1].approval_timeout=0"),
+])
+def test_bad_input_is_refused_before_anything_is_sent(configured, awx, project_repo, tmp_path, change, message):
+    config = lab_config(project_repo, PLACEHOLDER_CLUSTER)
+    change(config)
+    activity_before = awx.get("activity_stream/", page_size=1)["count"]
     code, output, _changed = configure(tmp_path, config)
     assert code != 0
-    assert "credentials[2].inputs.verify_ssl=True" in output and "no ssl_ca_cert" in output
-    assert awx.get("credentials/", name="lab-k8s-no-ca")["count"] == 0
+    assert message in output, output[-3000:]
+    assert awx.get("activity_stream/", page_size=1)["count"] == activity_before
 
 
 def launch_workflow(awx, name, release):

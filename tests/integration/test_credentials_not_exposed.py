@@ -133,3 +133,46 @@ def test_why_task_environment_is_refused(tmp_path, where):
         assert [line for line in sampler.seen if TOKEN in line]
     else:
         assert TOKEN in done.stdout
+
+
+# Every role that calls Google refuses a token in its task environment before any call (issue 16, item 5).
+ROLE_REFUSAL = """
+- name: A token in {prefix}_api_environment
+  hosts: localhost
+  gather_facts: false
+  tasks:
+    - name: The role
+      ansible.builtin.include_role:
+        name: aibang.gke_platform.{role}
+      vars:
+        {prefix}_api_environment: {{GCP_AUTH_KIND: accesstoken, GCP_ACCESS_TOKEN: "{{{{ token }}}}"}}
+{extra}
+"""
+ROLES = {
+    "psc_producer": ("psc_producer", {"psc_producer_project": "producer-test", "psc_producer_sql_users": []}),
+    "psc_consumer": ("psc_consumer", {"psc_consumer_project": "consumer-test"}),
+    "squid_vm_cloud": ("squid_vm_cloud", {"squid_vm_cloud_project": "consumer-test",
+                                          "squid_vm_cloud_policy": {"name": "p", "allowed_domains": ["example.com"],
+                                                                    "gke": {"client_cidrs": ["10.128.0.0/14"]},
+                                                                    "vm": {"address": "10.10.0.2", "client_cidrs": ["10.128.0.0/14"]}}}),
+    "cluster_dns": ("cluster_dns_cloud", {"cluster_dns_mode": "cloud_dns", "cluster_dns_cloud_project": "consumer-test",
+                                          "cluster_dns_aliases": {"proxy.intra.example": "squid.intra-proxy.svc.cluster.local"}}),
+}
+
+
+@pytest.mark.parametrize("role", sorted(ROLES))
+def test_every_google_role_refuses_a_token_in_its_api_environment(gcp_fake, tmp_path, role):
+    prefix, role_vars = ROLES[role]
+    extra = "\n".join(f"        {name}: {json.dumps(value)}" for name, value in role_vars.items())
+    playbook = tmp_path / "refusal.yml"
+    playbook.write_text(ROLE_REFUSAL.format(prefix=prefix, role=role, extra=extra), encoding="utf-8")
+    extra_file = tmp_path / "extra.json"
+    extra_file.write_text(json.dumps({"token": TOKEN}), encoding="utf-8")
+    env = {key: value for key, value in gcp_fake.env.items() if not key.startswith("GCP_")}
+    command = [os.path.join(os.path.dirname(sys.executable), "ansible-playbook"), "-i", "localhost,", "-c", "local",
+               "-e", f"ansible_python_interpreter={sys.executable}", "-e", f"@{extra_file}", str(playbook)]
+    done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=300, check=False)
+    assert done.returncode != 0
+    assert f"{prefix}_api_environment carries GCP_ACCESS_TOKEN" in done.stdout, done.stdout[-3000:]
+    assert TOKEN not in done.stdout + done.stderr
+    assert gcp_fake.google.requests == []

@@ -9,6 +9,7 @@ would connect into the namespace, never to a network this machine is on.
 from __future__ import annotations
 
 import datetime
+import ipaddress
 import os
 import shutil
 import socket
@@ -19,7 +20,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from ansible_collections.aibang.gke_platform.plugins.module_utils.squid_decision import decide, decide_chain, parse_request
-from ansible_collections.aibang.gke_platform.plugins.module_utils.squid_policy import DAY_LETTERS, parse_policy
+from ansible_collections.aibang.gke_platform.plugins.module_utils.squid_policy import DAY_LETTERS, DEFAULT_DENIED_DESTINATIONS, parse_policy
 from tests.testbed import internet
 from tests.testbed.squid_lab import (
     PROXY_PORT,
@@ -54,8 +55,11 @@ INTERNAL = {
     "unique-local.internal.microsoft.com": "fdff:a1b::7",
     "shared.internal.microsoft.com": "100.127.254.7",
     "mapped.internal.microsoft.com": "::ffff:10.254.254.7",
+    "nat64.internal.microsoft.com": "64:ff9b::a9fe:fe07",  # 169.254.254.7 behind a NAT64 translator
+    "nat64-local.internal.microsoft.com": "64:ff9b:1::a9fe:fe07",
 }
 GENERATED_INTERNAL = ["link-local.internal.microsoft.com", "private10.internal.microsoft.com", "loopback.internal.microsoft.com"]
+TIER2_DIRECT_CLIENT = "127.0.0.14"  # asks tier 2 directly in the range matrix
 CLIENTS = [f"127.0.0.{last}" for last in (17, 20, 21, 25, 30, 40)]
 CLIENT_RANGES = ["127.0.0.16/28", "127.0.0.20/32", "127.0.0.20/30", "127.0.0.24/29", "10.0.0.0/8"]
 TIER2_RANGES = [f"{TIER1_OUTGOING}/32", "127.0.0.0/24", "127.0.0.14/31", "192.0.2.0/24"]
@@ -234,41 +238,54 @@ def _libfaketime() -> str:
     return ""
 
 
-GUARD_POLICY = dict(POLICY, allowed_domains=[".microsoft.com"])
+GUARD_POLICY = dict(POLICY, allowed_domains=[".microsoft.com"],
+                    vm=dict(POLICY["vm"], client_cidrs=[f"{TIER1_OUTGOING}/32", f"{TIER2_DIRECT_CLIENT}/32"]))
+
+
+def test_the_range_matrix_covers_every_default_range():
+    policy = parse_policy(GUARD_POLICY)
+    assert {str(policy.denied_range(ipaddress.ip_address(address))) for address in INTERNAL.values()} == set(DEFAULT_DENIED_DESTINATIONS)
 
 
 def denied_by_the_guard(lab: SquidLab, tier: str, host: str, method: str, port: int) -> dict:
-    """The audit record of the tier that denied; the other tier must not have seen the request (tier 1 decides first)."""
-    record = lab.wait_for_audit(tier, lambda item: item["host"] == host)
-    assert record, f"no {tier} audit record for {host}: {lab.audit(tier)}"
-    assert (record["method"], record["port"], record["status"], record["acl"]) == (method, str(port), "403", "aibang_denied_dst")
+    """The audit record of the tier that denied."""
+    record = lab.wait_for_audit(tier, lambda item: (item["host"], item["method"]) == (host, method))
+    assert record, f"no {tier} audit record for {method} {host}: {lab.audit(tier)}"
+    assert (record["port"], record["status"], record["acl"]) == (str(port), "403", "aibang_denied_dst")
     return record
 
 
-@pytest.mark.parametrize("method, port", [("CONNECT", 443), ("GET", 80)])
-@pytest.mark.parametrize("host", sorted(INTERNAL))
-def test_the_guard_denies_each_internal_range_at_tier1(lab, host, method, port):
-    raw = {"client": "127.0.0.20", "host": host, "port": port, "method": method}
-    decision = decide_chain(parse_policy(GUARD_POLICY), parse_request(dict(raw, resolves_to=[INTERNAL[host]]), "r"), TIER1_OUTGOING)
-    assert (decision.allowed, decision.rule, decision.destination_check) == (False, "gke: deny aibang_denied_dst", "denied")
-    with lab.chain(GUARD_POLICY, env=TZ_ENV):
+class TestTheGuardDeniesEveryDefaultRange:
+    """Every default range, at each tier, CONNECT and GET, against one running chain (one Squid start for the matrix).
+
+    Tier 2 is asked directly from TIER2_DIRECT_CLIENT, so its records never look like something tier 1 forwarded."""
+
+    @pytest.fixture(scope="class")
+    def guard_lab(self, lab):
+        with lab.chain(GUARD_POLICY, env=TZ_ENV):
+            yield lab
+
+    @pytest.mark.parametrize("method, port", [("CONNECT", 443), ("GET", 80)])
+    @pytest.mark.parametrize("host", sorted(INTERNAL))
+    def test_at_tier1(self, guard_lab, host, method, port):
+        raw = {"client": "127.0.0.20", "host": host, "port": port, "method": method}
+        decision = decide_chain(parse_policy(GUARD_POLICY), parse_request(dict(raw, resolves_to=[INTERNAL[host]]), "r"), TIER1_OUTGOING)
+        assert (decision.allowed, decision.rule, decision.destination_check) == (False, "gke: deny aibang_denied_dst", "denied")
         assert send_through((TIER1_ADDRESS, PROXY_PORT), raw["client"], host, port, method) == 403
-        denied_by_the_guard(lab, "gke", host, method, port)
-    # tier 1 resolved the name itself and never forwarded the request (tier 2 logs only the lab's readiness checks)
-    assert [record for record in lab.audit("vm") if record["host"] == host] == []
+        denied_by_the_guard(guard_lab, "gke", host, method, port)
+        # tier 1 resolved the name itself and never forwarded the request
+        assert [record for record in guard_lab.audit("vm") if (record["host"], record["client"]) == (host, TIER1_OUTGOING)] == []
 
-
-@pytest.mark.parametrize("method, port", [("CONNECT", 443), ("GET", 80)])
-@pytest.mark.parametrize("host", sorted(INTERNAL))
-def test_the_guard_denies_each_internal_range_at_tier2(lab, host, method, port):
-    """Tier 2 on its own, as when tier 1 runs an older policy or resolves the name elsewhere."""
-    raw = {"client": TIER1_OUTGOING, "host": host, "port": port, "method": method, "resolves_to": [INTERNAL[host]]}
-    decision = decide(parse_policy(lab.lab_policy(GUARD_POLICY)), "vm", parse_request(raw, "r"))
-    assert (decision.allowed, decision.rule) == (False, "deny aibang_denied_dst")
-    assert "which is in denied_destinations" in decision.reason
-    with lab.chain(GUARD_POLICY, env=TZ_ENV):
-        assert send_through((TIER2_ADDRESS, PROXY_PORT), TIER1_OUTGOING, host, port, method) == 403
-        denied_by_the_guard(lab, "vm", host, method, port)
+    @pytest.mark.parametrize("method, port", [("CONNECT", 443), ("GET", 80)])
+    @pytest.mark.parametrize("host", sorted(INTERNAL))
+    def test_at_tier2(self, guard_lab, host, method, port):
+        """Tier 2 on its own, as when tier 1 runs an older policy or resolves the name elsewhere."""
+        raw = {"client": TIER2_DIRECT_CLIENT, "host": host, "port": port, "method": method, "resolves_to": [INTERNAL[host]]}
+        decision = decide(parse_policy(guard_lab.lab_policy(GUARD_POLICY)), "vm", parse_request(raw, "r"))
+        assert (decision.allowed, decision.rule) == (False, "deny aibang_denied_dst")
+        assert "which is in denied_destinations" in decision.reason
+        assert send_through((TIER2_ADDRESS, PROXY_PORT), TIER2_DIRECT_CLIENT, host, port, method) == 403
+        denied_by_the_guard(guard_lab, "vm", host, method, port)
 
 
 @pytest.mark.parametrize("method, port", [("CONNECT", 443), ("GET", 80)])
@@ -297,18 +314,21 @@ HOSTILE_REQUESTS = [
 ]
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "known open (issue 15): a malformed name under an allowed wildcard (a\"b.microsoft.com) passes tier 1's name check, "
-    "cannot be resolved for the destination guard, is forwarded and ends in a 5xx instead of 400/403; first run in CI "
-    "at the end of session 3"))
-def test_hostile_hosts_and_methods_cannot_break_the_json_audit_log(lab):
+def test_hostile_hosts_and_methods_are_refused_and_cannot_break_the_json_audit_log(lab):
+    """check_hostnames on: a host no DNS name can be (quote, backslash, control or raw non-ASCII bytes) is refused with
+    400 while Squid parses the request, like a request line it cannot parse: before the access rules (acl '-'), before
+    any DNS lookup, never forwarded. Without it, a"b.microsoft.com matched .microsoft.com, went to tier 2 and came
+    back 503."""
     with lab.chain(GUARD_POLICY, env=TZ_ENV):
-        for request in HOSTILE_REQUESTS:
-            assert send_raw((TIER1_ADDRESS, PROXY_PORT), "127.0.0.20", request).split(b" ")[1] in (b"400", b"403")
-        records = wait_for_records(lab, "gke", len(HOSTILE_REQUESTS))
-    hosts = {record["host"] for record in records}
-    assert "a%22b.microsoft.com" in hosts and "a%5Cb.microsoft.com" in hosts and '"' not in "".join(hosts)
-    assert all(record["status"] in ("400", "403") for record in records)
+        statuses = [send_raw((TIER1_ADDRESS, PROXY_PORT), "127.0.0.20", request).split(b" ")[1] for request in HOSTILE_REQUESTS]
+        records = wait_for_records(lab, "gke", len(HOSTILE_REQUESTS))  # every line parses as JSON, or this fails
+        raw_log = lab.raw_audit("gke")
+        forwarded = lab.requests("vm")
+    assert statuses == [b"400"] * len(HOSTILE_REQUESTS)
+    assert [(record["status"], record["acl"]) for record in records] == [("400", "-")] * len(HOSTILE_REQUESTS)
+    assert forwarded == []
+    for hostile in (b'a"b', b"a\\b", b"a\x01b", b"\xc3\xa4\xff", b'G"ET'):
+        assert hostile not in raw_log  # logged %-encoded or not at all
 
 
 @pytest.mark.parametrize("request_", [
@@ -316,15 +336,13 @@ def test_hostile_hosts_and_methods_cannot_break_the_json_audit_log(lab):
     b"GET http://login.microsoftonline.com/squid-internal-mgr/info HTTP/1.1\r\nHost: login.microsoftonline.com\r\n\r\n",
     b"GET http://lab-gke:3128/squid-internal-mgr/info HTTP/1.1\r\nHost: lab-gke:3128\r\n\r\n",
 ])
-@pytest.mark.xfail(strict=True, reason=(
-    "known open (issue 15): the manager request IS denied with 403, but the audit record read carries acl '-' instead "
-    "of 'manager' (Squid's manager path or the record picked); first run in CI at the end of session 3"))
 def test_the_cache_manager_is_denied_even_through_an_allowed_name(lab, request_):
     with lab.chain(POLICY, env=TZ_ENV):  # allow_plain_http: true
         status = send_raw((TIER1_ADDRESS, PROXY_PORT), "127.0.0.20", request_).split(b" ")[1]
-        record = lab.wait_for_audit("gke", lambda item: True)
+        record = lab.wait_for_audit("gke", lambda item: item["client"] == "127.0.0.20")
     assert status == b"403"
-    assert record["acl"] == "manager"
+    assert (record["method"], record["status"], record["acl"]) == ("GET", "403", "manager")
+    assert lab.requests("vm") == []  # never forwarded
 
 
 def send_raw(proxy: tuple, client: str, request: bytes) -> bytes:

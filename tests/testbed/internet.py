@@ -24,10 +24,11 @@ PEER_DEVICE = "aib-inet1"
 HOST_ADDRESS = "203.0.113.1"  # this machine's end of the veth: where the targets see connections come from
 HOST_ADDRESS6 = "2001:db8:a1b::1"
 TARGET_RANGE = ipaddress.ip_network("203.0.113.0/24")
-# Stand-ins for internal hosts, one in each private, shared and link-local default denied range (not the metadata
+# Stand-ins for internal hosts, one in each private, shared, link-local and NAT64 default denied range (not the metadata
 # server's own address, which this machine routes). They live here too, so that a destination guard that failed
 # would connect into this namespace and never to a network this machine is on.
-INTERNAL_ADDRESSES = ("10.254.254.7", "172.31.254.7", "192.168.254.7", "100.127.254.7", "169.254.254.7", "fdff:a1b::7")
+INTERNAL_ADDRESSES = ("10.254.254.7", "172.31.254.7", "192.168.254.7", "100.127.254.7", "169.254.254.7", "fdff:a1b::7",
+                      "64:ff9b::a9fe:fe07", "64:ff9b:1::a9fe:fe07")  # the last two: 169.254.254.7 behind NAT64
 
 
 class InternetError(RuntimeError):

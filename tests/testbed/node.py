@@ -9,7 +9,7 @@ Network (nothing of it can reach beyond this machine):
   10.96.0.0/16 dev lo              the Service range: kube-proxy DNATs it; what it does not DNAT stays on this host
   unreachable 10.244.0.0/17        kwok's fake pod IPs, except those a stand-in serves (on the device aibang-kwok)
   FORWARD                          only from aibang0 back to aibang0; pods' packets to anything else are dropped
-  bridge aibang-vm 10.0.2.100/32   addresses of this machine standing for hosts outside the cluster (pods reach
+  bridge aibang-vm 10.10.0.12/32   addresses of this machine standing for hosts outside the cluster (pods reach
                    10.0.3.40/32    them through the node): the egress VM, where tier 2 listens (inventories/local),
                                    and a client outside the pod range
 Every process keeps a pid file in the run directory (cluster.start); host_state restores what they change.
@@ -49,7 +49,7 @@ NODE_IP = NODES[0].ip  # the bridge's gateway address: CoreDNS and NodePorts lis
 KWOK_POD_CIDR = "10.244.0.0/17"
 KWOK_DEVICE = "aibang-kwok"
 OUTSIDE_DEVICE = "aibang-vm"
-VM_ADDRESS = "10.0.2.100"
+VM_ADDRESS = "10.10.0.12"  # inventories/local: egress_policy.vm.address, in network_vm_subnet_cidr
 OUTSIDE_CLIENT_ADDRESS = "10.0.3.40"
 REAL_NODE_LABEL = "aibang.testbed/real-node"
 FORWARD_CHAIN = "AIBANG-TESTBED-FORWARD"

@@ -212,11 +212,9 @@ class SquidInstance:
             if self.process.poll() is not None:
                 raise RuntimeError(f"squid {self.name} exited with {self.process.returncode}: {self.process.stderr.read().decode()[-2000:]}"
                                    f" (config {self.config_path}, log {self.cache_log})")
-            try:
-                socket.create_connection(self.listen, timeout=0.2).close()
+            if _listening(self.listen):
                 return self
-            except OSError:
-                time.sleep(0.02)
+            time.sleep(0.02)
         self.stop()
         raise RuntimeError(f"squid {self.name} did not listen on {self.listen} within {timeout}s (log {self.cache_log})")
 
@@ -227,6 +225,15 @@ class SquidInstance:
         if self.process and self.process.stderr:
             self.process.stderr.close()
         self.process = None
+
+
+def _listening(address: tuple) -> bool:
+    """Whether a socket listens on (IPv4 address, port), read from /proc/net/tcp rather than by connecting: Squid logs
+    a connection that sends no request (error:transaction-end-before-headers), which would sit in the audit log."""
+    host, port = address
+    wanted = f"{socket.htonl(int.from_bytes(socket.inet_aton(host), 'big')):08X}:{port:04X}"
+    with open("/proc/net/tcp", encoding="ascii") as table:
+        return any(fields[1] == wanted and fields[3] == "0A" for fields in (line.split() for line in table))  # 0A: LISTEN
 
 
 class SquidLab:
@@ -278,6 +285,16 @@ class SquidLab:
             return []
         with open(path, encoding="utf-8") as handle:
             return [json.loads(line) for line in handle if line.strip()]
+
+    def requests(self, tier: str) -> list:
+        """The tier's audit records that carried a request. Squid 5 also logs a connection closed before any request
+        (method '-', status 0, NONE_NONE), such as tier 1's TCP probe of its parent: nothing was forwarded there."""
+        return [record for record in self.audit(tier) if record["method"] != "-"]
+
+    def raw_audit(self, tier: str) -> bytes:
+        """The tier's audit log as Squid wrote it."""
+        with open(os.path.join(self.workdir, f"{tier}-access.log"), "rb") as handle:
+            return handle.read()
 
     def wait_for_audit(self, tier: str, predicate, timeout: float = 10.0) -> dict:
         """The first audit record of ``tier`` that ``predicate`` accepts; Squid writes it as the transaction ends."""

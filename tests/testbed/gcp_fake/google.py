@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import copy
 import hashlib
+import ipaddress
 import itertools
 import threading
 import time
@@ -391,8 +392,23 @@ class FakeGoogle:
         resource["status"] = "RUNNING"
         for index, interface in enumerate(resource.get("networkInterfaces", [])):
             interface.setdefault("name", f"nic{index}")
+            self._check_interface_subnet(index, interface)
             interface.setdefault("networkIP", f"10.{(int(resource['id']) % 200)}.0.{index + 2}")
         self._fingerprint(resource)
+
+    def _check_interface_subnet(self, index: int, interface: dict) -> None:
+        """Google's checks of an interface: its subnetwork exists and a requested networkIP lies in its primary range."""
+        link = interface.get("subnetwork", "")
+        if not link:
+            return
+        subnet = self.resources.get("compute:" + link.split("compute/v1/")[-1])
+        if subnet is None:
+            raise GoogleError(400, f"Invalid value for field 'resource.networkInterfaces[{index}].subnetwork': '{link}'. "
+                                   "The referenced subnetwork resource cannot be found.")
+        address = interface.get("networkIP")
+        if address and ipaddress.ip_address(address) not in ipaddress.ip_network(subnet["ipCidrRange"]):
+            raise GoogleError(400, f"Invalid value for field 'resource.networkInterfaces[{index}].networkIP': '{address}'. "
+                                   f"Requested internal IP is outside the subnetwork CIDR range ({subnet['ipCidrRange']}).")
 
     def _require_network(self, resource: dict, default: bool = False) -> None:
         network = resource.get("network")
@@ -729,6 +745,11 @@ class FakeGoogle:
                          "uniqueId": self._new_id() + "0000000000", "etag": "MDEwMjE5MjA=", "oauth2ClientId": self._new_id()})
         self.resources[key] = resource
         return copy.deepcopy(resource)
+
+    def _iam_projects_serviceAccounts_list(self, call, query, body, fault):
+        prefix = f"{call.path}/"
+        return {"accounts": [copy.deepcopy(item) for key, item in sorted(self.resources.items())
+                             if key.startswith(prefix) and "/" not in key[len(prefix):]]}
 
     def _iam_projects_serviceAccounts_get(self, call, query, body, fault):
         return copy.deepcopy(self._get(self._account_key(call.path)))

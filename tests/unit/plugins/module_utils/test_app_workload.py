@@ -80,6 +80,9 @@ def test_environment_values_override_the_preset_and_the_app_overrides_them():
     ({"name": "web", "image": "x:1", "port": 70000}, "app 'web': port: 70000"),
     ({"name": "web", "image": "x:1", "approval": "maybe"}, "app 'web': approval: 'maybe'"),
     ({"name": "web", "image": "x:1", "ingress_from": [{"host": "x"}]}, "app 'web': ingress_from[0]"),
+    ({"name": "web", "image": "x:1", "metrics": "yes"}, "app 'web': metrics: 'yes' is not false or a mapping"),
+    ({"name": "web", "image": "x:1", "metrics": {"port": 0}}, "app 'web': metrics.port: 0 is not a port number"),
+    ({"name": "web", "image": "x:1", "metrics": {"path": "metrics"}}, "app 'web': metrics.path: 'metrics' is not a path"),
 ])
 def test_bad_input_names_the_app_and_the_field(app, message):
     with pytest.raises(AppWorkloadError, match=re.escape(message)):
@@ -152,6 +155,25 @@ def test_network_policies_deny_by_default_and_allow_only_what_is_declared():
     assert redis["ingress"][0]["from"] == [{"podSelector": {"matchLabels": {"app.kubernetes.io/name": "orders"}}}]
     no_ingress = render([{"name": "web", "image": "w:1"}], environment(), CONTEXT)
     assert one(no_ingress, "NetworkPolicy", "web")["spec"]["ingress"] == []
+
+
+@pytest.mark.parametrize("metrics, port, path, container_ports", [
+    ({}, 8080, "/metrics", ["http"]),
+    ({"port": 9090, "path": "/stats"}, 9090, "/stats", ["http", "metrics"]),
+    (False, None, None, ["http"]),
+])
+def test_the_pods_say_where_prometheus_scrapes_them(metrics, port, path, container_ports):
+    rendered = render([{"name": "web", "image": "w:1", "metrics": metrics}], environment(),
+                      dict(CONTEXT, metrics_namespace="monitoring"))
+    template = one(rendered, "Deployment")["spec"]["template"]
+    expected = {"prometheus.io/scrape": "true", "prometheus.io/port": str(port), "prometheus.io/path": path} if port else None
+    assert template["metadata"].get("annotations") == expected
+    assert [p["name"] for p in template["spec"]["containers"][0]["ports"]] == container_ports
+    ingress = one(rendered, "NetworkPolicy", "web")["spec"]["ingress"]
+    assert ingress == ([{"from": [{"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "monitoring"}}}],
+                         "ports": [{"protocol": "TCP", "port": port}]}] if port else [])
+    for obj in app_workload.all_objects(rendered):
+        kubernetes_validate.validate(obj, K8S_VERSION, strict=True)
 
 
 def test_optional_components_follow_the_seed():

@@ -121,3 +121,43 @@ def test_a_nat_for_every_subnet_is_refused_before_any_call(gcp):
     with pytest.raises(GcpError, match="subnetworks is empty"):
         gcp.run(ensure_nat, dict(PRESENT, subnetworks=[]))
     assert gcp.google.requests == []
+
+
+# ---------------------------------------------------------------- the router's mark (issue 16, item 7)
+ABSENT = dict(PRESENT, state="absent", delete_empty_router=True)
+VPC = "https://compute.googleapis.com/compute/v1/projects/consumer/global/networks/vpc"
+
+
+def test_a_router_the_module_creates_carries_the_mark_and_goes_with_its_last_nat(gcp):
+    _platform(gcp)
+    gcp.run(ensure_nat, PRESENT)
+    router = gcp.google.resources[f"compute:projects/consumer/regions/{REGION}/routers/egress-router"]
+    assert "managed-by: aibang-gke-platform" in router["description"]
+    assert gcp.run(ensure_nat, ABSENT, check_mode=True)["changed"] is True
+    assert gcp.exists(f"compute:projects/consumer/regions/{REGION}/routers/egress-router")
+    result = gcp.run(ensure_nat, ABSENT)
+    assert result["changed"] is True and result["router_left"] == ""
+    assert not gcp.exists(f"compute:projects/consumer/regions/{REGION}/routers/egress-router")
+    gcp.forget_calls()
+    assert gcp.run(ensure_nat, ABSENT)["changed"] is False and gcp.mutations() == []
+
+
+@pytest.mark.parametrize(
+    "router, why",
+    [
+        ({"name": "egress-router", "network": VPC}, "lacks 'managed-by: aibang-gke-platform'"),
+        ({"name": "egress-router", "network": VPC, "description": "x (managed-by: aibang-gke-platform)",
+          "nats": [{"name": "theirs", "natIpAllocateOption": "AUTO_ONLY", "sourceSubnetworkIpRangesToNat": "LIST_OF_SUBNETWORKS",
+                    "subnetworks": [{"name": _subnet_link("egress-vm"), "sourceIpRangesToNat": ["PRIMARY_IP_RANGE"]}]}]},
+         "still holds NAT configs theirs"),
+    ],
+    ids=["adopted", "other-nat"],
+)
+def test_an_adopted_or_shared_router_is_left_and_the_reason_given(gcp, router, why):
+    _platform(gcp)
+    gcp.seed(ROUTERS, router)
+    gcp.run(ensure_nat, PRESENT)
+    result = gcp.run(ensure_nat, ABSENT)
+    assert why in result["router_left"]
+    assert gcp.exists(f"compute:projects/consumer/regions/{REGION}/routers/egress-router")
+    assert "compute.routers.delete" not in gcp.mutations()

@@ -76,6 +76,11 @@ def test_the_destination_guard_denies_every_default_range_by_resolved_address(ti
     ]
 
 
+@pytest.mark.parametrize("tier", ["gke", "vm"])
+def test_malformed_host_names_are_refused_as_the_request_is_parsed(tier):
+    assert lines_of(render(parse_policy(BASE), tier), "check_hostnames") == ["check_hostnames on"]
+
+
 def test_an_empty_denied_list_renders_no_guard():
     config = render(parse_policy(dict(BASE, denied_destinations=[])), "vm")
     assert "aibang_denied_dst" not in config

@@ -51,6 +51,27 @@ def test_tier1_decisions(request_, allowed, rule):
     assert (result.allowed, result.rule) == (allowed, rule)
 
 
+@pytest.mark.parametrize("host, problem", [
+    ('a"b.microsoft.com', "has characters a host name cannot have"),
+    ("a\\b.microsoft.com", "has characters a host name cannot have"),
+    ("a\x01b.microsoft.com", "has characters a host name cannot have"),
+    ("a b.microsoft.com", "has characters a host name cannot have"),
+    ("a..microsoft.com", "has an empty label"),
+    (".microsoft.com", "has an empty label"),
+])
+@pytest.mark.parametrize("tier", ["gke", "vm"])
+def test_a_malformed_host_under_an_allowed_wildcard_is_refused_before_the_access_rules(tier, host, problem):
+    """check_hostnames on: Squid answers 400 while parsing, whoever the client (the client check comes later)."""
+    result = decision(tier, host=host, client="192.0.2.1", at=MONDAY_NOON, resolves_to=["20.190.160.1"])
+    assert (result.allowed, result.rule, result.destination_check) == (False, "check_hostnames", "not reached")
+    assert result.reason.endswith(f"{problem}: Squid refuses it with 400 before the access rules")
+
+
+@pytest.mark.parametrize("host", ["a_b.microsoft.com", "xn--bcher-kva.microsoft.com", "bücher.microsoft.com", "A-1.Microsoft.COM."])
+def test_underscores_and_idna_names_are_well_formed(host):
+    assert decision("gke", host=host, resolves_to=["20.190.160.1"]).allowed
+
+
 def test_client_is_checked_before_the_domain():
     assert decision("gke", client="192.0.2.1", host="example.org").rule == "deny !aibang_clients"
 

@@ -1,0 +1,104 @@
+# -*- coding: utf-8 -*-
+"""The `bypass` layer on real pods (issue 16, item 1): egress_network's probe pod runs on the lab's real node and
+must not reach the lab's "internet" (203.0.113.50 in its own network namespace) directly.
+
+The lab stands for the VPC like this: a pod's packets leave the node's bridge only back into the bridge
+(tests/testbed/node.py, chain AIBANG-TESTBED-FORWARD), as the deny-all egress rule keeps GKE nodes and pods in.
+The test first proves the target answers from this machine, so the pod's failure is the network's doing, not a
+target that is down. The same request through the proxy alias is asserted to succeed once the lab's tier 1 runs as
+real pods (the product's own Squid pods reaching tier 2); until then the probe's proxied request is reported only.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+
+import pytest
+
+from tests.testbed import cluster, node
+
+REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+TARGET = "203.0.113.50"  # the testbed's target (testbed.sh), TLS on 443, in the internet namespace
+
+PLAYBOOK = """
+- name: The bypass probe on the real node
+  hosts: localhost
+  gather_facts: false
+  module_defaults:
+    group/kubernetes.core.k8s: {kubeconfig: "{{ kubeconfig }}"}
+  tasks:
+    - name: The product's probe
+      ansible.builtin.include_role:
+        name: aibang.gke_platform.egress_network
+        tasks_from: bypass
+      vars:
+        egress_network_bypass_namespace: "{{ namespace }}"
+        egress_network_bypass_image: "{{ image }}"
+        egress_network_bypass_target: "https://{{ target }}/"
+        egress_network_bypass_proxy: http://microsoft.intra.aibang.local:3128
+        egress_network_bypass_timeout: 5
+        egress_network_bypass_report_only: true
+        egress_network_bypass_pod_overrides: "{{ on_real_node }}"
+
+    - name: Hand the verdict to the test
+      ansible.builtin.copy:
+        content: "{{ egress_network_bypass | to_json }}"
+        dest: "{{ verdict_file }}"
+        mode: "0600"
+"""
+
+
+def _target_answers_from_this_machine() -> bool:
+    try:
+        with socket.create_connection((TARGET, 443), timeout=5):
+            return True
+    except OSError:
+        return False
+
+
+def _run_probe(namespace: str, tmp_path) -> dict:
+    playbook = tmp_path / "bypass.yml"
+    playbook.write_text(PLAYBOOK, encoding="utf-8")
+    extra = tmp_path / "extra.json"
+    extra.write_text(json.dumps({
+        "kubeconfig": cluster.KUBECONFIG, "verdict_file": str(tmp_path / "verdict.json"), "namespace": namespace,
+        "image": cluster.image("probe"), "target": TARGET,
+        "on_real_node": {"nodeSelector": {node.REAL_NODE_LABEL: "true"}, "enableServiceLinks": False,
+                         "terminationGracePeriodSeconds": 2,
+                         "tolerations": [{"key": node.REAL_NODE_LABEL, "operator": "Exists", "effect": "NoSchedule"}]},
+    }), encoding="utf-8")
+    env = {**os.environ, "ANSIBLE_NOCOLOR": "1", "ANSIBLE_COLLECTIONS_PATH": os.path.join(REPO, ".venv", "collections")}
+    command = [os.path.join(os.path.dirname(sys.executable), "ansible-playbook"), "-i", "localhost,", "-c", "local",
+               "-e", f"ansible_python_interpreter={sys.executable}", "-e", f"@{extra}", str(playbook)]
+    done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=300, check=False)
+    assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-2000:]
+    return json.loads((tmp_path / "verdict.json").read_text(encoding="utf-8"))
+
+
+def test_a_probe_pod_on_the_real_node_cannot_reach_the_internet_directly(testbed, namespace, tmp_path):
+    assert _target_answers_from_this_machine(), f"the lab's target {TARGET}:443 does not answer from the host"
+    verdict = _run_probe(namespace, tmp_path)
+    assert verdict["direct_exit"] is not None and verdict["proxied_exit"] is not None, verdict  # the pod ran both requests
+    assert verdict["direct_reached"] is False, verdict
+    assert verdict["direct_exit"] in (7, 28), verdict  # refused or timed out: no route out, not a name or TLS error
+    if verdict["proxied_reached"]:
+        assert verdict["ok"] is True, verdict
+
+
+def test_no_route_out_of_the_pod_bridge_but_back_into_it(testbed):
+    """The claim the probe rests on: pods' packets leave the bridge only back into the bridge."""
+    rules = subprocess.run(["iptables", "-w", "-S", node.FORWARD_CHAIN], capture_output=True, text=True, check=True).stdout
+    assert f"-A {node.FORWARD_CHAIN} -i {node.BRIDGE} -o {node.BRIDGE} -j ACCEPT" in rules
+    assert f"-A {node.FORWARD_CHAIN} -i {node.BRIDGE} -j DROP" in rules
+
+
+@pytest.fixture(autouse=True)
+def _probe_image_built():
+    try:
+        cluster.image("probe")
+    except Exception as exc:  # pylint: disable=broad-exception-caught
+        pytest.fail(f"the probe image is not built (tests/testbed/images.sh probe): {exc}")
