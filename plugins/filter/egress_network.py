@@ -11,6 +11,7 @@ from ansible_collections.aibang.gke_platform.plugins.module_utils.egress_network
     layout_errors,
     node_egress_rules,
     private_google_access_records,
+    probe_image_errors,
 )
 
 
@@ -43,7 +44,13 @@ def egress_bypass_verdict(lines, target, proxy):
     return bypass_verdict(list(lines or []), str(target), str(proxy))
 
 
+def egress_bypass_image_errors(image, require_digest=True):
+    """Why the bypass probe's image may not be used (empty, or a tag where a digest is required); [] when it may."""
+    return probe_image_errors(str(image or ""), bool(require_digest))
+
+
 class FilterModule:
     def filters(self):
         return {"egress_layout_errors": egress_layout_errors, "node_egress_firewall": node_egress_firewall,
-                "private_google_access_dns": private_google_access_dns, "egress_bypass_verdict": egress_bypass_verdict}
+                "private_google_access_dns": private_google_access_dns, "egress_bypass_verdict": egress_bypass_verdict,
+                "egress_bypass_image_errors": egress_bypass_image_errors}

@@ -18,6 +18,9 @@ MARK = "managed-by: aibang.gke_platform egress_network"
 DENY_PRIORITY = 65000  # above the implied allow-egress rule (65535), below every allow rule here
 ALLOW_PRIORITY = 1000
 _NAME = re.compile(r"[a-z](?:[-a-z0-9]{0,61}[a-z0-9])?")
+# An image reference as Kubernetes takes it: no whitespace or control characters; pinned when it ends in a digest.
+_IMAGE = re.compile(r"[\x21-\x7e]+")
+_DIGEST_PIN = re.compile(r"[^@]+@sha256:[0-9a-f]{64}")
 
 
 class EgressNetworkError(ValueError):
@@ -122,6 +125,22 @@ def private_google_access_records(domains: list, vip_range: str) -> list:
         records.append({"zone": zone, "dns_name": f"{domain}.", "name": target, "type": "A", "rrdatas": addresses})
         records.append({"zone": zone, "dns_name": f"{domain}.", "name": f"*.{domain}.", "type": "CNAME", "rrdatas": [target]})
     return records
+
+
+def probe_image_errors(image: str, require_digest: bool) -> list:
+    """Why the bypass probe's image may not be used; [] when it may.
+
+    With ``require_digest`` (every environment but the lab) a tag is refused: the probe decides whether pods are held
+    behind the proxy, so the image it runs must be the one that was reviewed, not whatever the tag points at today.
+    """
+    if not image:
+        return ["egress_network_bypass_image is empty: name an image with sh and curl the nodes can pull"]
+    if not _IMAGE.fullmatch(image):
+        return [f"egress_network_bypass_image {image!r} contains whitespace or control characters"]
+    if require_digest and not _DIGEST_PIN.fullmatch(image):
+        return [f"egress_network_bypass_image {image!r} is not pinned by digest (<name>[:<tag>]@sha256:<64 hex digits>); "
+                "egress_network_bypass_require_digest: false allows a tag, for a lab only"]
+    return []
 
 
 def bypass_verdict(lines: list, target: str, proxy: str) -> dict:

@@ -38,6 +38,7 @@ PLAYBOOK = """
       vars:
         egress_network_bypass_namespace: "{{ namespace }}"
         egress_network_bypass_image: "{{ image }}"
+        egress_network_bypass_require_digest: "{{ require_digest }}"
         egress_network_bypass_target: "https://{{ target }}/"
         egress_network_bypass_proxy: http://microsoft.intra.aibang.local:3128
         egress_network_bypass_timeout: 5
@@ -60,21 +61,27 @@ def _target_answers_from_this_machine() -> bool:
         return False
 
 
-def _run_probe(namespace: str, tmp_path) -> dict:
+def _play(namespace: str, tmp_path, **overrides) -> subprocess.CompletedProcess:
     playbook = tmp_path / "bypass.yml"
     playbook.write_text(PLAYBOOK, encoding="utf-8")
     extra = tmp_path / "extra.json"
     extra.write_text(json.dumps({
         "kubeconfig": cluster.KUBECONFIG, "verdict_file": str(tmp_path / "verdict.json"), "namespace": namespace,
         "image": cluster.image("probe"), "target": TARGET,
+        "require_digest": False,  # the lab's locally built image has a tag only
         "on_real_node": {"nodeSelector": {node.REAL_NODE_LABEL: "true"}, "enableServiceLinks": False,
                          "terminationGracePeriodSeconds": 2,
                          "tolerations": [{"key": node.REAL_NODE_LABEL, "operator": "Exists", "effect": "NoSchedule"}]},
+        **overrides,
     }), encoding="utf-8")
     env = {**os.environ, "ANSIBLE_NOCOLOR": "1", "ANSIBLE_COLLECTIONS_PATH": os.path.join(REPO, ".venv", "collections")}
     command = [os.path.join(os.path.dirname(sys.executable), "ansible-playbook"), "-i", "localhost,", "-c", "local",
                "-e", f"ansible_python_interpreter={sys.executable}", "-e", f"@{extra}", str(playbook)]
-    done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=300, check=False)
+    return subprocess.run(command, env=env, capture_output=True, text=True, timeout=300, check=False)
+
+
+def _run_probe(namespace: str, tmp_path, **overrides) -> dict:
+    done = _play(namespace, tmp_path, **overrides)
     assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-2000:]
     return json.loads((tmp_path / "verdict.json").read_text(encoding="utf-8"))
 
@@ -87,6 +94,13 @@ def test_a_probe_pod_on_the_real_node_cannot_reach_the_internet_directly(testbed
     assert verdict["direct_exit"] in (7, 28), verdict  # refused or timed out: no route out, not a name or TLS error
     if verdict["proxied_reached"]:
         assert verdict["ok"] is True, verdict
+
+
+def test_outside_the_lab_an_image_without_a_digest_is_refused_before_any_pod(tmp_path):
+    """Needs no lab: the preflight refuses the tag before the play talks to a cluster."""
+    done = _play("unused", tmp_path, require_digest=True)
+    assert done.returncode != 0 and "is not pinned by digest" in done.stdout, done.stdout[-3000:]
+    assert "Start the probe pod" not in done.stdout
 
 
 def test_no_route_out_of_the_pod_bridge_but_back_into_it(testbed):

@@ -15,6 +15,7 @@ import argparse
 import glob
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -128,23 +129,68 @@ class SquidExporter(Process):
         return self
 
 
-def prometheus_config(targets: dict, interval: str, rule_files: list) -> dict:
-    """Scrape config: one static target per tier, labelled with it, as the monitoring role's objects label them."""
+def prometheus_config(targets: dict, interval: str, rule_files: list, extra_jobs: list = ()) -> dict:
+    """Scrape config: one static target per tier, labelled with it, as the monitoring role's objects label them;
+    then ``extra_jobs`` as given (e.g. the role's own scrape jobs for the apps)."""
     return {
         "global": {"scrape_interval": interval, "evaluation_interval": interval, "scrape_timeout": interval},
         "rule_files": rule_files,
         "scrape_configs": [{
             "job_name": SQUID_JOB,
             "static_configs": [{"targets": [target], "labels": {"tier": tier}} for tier, target in sorted(targets.items())],
-        }],
+        }, *extra_jobs],
     }
+
+
+def _label_name(name: str) -> str:
+    return re.sub(r"[^a-zA-Z0-9_]", "_", name)
+
+
+def kubernetes_pod_targets(pods: list) -> list:
+    """The targets upstream Prometheus's Kubernetes discovery (``role: pod``) gives for these pods, as file_sd groups.
+
+    Debian's prometheus is built without Kubernetes discovery (NEWS.Debian: "Kubernetes support has been completely
+    removed"), so the lab reads the pods from the API server and hands Prometheus the same targets and ``__meta_*``
+    labels: one target per container port at the pod's IP (one per container without ports), the pod's labels and
+    annotations, its namespace, name, IP, node, phase and readiness. A job's relabelling then runs unchanged.
+    """
+    groups = []
+    for pod in pods:
+        meta, status = pod["metadata"], pod.get("status", {})
+        ready = next((c["status"].lower() for c in status.get("conditions", []) if c["type"] == "Ready"), "unknown")
+        owner = next((o for o in meta.get("ownerReferences", []) if o.get("controller")), {})
+        labels = {"__meta_kubernetes_namespace": meta["namespace"], "__meta_kubernetes_pod_name": meta["name"],
+                  "__meta_kubernetes_pod_ip": status.get("podIP", ""), "__meta_kubernetes_pod_ready": ready,
+                  "__meta_kubernetes_pod_phase": status.get("phase", ""),
+                  "__meta_kubernetes_pod_node_name": pod["spec"].get("nodeName", ""),
+                  "__meta_kubernetes_pod_host_ip": status.get("hostIP", ""), "__meta_kubernetes_pod_uid": meta.get("uid", ""),
+                  "__meta_kubernetes_pod_controller_kind": owner.get("kind", ""),
+                  "__meta_kubernetes_pod_controller_name": owner.get("name", "")}
+        for kind in ("label", "annotation"):
+            for key, value in meta.get(f"{kind}s", {}).items():
+                labels[f"__meta_kubernetes_pod_{kind}_{_label_name(key)}"] = value
+                labels[f"__meta_kubernetes_pod_{kind}present_{_label_name(key)}"] = "true"
+        for init, containers in ((False, pod["spec"]["containers"]), (True, pod["spec"].get("initContainers", []))):
+            for container in containers:
+                common = dict(labels, __meta_kubernetes_pod_container_name=container["name"],
+                              __meta_kubernetes_pod_container_image=container.get("image", ""),
+                              __meta_kubernetes_pod_container_init=str(init).lower())
+                if not container.get("ports"):
+                    groups.append({"targets": [labels["__meta_kubernetes_pod_ip"]], "labels": common})
+                for port in container.get("ports", []):
+                    groups.append({"targets": [f"{labels['__meta_kubernetes_pod_ip']}:{port['containerPort']}"],
+                                   "labels": dict(common, __meta_kubernetes_pod_container_port_name=port.get("name", ""),
+                                                  __meta_kubernetes_pod_container_port_number=str(port["containerPort"]),
+                                                  __meta_kubernetes_pod_container_port_protocol=port.get("protocol", "TCP"))})
+    return groups
 
 
 class Prometheus(Process):
     """Debian's prometheus with the collection's rule files, listening on loopback, data in the run directory."""
 
-    def __init__(self, run_dir: str, targets: dict, interval: str = "1s", listen: str = PROMETHEUS_LISTEN):
-        self.listen, self.targets, self.interval = listen, targets, interval
+    def __init__(self, run_dir: str, targets: dict, interval: str = "1s", listen: str = PROMETHEUS_LISTEN,
+                 extra_jobs: list = ()):
+        self.listen, self.targets, self.interval, self.extra_jobs = listen, targets, interval, list(extra_jobs)
         self.home = os.path.join(run_dir, "prometheus")
         self.config_path = os.path.join(self.home, "prometheus.yml")
         command = ["prometheus", f"--config.file={self.config_path}", f"--storage.tsdb.path={os.path.join(self.home, 'data')}",
@@ -156,7 +202,7 @@ class Prometheus(Process):
         os.makedirs(rules_dir, exist_ok=True)
         rule_files = [shutil.copy(path, rules_dir) for path in sorted(glob.glob(os.path.join(RULES_DIR, "*.rules.yml")))]
         with open(self.config_path, "w", encoding="utf-8") as handle:
-            yaml.safe_dump(prometheus_config(self.targets, self.interval, rule_files), handle)
+            yaml.safe_dump(prometheus_config(self.targets, self.interval, rule_files, self.extra_jobs), handle)
         super().start()
         try:
             _wait(lambda: _answers(f"http://{self.listen}/-/ready"), 30, f"Prometheus was not ready on {self.listen}")

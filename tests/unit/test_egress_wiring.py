@@ -11,7 +11,7 @@ import pytest
 import yaml
 
 from ansible_collections.aibang.gke_platform.plugins.filter.credential_keys import credential_keys
-from ansible_collections.aibang.gke_platform.plugins.module_utils.egress_network import layout_errors
+from ansible_collections.aibang.gke_platform.plugins.module_utils.egress_network import layout_errors, probe_image_errors
 
 ROOT = pathlib.Path(__file__).parents[2]
 ENVIRONMENTS = ["dev", "staging", "prod", "local"]
@@ -53,6 +53,15 @@ def test_the_vm_host_is_the_policys_tier2_address(env):
     hosts = yaml.safe_load((ROOT / "inventories" / env / "hosts.yml").read_text(encoding="utf-8"))
     addresses = [host["ansible_host"] for host in hosts["all"]["children"]["squid_vm"]["hosts"].values()]
     assert addresses == [_vars(env, "all", "egress.yml")["egress_policy"]["vm"]["address"]]
+
+
+@pytest.mark.parametrize("env", ["dev", "staging", "prod"])
+def test_the_bypass_probe_runs_a_digest_pinned_image(env):
+    """verify and diagnose skip the bypass layer without an image; outside the lab the preflight wants a digest."""
+    egress, platform = _vars(env, "all", "egress.yml"), _vars(env, "all", "platform.yml")
+    image = egress["egress_network_bypass_image"].replace("{{ gcp_consumer_project }}", platform["gcp_consumer_project"])
+    assert "{{" not in image and egress.get("egress_network_bypass_require_digest", True) is True
+    assert probe_image_errors(image, require_digest=True) == []
 
 
 @pytest.mark.parametrize("env", ENVIRONMENTS)

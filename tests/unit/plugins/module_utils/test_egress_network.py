@@ -12,6 +12,7 @@ from ansible_collections.aibang.gke_platform.plugins.module_utils.egress_network
     layout_errors,
     node_egress_rules,
     private_google_access_records,
+    probe_image_errors,
 )
 
 LAYOUT = {"vm_subnet": "egress-vm", "vm_subnet_cidr": "10.10.0.0/28", "vm_address": "10.10.0.2", "node_subnet": "gke-nodes",
@@ -118,3 +119,29 @@ def test_private_google_access_refuses_bad_input(domains, vip, message):
 def test_the_bypass_verdict(lines, ok, detail):
     verdict = bypass_verdict(lines, "https://login.microsoftonline.com/", "http://alias:3128")
     assert verdict["ok"] is ok and detail in verdict["detail"]
+
+
+PINNED = "europe-docker.pkg.dev/p/docker-hub/curlimages/curl:8.11.1@sha256:" + "c1fe1679" * 8
+
+
+@pytest.mark.parametrize(
+    "image, require_digest, message",
+    [
+        (PINNED, True, None),
+        (PINNED.replace(":8.11.1", ""), True, None),
+        ("aibang-testbed.local/probe:1", False, None),
+        ("curlimages/curl:8.11.1", True, "is not pinned by digest"),
+        ("curlimages/curl@sha256:c1fe", True, "is not pinned by digest"),  # a digest too short
+        (PINNED.upper(), True, "is not pinned by digest"),
+        ("", False, "is empty"),
+        ("curl:8\nimage: evil", False, "whitespace or control"),
+        ("curl:8 ", False, "whitespace or control"),
+        (PINNED + "\n", True, "whitespace or control"),
+    ],
+)
+def test_the_probe_image_is_pinned_where_required(image, require_digest, message):
+    errors = probe_image_errors(image, require_digest)
+    if message is None:
+        assert errors == []
+    else:
+        assert len(errors) == 1 and message in errors[0] and "egress_network_bypass_image" in errors[0], errors
