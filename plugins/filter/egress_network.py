@@ -12,6 +12,7 @@ from ansible_collections.aibang.gke_platform.plugins.module_utils.egress_network
     node_egress_rules,
     private_google_access_records,
     probe_image_errors,
+    probe_pod_state,
 )
 
 
@@ -39,9 +40,14 @@ def private_google_access_dns(domains, vip_range="199.36.153.8/30"):
         raise AnsibleFilterError(f"private_google_access_dns: {exc}") from None
 
 
-def egress_bypass_verdict(lines, target, proxy):
-    """The bypass check's verdict from the probe pod's output lines."""
-    return bypass_verdict(list(lines or []), str(target), str(proxy))
+def egress_bypass_verdict(lines, target, proxy, problem=""):
+    """The bypass check's verdict from the probe pod's output lines, or from why the pod did not run."""
+    return bypass_verdict(list(lines or []), str(target), str(proxy), str(problem or ""))
+
+
+def egress_bypass_pod_state(pod, timed_out=False):
+    """Whether the probe pod finished (ran to its end, or will never start) and, if it did not run, why."""
+    return probe_pod_state(dict(pod) if pod else None, bool(timed_out))
 
 
 def egress_bypass_image_errors(image, require_digest=True):
@@ -53,4 +59,4 @@ class FilterModule:
     def filters(self):
         return {"egress_layout_errors": egress_layout_errors, "node_egress_firewall": node_egress_firewall,
                 "private_google_access_dns": private_google_access_dns, "egress_bypass_verdict": egress_bypass_verdict,
-                "egress_bypass_image_errors": egress_bypass_image_errors}
+                "egress_bypass_image_errors": egress_bypass_image_errors, "egress_bypass_pod_state": egress_bypass_pod_state}

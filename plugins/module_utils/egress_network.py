@@ -143,12 +143,16 @@ def probe_image_errors(image: str, require_digest: bool) -> list:
     return []
 
 
-def bypass_verdict(lines: list, target: str, proxy: str) -> dict:
+def bypass_verdict(lines: list, target: str, proxy: str, problem: str = "") -> dict:
     """What the probe pod's output says: ``direct=<curl exit>`` then ``proxied=<curl exit>``.
 
     The check passes only when the direct request failed and the proxied one succeeded; a proxied failure makes the
-    direct failure meaningless (the pod may have no network at all), so it fails too.
+    direct failure meaningless (the pod may have no network at all), so it fails too. ``problem``: why the probe pod
+    did not run (``probe_pod_state``), which fails the check with nothing proven.
     """
+    if problem:
+        return {"direct_exit": None, "proxied_exit": None, "direct_reached": False, "proxied_reached": False, "ok": False,
+                "detail": f"the probe pod did not run, so nothing was proven: {_short(problem)}"}
     codes = {}
     for line in lines:
         key, _sep, value = str(line).strip().partition("=")
@@ -168,3 +172,48 @@ def bypass_verdict(lines: list, target: str, proxy: str) -> dict:
         verdict.update(ok=True, detail=f"a probe pod could not reach {target} directly (curl exit {direct}) and reached it "
                                        f"through {proxy}")
     return verdict
+
+
+# Why a container that has not started never will, without someone changing the pod or the image.
+_START_FAILURES = {
+    "ErrImagePull": "the image could not be pulled",
+    "ImagePullBackOff": "the image could not be pulled",
+    "InvalidImageName": "the image name is invalid",
+    "ErrImageNeverPull": "the image is not on the node and the pod may not pull it",
+    "CreateContainerConfigError": "the container could not be configured",
+    "CreateContainerError": "the container could not be created",
+}
+
+
+def probe_pod_state(pod: dict | None, timed_out: bool = False) -> dict:
+    """Where the probe pod stands: ``finished`` when it ran to its end or will never start, and ``problem``, a
+    sentence saying why it did not run ('' when it did, or may still).
+
+    ``timed_out``: the wait is over, so a pod still pending is a problem too (unschedulable, or slow to start).
+    """
+    status = (pod or {}).get("status") or {}
+    phase = status.get("phase") or ""
+    if phase in ("Succeeded", "Failed"):
+        return {"finished": True, "problem": ""}
+    for container in status.get("containerStatuses") or []:
+        waiting = (container.get("state") or {}).get("waiting") or {}
+        reason = waiting.get("reason") or ""
+        if reason in _START_FAILURES:
+            image = container.get("image") or "?"
+            return {"finished": True, "problem": f"{_START_FAILURES[reason]} ({image}: {reason}: {_short(waiting.get('message'))})"}
+    if not timed_out:
+        return {"finished": False, "problem": ""}
+    if not pod:
+        return {"finished": True, "problem": "the probe pod was not found"}
+    for condition in status.get("conditions") or []:
+        if condition.get("type") == "PodScheduled" and condition.get("status") == "False":
+            return {"finished": True, "problem": f"the probe pod could not be scheduled ({condition.get('reason') or '?'}: "
+                                                 f"{_short(condition.get('message'))})"}
+    waiting = [((c.get("state") or {}).get("waiting") or {}).get("reason") for c in status.get("containerStatuses") or []]
+    still = ", ".join(reason for reason in waiting if reason) or phase or "not started"
+    return {"finished": True, "problem": f"the probe pod did not finish in time (still {still})"}
+
+
+def _short(text, limit: int = 300) -> str:
+    text = " ".join(str(text or "").split())
+    return text if len(text) <= limit else text[: limit - 3] + "..."

@@ -42,7 +42,8 @@ PLAYBOOK = """
         egress_network_bypass_target: "https://{{ target }}/"
         egress_network_bypass_proxy: http://microsoft.intra.aibang.local:3128
         egress_network_bypass_timeout: 5
-        egress_network_bypass_report_only: true
+        egress_network_bypass_start_timeout: "{{ start_timeout | default(60) }}"
+        egress_network_bypass_report_only: "{{ report_only }}"
         egress_network_bypass_pod_overrides: "{{ on_real_node }}"
 
     - name: Hand the verdict to the test
@@ -69,6 +70,7 @@ def _play(namespace: str, tmp_path, **overrides) -> subprocess.CompletedProcess:
         "kubeconfig": cluster.KUBECONFIG, "verdict_file": str(tmp_path / "verdict.json"), "namespace": namespace,
         "image": cluster.image("probe"), "target": TARGET,
         "require_digest": False,  # the lab's locally built image has a tag only
+        "report_only": True,
         "on_real_node": {"nodeSelector": {node.REAL_NODE_LABEL: "true"}, "enableServiceLinks": False,
                          "terminationGracePeriodSeconds": 2,
                          "tolerations": [{"key": node.REAL_NODE_LABEL, "operator": "Exists", "effect": "NoSchedule"}]},
@@ -94,6 +96,28 @@ def test_a_probe_pod_on_the_real_node_cannot_reach_the_internet_directly(testbed
     assert verdict["direct_exit"] in (7, 28), verdict  # refused or timed out: no route out, not a name or TLS error
     if verdict["proxied_reached"]:
         assert verdict["ok"] is True, verdict
+
+
+def test_diagnose_reports_a_probe_whose_image_cannot_be_pulled_as_a_broken_layer(testbed, namespace, tmp_path):
+    """The lab's containerd pulls from nowhere: an image it does not hold fails to pull, as a missing mirror would."""
+    verdict = _run_probe(namespace, tmp_path, image="aibang-testbed.local/no-such-probe:1")
+    assert verdict["ok"] is False and verdict["direct_exit"] is None, verdict
+    assert "did not run, so nothing was proven: the image could not be pulled" in verdict["detail"], verdict
+    assert "aibang-testbed.local/no-such-probe:1" in verdict["detail"], verdict
+
+
+def test_verify_fails_on_a_probe_whose_image_cannot_be_pulled(testbed, namespace, tmp_path):
+    done = _play(namespace, tmp_path, image="aibang-testbed.local/no-such-probe:1", report_only=False)
+    assert done.returncode != 0, done.stdout[-3000:]
+    assert "bypass: the probe pod did not run, so nothing was proven: the image could not be pulled" in done.stdout, done.stdout[-3000:]
+    assert "Remove the probe pod" in done.stdout  # the pod does not outlive the check
+
+
+def test_diagnose_reports_an_unschedulable_probe_with_the_schedulers_reason(testbed, namespace, tmp_path):
+    nowhere = {"nodeSelector": {"aibang.testbed/no-such-pool": "true"}, "terminationGracePeriodSeconds": 2}
+    verdict = _run_probe(namespace, tmp_path, on_real_node=nowhere, start_timeout=2)
+    assert verdict["ok"] is False, verdict
+    assert "could not be scheduled (Unschedulable: 0/" in verdict["detail"], verdict
 
 
 def test_outside_the_lab_an_image_without_a_digest_is_refused_before_any_pod(tmp_path):

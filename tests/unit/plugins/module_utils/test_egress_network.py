@@ -13,6 +13,7 @@ from ansible_collections.aibang.gke_platform.plugins.module_utils.egress_network
     node_egress_rules,
     private_google_access_records,
     probe_image_errors,
+    probe_pod_state,
 )
 
 LAYOUT = {"vm_subnet": "egress-vm", "vm_subnet_cidr": "10.10.0.0/28", "vm_address": "10.10.0.2", "node_subnet": "gke-nodes",
@@ -145,3 +146,48 @@ def test_the_probe_image_is_pinned_where_required(image, require_digest, message
         assert errors == []
     else:
         assert len(errors) == 1 and message in errors[0] and "egress_network_bypass_image" in errors[0], errors
+
+
+def _pod(phase="Pending", waiting=None, message="", scheduled=None):
+    status = {"phase": phase}
+    if waiting:
+        status["containerStatuses"] = [{"name": "probe", "image": "europe-docker.pkg.dev/p/r/curl@sha256:ab",
+                                        "state": {"waiting": {"reason": waiting, "message": message}}}]
+    if scheduled:
+        status["conditions"] = [{"type": "PodScheduled", "status": "False", "reason": "Unschedulable", "message": scheduled}]
+    return {"metadata": {"name": "egress-bypass-probe-x"}, "status": status}
+
+
+@pytest.mark.parametrize(
+    "pod, timed_out, finished, problem",
+    [
+        (_pod("Succeeded"), False, True, ""),
+        (_pod("Failed"), False, True, ""),  # OOMKilled or similar: its output says what it got to
+        (_pod("Pending"), False, False, ""),
+        (_pod("Pending", "ContainerCreating"), False, False, ""),
+        (_pod("Running"), False, False, ""),
+        (None, False, False, ""),  # not visible yet
+        (_pod("Pending", "ErrImagePull", "rpc error: pull access denied"), False, True, "the image could not be pulled"),
+        (_pod("Pending", "ImagePullBackOff", "Back-off pulling image"), False, True, "Back-off pulling image"),
+        (_pod("Pending", "InvalidImageName"), False, True, "the image name is invalid"),
+        (_pod("Pending", "CreateContainerConfigError", "secret x not found"), False, True, "could not be configured"),
+        (_pod("Pending", scheduled="0/3 nodes are available: 3 node(s) had untolerated taint"), False, False, ""),
+        (_pod("Pending", scheduled="0/3 nodes are available: 3 node(s) had untolerated taint"), True, True,
+         "could not be scheduled (Unschedulable: 0/3 nodes are available: 3 node(s) had untolerated taint)"),
+        (_pod("Pending", "ContainerCreating"), True, True, "did not finish in time (still ContainerCreating)"),
+        (_pod("Running"), True, True, "did not finish in time (still Running)"),
+        (None, True, True, "was not found"),
+    ],
+)
+def test_the_probe_pod_state(pod, timed_out, finished, problem):
+    state = probe_pod_state(pod, timed_out)
+    assert state["finished"] is finished
+    assert (problem in state["problem"]) if problem else state["problem"] == ""
+
+
+def test_a_probe_that_did_not_run_proves_nothing():
+    problem = "the image could not be pulled (curl: ImagePullBackOff: " + "x" * 500 + ")"
+    verdict = bypass_verdict(["direct=0", "proxied=0"], "https://login.microsoftonline.com/", "http://alias:3128", problem)
+    assert verdict["ok"] is False and verdict["direct_exit"] is None
+    assert verdict["detail"].startswith("the probe pod did not run, so nothing was proven: the image could not be pulled")
+    assert len(verdict["detail"]) < 400
