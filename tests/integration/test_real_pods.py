@@ -7,11 +7,15 @@ Every pod here opts into the real node (its label and taint); kwok's nodes run n
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 
 import pytest
 
+from tests.integration.conftest import REPO
 from tests.integration.test_testbed import get, wait_until
-from tests.testbed import cluster, node
+from tests.testbed import cloudsql_lab, cluster, node
 
 ON_REAL_NODE = {
     "nodeSelector": {node.REAL_NODE_LABEL: "true"},
@@ -178,3 +182,75 @@ def test_an_image_that_is_not_built_fails_naming_it(testbed, namespace, policy, 
     waiting = wait_until(failed, timeout=60)
     assert missing in waiting.get("message", "") or missing in testbed.kubectl(
         "get", "events", "-n", namespace, "--field-selector", "involvedObject.name=missing").stdout
+
+
+def run_playbook(playbook: str, *args: str) -> subprocess.CompletedProcess:
+    """A playbook of the collection against inventories/local (the testbed), as `make demo` runs it."""
+    command = [os.path.join(os.path.dirname(sys.executable), "ansible-playbook"), "-i", os.path.join(REPO, "inventories", "local"),
+               os.path.join(REPO, "playbooks", playbook), *args]
+    env = {**os.environ, "ANSIBLE_COLLECTIONS_PATH": os.path.join(REPO, ".venv", "collections"), "ANSIBLE_NOCOLOR": "1"}
+    return subprocess.run(command, env=env, capture_output=True, text=True, timeout=900, check=False, cwd=REPO)
+
+
+def through_the_alias(testbed, namespace: str, pod_name: str, url: str) -> subprocess.CompletedProcess:
+    """curl in a pod, through HTTPS_PROXY at the egress alias, trusting the lab's CA (mounted at /lab/ca.pem)."""
+    return testbed.kubectl("exec", "-n", namespace, pod_name, "--", "curl", "-sS", "--max-time", "10", "--cacert", "/lab/ca.pem",
+                           "-o", "/dev/null", "-w", "%{http_code} %{http_connect}", url, check=False)
+
+
+def test_the_egress_chain_runs_in_real_pods(testbed, namespace):
+    """pod -> alias (cluster DNS) -> tier-1 Squid pods as squid_gke rendered them -> tier 2 on the VM -> the lab internet."""
+    deployed = run_playbook("deploy.yml", "--tags", "egress")
+    assert deployed.returncode == 0, deployed.stdout[-4000:] + deployed.stderr[-2000:]
+    squids = json.loads(testbed.kubectl("get", "pods", "-n", "intra-proxy", "-l", "app.kubernetes.io/component=egress-proxy",
+                                        "-o", "json").stdout)["items"]
+    real_nodes = {real.name for real in node.NODES}
+    assert len(squids) == 2 and {squid["spec"]["nodeName"] for squid in squids} <= real_nodes
+    assert len({squid["spec"]["nodeName"] for squid in squids}) == 2  # the required anti-affinity, on real nodes
+    tier1 = squids[0]["metadata"]["name"]
+    assert "Squid Cache: Version 5.7" in exec_in(testbed, "intra-proxy", tier1, "squid", "-v")
+
+    lab_ca_pod(testbed, namespace, "client", HTTPS_PROXY="http://microsoft.intra.aibang.local:3128")
+    allowed = through_the_alias(testbed, namespace, "client", "https://login.microsoftonline.com/")
+    assert allowed.stdout.split() == ["200", "200"], allowed.stdout + allowed.stderr  # the target's answer, TLS verified
+    denied = through_the_alias(testbed, namespace, "client", "https://example.org/")
+    assert denied.stdout.split()[-1] == "403", denied.stdout + denied.stderr
+
+    # Squid's own audit lines: tier 1 on its pods' stdout, tier 2 in the VM's log with a tier-1 pod as the client.
+    tier1_log = "".join(testbed.kubectl("logs", "-n", "intra-proxy", squid["metadata"]["name"], "-c", "squid").stdout for squid in squids)
+    assert '"tier":"gke"' in tier1_log and '"host":"login.microsoftonline.com"' in tier1_log
+    with open(os.path.join(cluster.RUN, "squid-vm-log", "access.log"), encoding="utf-8") as handle:
+        tier2_clients = {json.loads(line)["client"] for line in handle if '"login.microsoftonline.com"' in line}
+    assert tier2_clients & {squid["status"]["podIP"] for squid in squids}, tier2_clients
+
+
+def lab_ca_pod(testbed, namespace: str, name: str, **env: str) -> str:
+    """A probe pod with the lab's CA at /lab/ca.pem; returns its name once Ready."""
+    if testbed.kubectl("get", "configmap", "lab-ca", "-n", namespace, check=False).returncode != 0:
+        with open(os.path.join(cluster.RUN, "ca.pem"), encoding="utf-8") as handle:
+            testbed.kubectl("create", "configmap", "lab-ca", "-n", namespace, f"--from-literal=ca.pem={handle.read()}")
+    probe = container(name, "probe", env=[{"name": key, "value": value} for key, value in env.items()],
+                      volumeMounts=[{"name": "ca", "mountPath": "/lab"}])
+    apply(testbed, namespace, pod(name, probe, volumes=[{"name": "ca", "configMap": {"name": "lab-ca"}}]))
+    wait_ready(testbed, namespace, name)
+    return name
+
+
+def test_cloud_sql_stand_in_answers_at_the_psc_endpoint_with_tls(testbed, namespace):
+    """MariaDB at the address the GCP fake gave the PSC endpoint, with the users the deploy created: a pod connects."""
+    deployed = run_playbook("deploy.yml", "--tags", "gcp")
+    assert deployed.returncode == 0, deployed.stdout[-4000:] + deployed.stderr[-2000:]
+    started = subprocess.run([sys.executable, "-m", "tests.testbed.cloudsql_lab", "up"], cwd=REPO, capture_output=True, text=True,
+                             timeout=180, check=False)
+    assert started.returncode == 0, started.stdout + started.stderr
+    endpoint = cloudsql_lab.endpoints(cloudsql_lab.fake_resources())[0]
+    user, _host, password = endpoint["users"][0]
+    client = lab_ca_pod(testbed, namespace, "db-client", MYSQL_PWD=password)
+    mariadb = ["mariadb", "--connect-timeout=5", "-h", endpoint["address"], "-u", user, endpoint["databases"][0], "--batch", "--skip-column-names"]
+    over_tls = testbed.kubectl("exec", "-n", namespace, client, "--", *mariadb, "--ssl-ca=/lab/ca.pem", "--ssl-verify-server-cert",
+                               "-e", "SELECT CURRENT_USER(), DATABASE(); SHOW SESSION STATUS LIKE 'Ssl_version';", check=False)
+    assert over_tls.returncode == 0, over_tls.stderr
+    lines = [line.split("\t") for line in over_tls.stdout.splitlines()]
+    assert lines[0] == [f"{user}@%", endpoint["databases"][0]] and lines[1][1].startswith("TLSv1.")
+    in_clear = testbed.kubectl("exec", "-n", namespace, client, "--", *mariadb, "--skip-ssl", "-e", "SELECT 1;", check=False)
+    assert in_clear.returncode != 0 and ("insecure transport" in in_clear.stderr or "Access denied" in in_clear.stderr), in_clear.stderr

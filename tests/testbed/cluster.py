@@ -44,10 +44,7 @@ KUBECONFIG = os.path.join(RUN, "kubeconfig")
 HOST_RECORD = os.path.join(RUN, "host-before.json")
 CONTROL_PLANE = ("etcd", "kube-apiserver")
 CONTROLLERS = ("kube-controller-manager", "kube-scheduler", "kwok", "coredns", "corefile-sync", "squid-pods")
-NODE = ("kube-proxy", "kubelet", "containerd")
 IMAGES = ("pause", "coredns", "squid", "squid-exporter", "redis", "probe", "app")
-# The address tier 2 sees for tier-1 pods (inventories/local puts it in vm.client_cidrs).
-POD_SOURCE_ADDRESS = "127.0.0.13"
 
 
 class TestbedError(Exception):
@@ -149,8 +146,8 @@ def make_pki(pki: str) -> None:
         ("apiserver", [x509.NameAttribute(NameOID.COMMON_NAME, "kube-apiserver")], False, sans),
         ("admin", [x509.NameAttribute(NameOID.ORGANIZATION_NAME, "system:masters"),
                    x509.NameAttribute(NameOID.COMMON_NAME, "testbed-admin")], True, None),
-        ("kubelet", [x509.NameAttribute(NameOID.ORGANIZATION_NAME, "system:nodes"),
-                     x509.NameAttribute(NameOID.COMMON_NAME, f"system:node:{node.NODE_NAME}")], True, None),
+        *((real.pki_name, [x509.NameAttribute(NameOID.ORGANIZATION_NAME, "system:nodes"),
+                           x509.NameAttribute(NameOID.COMMON_NAME, f"system:node:{real.name}")], True, None) for real in node.NODES),
         ("kube-proxy", [x509.NameAttribute(NameOID.COMMON_NAME, "system:kube-proxy")], True, None),
     ):
         key = ec.generate_private_key(ec.SECP256R1())
@@ -161,7 +158,7 @@ def make_pki(pki: str) -> None:
     _write_key(os.path.join(pki, "sa-key.pem"), service_account)
     with open(os.path.join(pki, "sa.pub"), "wb") as handle:
         handle.write(service_account.public_key().public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo))
-    for name in ("kubelet", "kube-proxy"):
+    for name in (*(real.pki_name for real in node.NODES), "kube-proxy"):
         write_kubeconfig(pki, os.path.join(pki, f"{name}.kubeconfig"), name)
 
 
@@ -297,7 +294,7 @@ def up() -> None:
     start_coredns()
     node.up(pki)
     start("squid-pods", [sys.executable, "-m", "tests.testbed.squid_pods", "--kubeconfig", KUBECONFIG, "--run-dir", RUN,
-                         "--source", POD_SOURCE_ADDRESS, "--coredns", binary("coredns"), "--device", node.KWOK_DEVICE])
+                         "--coredns", binary("coredns"), "--device", node.KWOK_DEVICE])
     print(f"testbed: control plane up in {time.monotonic() - started:.1f}s; KUBECONFIG={KUBECONFIG}; "
           f"cluster DNS {DNS_ADDRESS}:{DNS_PORT}; logs {os.path.join(RUN, 'logs')}")
 
@@ -382,7 +379,19 @@ COREFILE = """.:{dns_port} {{
     reload 2s 1s
     loadbalance
 }}
+{lab_zones} {{
+    bind {dns_address} {node_address}
+    hosts {hosts}
+}}
 """
+
+
+def lab_zones() -> list:
+    """The zones of the lab's internet names (testbed.sh writes them to the hosts file). Cluster DNS answers them from
+    that file, as a public resolver would in GKE: tier-1 Squid pods check destinations by resolved address."""
+    with open(os.path.join(RUN, "hosts"), encoding="utf-8") as handle:
+        names = [name for line in handle for name in line.split()[1:]]
+    return sorted({".".join(name.split(".")[-2:]) for name in names})
 
 
 def coredns_configmap() -> str:
@@ -392,7 +401,8 @@ def coredns_configmap() -> str:
     os.makedirs(os.path.dirname(coredns_kubeconfig), exist_ok=True)
     shutil.copy(KUBECONFIG, coredns_kubeconfig)
     from tests.testbed import node  # pylint: disable=import-outside-toplevel
-    corefile = COREFILE.format(dns_port=DNS_PORT, dns_address=DNS_ADDRESS, node_address=node.NODE_IP, kubeconfig=coredns_kubeconfig)
+    corefile = COREFILE.format(dns_port=DNS_PORT, dns_address=DNS_ADDRESS, node_address=node.NODE_IP, kubeconfig=coredns_kubeconfig,
+                               hosts=os.path.join(RUN, "hosts"), lab_zones=" ".join(f"{zone}:{DNS_PORT}" for zone in lab_zones()))
     indented = "".join(f"    {line}\n" for line in corefile.splitlines())
     return f"apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: coredns\n  namespace: kube-system\ndata:\n  Corefile: |\n{indented}"
 
@@ -478,10 +488,12 @@ def down() -> None:
     for name in reversed(CONTROLLERS):
         stop(name)
     node.drain()
-    for name in NODE[:2]:
-        stop(name)
-    node.remove_containers()
-    stop("containerd")
+    stop("kube-proxy")
+    for real in node.NODES:
+        stop(real.kubelet)
+    for real in node.NODES:
+        node.remove_containers(real)
+        stop(real.containerd)
     for pid in node.shim_pids():
         os.kill(pid, signal.SIGKILL)
         print(f"testbed: stopped containerd-shim-runc-v2 (pid {pid})")

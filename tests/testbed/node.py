@@ -1,11 +1,17 @@
 # -*- coding: utf-8 -*-
-"""The testbed's real node: containerd + runc, CNI bridge + host-local, kubelet and kube-proxy. Test infrastructure.
+"""The testbed's real nodes: containerd + runc, CNI bridge + host-local, kubelet; one kube-proxy. Test infrastructure.
 
+REAL_NODES nodes (3: enough for tier 1's two replicas, which must sit on different nodes, plus the surge pod of a
+rollout), all in this machine's network namespace, each with its own containerd, kubelet, node IP and share of the
+pod range; one kube-proxy programs the namespace they share.
 Network (nothing of it can reach beyond this machine):
-  bridge aibang0 10.244.128.1/24   the node's address and its pods' range (CNI bridge + host-local)
+  bridge aibang0 10.244.128.0/24   node i has 10.244.128.i and the pod addresses .(10+70(i-1)) to .(79+70(i-1))
   10.96.0.0/16 dev lo              the Service range: kube-proxy DNATs it; what it does not DNAT stays on this host
   unreachable 10.244.0.0/17        kwok's fake pod IPs, except those a stand-in serves (on the device aibang-kwok)
   FORWARD                          only from aibang0 back to aibang0; pods' packets to anything else are dropped
+  bridge aibang-vm 10.10.0.12/32   addresses of this machine standing for hosts outside the cluster (pods reach
+                   10.0.3.40/32    them through the node): the egress VM, where tier 2 listens (inventories/local),
+                                   and a client outside the pod range
 Every process keeps a pid file in the run directory (cluster.start); host_state restores what they change.
 """
 
@@ -18,15 +24,33 @@ import time
 
 from tests.testbed import cluster
 
-NODE_NAME = "gke-testbed-real-pool-1"
 BRIDGE = "aibang0"
-NODE_IP = "10.244.128.1"
 POD_SUBNET = "10.244.128.0/24"
+REAL_NODES = int(os.environ.get("TESTBED_REAL_NODES", "3"))
+
+
+class RealNode:
+    """Node ``index`` (from 1): its name, address, share of the pod range and the names of its processes."""
+
+    def __init__(self, index: int):
+        self.index = index
+        self.name = f"gke-testbed-real-pool-{index}"
+        self.ip = f"10.244.128.{index}"
+        self.range_start = f"10.244.128.{10 + 70 * (index - 1)}"
+        self.range_end = f"10.244.128.{79 + 70 * (index - 1)}"
+        self.containerd = f"containerd-{index}"
+        self.kubelet = f"kubelet-{index}"
+        self.pki_name = f"kubelet-{index}"
+
+
+NODES = tuple(RealNode(index) for index in range(1, REAL_NODES + 1))
+NODE_NAME = NODES[0].name
+NODE_IP = NODES[0].ip  # the bridge's gateway address: CoreDNS and NodePorts listen here
 KWOK_POD_CIDR = "10.244.0.0/17"
 KWOK_DEVICE = "aibang-kwok"
-# Addresses of this machine standing for hosts outside the cluster that pods reach through the node (e.g. the PSC
-# endpoint's, where cloudsql_lab puts Cloud SQL's stand-in), on a bridge of their own.
 OUTSIDE_DEVICE = "aibang-vm"
+VM_ADDRESS = "10.10.0.12"  # inventories/local: egress_policy.vm.address, in network_vm_subnet_cidr
+OUTSIDE_CLIENT_ADDRESS = "10.0.3.40"
 REAL_NODE_LABEL = "aibang.testbed/real-node"
 FORWARD_CHAIN = "AIBANG-TESTBED-FORWARD"
 NAT_CHAIN = "AIBANG-TESTBED-POSTROUTING"
@@ -36,8 +60,8 @@ CNI_BIN = "/usr/lib/cni"
 NO_REGISTRY_PROXY = "http://127.0.0.1:9"
 
 
-def paths() -> dict:
-    base = os.path.join(cluster.RUN, "node")
+def paths(real: RealNode = NODES[0]) -> dict:
+    base = os.path.join(cluster.RUN, "node", str(real.index))
     return {
         "base": base,
         "containerd_root": os.path.join(base, "containerd", "root"),
@@ -61,8 +85,8 @@ def sh(*command: str, check: bool = True) -> subprocess.CompletedProcess:
     return done
 
 
-def ctr(*args: str, check: bool = True) -> subprocess.CompletedProcess:
-    return sh("ctr", "--address", paths()["socket"], "--namespace", "k8s.io", *args, check=check)
+def ctr(real: RealNode, *args: str, check: bool = True) -> subprocess.CompletedProcess:
+    return sh("ctr", "--address", paths(real)["socket"], "--namespace", "k8s.io", *args, check=check)
 
 
 # --- network -----------------------------------------------------------------------------------------------------
@@ -86,10 +110,19 @@ def network_up() -> None:
     if not link_exists(BRIDGE):
         sh("ip", "link", "add", BRIDGE, "type", "bridge")
         sh("ip", "addr", "add", f"{NODE_IP}/24", "dev", BRIDGE)
+    have = sh("ip", "-o", "-4", "addr", "show", "dev", BRIDGE).stdout
+    for real in NODES[1:]:
+        if f" {real.ip}/" not in have:
+            sh("ip", "addr", "add", f"{real.ip}/32", "dev", BRIDGE)
     sh("ip", "link", "set", BRIDGE, "up")
     if not link_exists(KWOK_DEVICE):
         sh("ip", "link", "add", KWOK_DEVICE, "type", "bridge")  # no dummy driver in this kernel; a bridge holds addresses as well
     sh("ip", "link", "set", KWOK_DEVICE, "up")
+    if not link_exists(OUTSIDE_DEVICE):
+        sh("ip", "link", "add", OUTSIDE_DEVICE, "type", "bridge")
+        for address in (VM_ADDRESS, OUTSIDE_CLIENT_ADDRESS):
+            sh("ip", "addr", "add", f"{address}/32", "dev", OUTSIDE_DEVICE)
+    sh("ip", "link", "set", OUTSIDE_DEVICE, "up")
     sh("ip", "route", "replace", cluster.SERVICE_CIDR, "dev", "lo", "src", NODE_IP)
     sh("ip", "route", "replace", "unreachable", KWOK_POD_CIDR)
     iptables_chain("filter", FORWARD_CHAIN)
@@ -107,21 +140,19 @@ def network_up() -> None:
 
 
 def outside_address(address: str) -> None:
-    """Put an "outside" address on this machine, where pods reach it (e.g. the PSC endpoint's)."""
-    if not link_exists(OUTSIDE_DEVICE):
-        sh("ip", "link", "add", OUTSIDE_DEVICE, "type", "bridge")
-    sh("ip", "link", "set", OUTSIDE_DEVICE, "up")
+    """Put one more "outside" address on this machine, where pods reach it (e.g. the PSC endpoint's)."""
     if f" {address}/" not in sh("ip", "-o", "-4", "addr", "show", "dev", OUTSIDE_DEVICE).stdout:
         sh("ip", "addr", "add", f"{address}/32", "dev", OUTSIDE_DEVICE)
 
 
-def cni_config() -> dict:
+def cni_config(real: RealNode) -> dict:
     return {
         "cniVersion": "1.0.0", "name": "aibang-testbed",
         "plugins": [
             {"type": "bridge", "bridge": BRIDGE, "isGateway": True, "ipMasq": False, "hairpinMode": True,
-             "ipam": {"type": "host-local", "dataDir": paths()["cni_ipam"],
-                      "ranges": [[{"subnet": POD_SUBNET, "rangeStart": "10.244.128.10", "gateway": NODE_IP}]],
+             "ipam": {"type": "host-local", "dataDir": paths(real)["cni_ipam"],
+                      "ranges": [[{"subnet": POD_SUBNET, "rangeStart": real.range_start, "rangeEnd": real.range_end,
+                                   "gateway": NODE_IP}]],
                       "routes": [{"dst": "0.0.0.0/0"}]}},
             {"type": "portmap", "capabilities": {"portMappings": True}, "snat": False},
         ],
@@ -130,8 +161,8 @@ def cni_config() -> dict:
 
 # --- containerd --------------------------------------------------------------------------------------------------
 
-def containerd_config() -> str:
-    where = paths()
+def containerd_config(real: RealNode) -> str:
+    where = paths(real)
     return f"""version = 2
 root = "{where['containerd_root']}"
 state = "{where['containerd_state']}"
@@ -166,42 +197,42 @@ disabled_plugins = ["io.containerd.internal.v1.opt", "io.containerd.snapshotter.
 """
 
 
-def start_containerd() -> None:
-    where = paths()
+def start_containerd(real: RealNode) -> None:
+    where = paths(real)
     for folder in ("cni_conf", "cni_ipam", "containerd_root", "containerd_state", "pod_logs", "kubelet_root"):
         os.makedirs(where[folder], exist_ok=True)
     with open(where["containerd_config"], "w", encoding="utf-8") as handle:
-        handle.write(containerd_config())
+        handle.write(containerd_config(real))
     with open(os.path.join(where["cni_conf"], "10-aibang-testbed.conflist"), "w", encoding="utf-8") as handle:
-        json.dump(cni_config(), handle, indent=2)
+        json.dump(cni_config(real), handle, indent=2)
     environment = {"PATH": os.environ.get("PATH", "/usr/sbin:/usr/bin:/sbin:/bin"), "HTTPS_PROXY": NO_REGISTRY_PROXY,
                    "HTTP_PROXY": NO_REGISTRY_PROXY, "NO_PROXY": ""}
-    cluster.start("containerd", ["containerd", "--config", where["containerd_config"]], env=environment)
-    cluster.wait_for("containerd", lambda: ctr("version", check=False).returncode == 0, timeout=30)
+    cluster.start(real.containerd, ["containerd", "--config", where["containerd_config"]], env=environment)
 
 
-def import_images() -> None:
-    """Import the locally built images that containerd does not hold yet (images.sh built them)."""
-    have = set(ctr("images", "list", "--quiet").stdout.split())
+def import_images(real: RealNode) -> None:
+    """Import the locally built images that the node's containerd does not hold yet (images.sh built them)."""
+    cluster.wait_for(real.containerd, lambda: ctr(real, "version", check=False).returncode == 0, timeout=30)
+    have = set(ctr(real, "images", "list", "--quiet").stdout.split())
     for name, reference in cluster.images().items():
         if reference in have:
             continue
         archive = cluster.image_archive(name)
-        ctr("images", "import", "--base-name", reference.rsplit(":", 1)[0], archive)
-        if reference not in set(ctr("images", "list", "--quiet").stdout.split()):
-            raise cluster.TestbedError(f"containerd did not list {reference} after importing {archive}")
+        ctr(real, "images", "import", "--base-name", reference.rsplit(":", 1)[0], archive)
+        if reference not in set(ctr(real, "images", "list", "--quiet").stdout.split()):
+            raise cluster.TestbedError(f"{real.containerd} did not list {reference} after importing {archive}")
 
 
 # --- kubelet and kube-proxy --------------------------------------------------------------------------------------
 
-def kubelet_config(pki: str) -> str:
-    where = paths()
+def kubelet_config(real: RealNode, pki: str) -> str:
+    where = paths(real)
     return f"""apiVersion: kubelet.config.k8s.io/v1beta1
 kind: KubeletConfiguration
-address: {NODE_IP}
+address: {real.ip}
 port: 10250
 readOnlyPort: 0
-healthzBindAddress: 127.0.0.1
+healthzBindAddress: {real.ip}
 healthzPort: 10248
 authentication:
   anonymous: {{enabled: false}}
@@ -246,39 +277,42 @@ conntrack: {{maxPerCore: 0, min: 0, tcpEstablishedTimeout: 0s, tcpCloseWaitTimeo
 """
 
 
-def start_kubelet(pki: str) -> None:
-    where = paths()
+def start_kubelet(real: RealNode, pki: str) -> None:
+    where = paths(real)
     with open(where["kubelet_config"], "w", encoding="utf-8") as handle:
-        handle.write(kubelet_config(pki))
+        handle.write(kubelet_config(real, pki))
     labels = ",".join([f"{REAL_NODE_LABEL}=true", "cloud.google.com/gke-nodepool=real-pool",
-                       "topology.kubernetes.io/region=europe-west2", "topology.kubernetes.io/zone=europe-west2-a"])
-    cluster.start("kubelet", [
-        cluster.binary("kubelet"), f"--config={where['kubelet_config']}", f"--kubeconfig={pki}/kubelet.kubeconfig",
-        f"--root-dir={where['kubelet_root']}", f"--cert-dir={where['kubelet_root']}/pki", f"--hostname-override={NODE_NAME}",
-        f"--node-ip={NODE_IP}", f"--node-labels={labels}", "--v=1",
+                       "topology.kubernetes.io/region=europe-west2", f"topology.kubernetes.io/zone=europe-west2-{'abc'[(real.index - 1) % 3]}"])
+    cluster.start(real.kubelet, [
+        cluster.binary("kubelet"), f"--config={where['kubelet_config']}", f"--kubeconfig={pki}/{real.pki_name}.kubeconfig",
+        f"--root-dir={where['kubelet_root']}", f"--cert-dir={where['kubelet_root']}/pki", f"--hostname-override={real.name}",
+        f"--node-ip={real.ip}", f"--node-labels={labels}", "--v=1",
         *os.environ.get("TESTBED_KUBELET_ARGS", "").split(),  # extra flags, for fault tests
     ])
 
 
 def start_kube_proxy() -> None:
-    where = paths()
+    where = paths(NODES[0])
     with open(where["kube_proxy_config"], "w", encoding="utf-8") as handle:
         handle.write(kube_proxy_config())
     cluster.start("kube-proxy", [cluster.binary("kube-proxy"), f"--config={where['kube_proxy_config']}", "--v=1"])
 
 
-def node_ready() -> bool:
-    done = cluster.run_kubectl("get", "node", NODE_NAME, "-o", "jsonpath={.status.conditions[?(@.type=='Ready')].status}")
+def node_ready(real: RealNode) -> bool:
+    done = cluster.run_kubectl("get", "node", real.name, "-o", "jsonpath={.status.conditions[?(@.type=='Ready')].status}")
     return done.returncode == 0 and done.stdout.strip() == "True"
 
 
 def up(pki: str) -> None:
     network_up()
-    start_containerd()
-    import_images()
-    start_kubelet(pki)
+    for real in NODES:
+        start_containerd(real)
+    for real in NODES:
+        import_images(real)
+        start_kubelet(real, pki)
     start_kube_proxy()
-    cluster.wait_for("kubelet", node_ready, timeout=90)
+    for real in NODES:
+        cluster.wait_for(real.kubelet, lambda real=real: node_ready(real), timeout=90)
     cluster.wait_for("kube-proxy", lambda: sh("iptables", "-w", "-t", "nat", "-nL", "KUBE-SERVICES", check=False).returncode == 0,
                      timeout=30)
 
@@ -286,43 +320,45 @@ def up(pki: str) -> None:
 # --- down --------------------------------------------------------------------------------------------------------
 
 def drain(timeout: float = 30.0) -> None:
-    """Let the kubelet stop every pod of the node (CNI DEL, unmounts) while it still runs: force-delete them."""
-    if not cluster.running("kubelet") or not cluster.running("kube-apiserver"):
+    """Let the kubelets stop every pod of their nodes (CNI DEL, unmounts) while they still run: force-delete them."""
+    if not cluster.running("kube-apiserver"):
         return
-    cluster.run_kubectl("delete", "pods", "--all-namespaces", "--field-selector", f"spec.nodeName={NODE_NAME}",
-                        "--grace-period=0", "--force", "--wait=false")
+    draining = [real for real in NODES if cluster.running(real.kubelet)]
+    for real in draining:
+        cluster.run_kubectl("delete", "pods", "--all-namespaces", "--field-selector", f"spec.nodeName={real.name}",
+                            "--grace-period=0", "--force", "--wait=false")
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if not running_tasks():
+        if not any(running_tasks(real) for real in draining):
             return
         time.sleep(0.5)
 
 
-def running_tasks() -> list:
-    if not cluster.running("containerd"):
+def running_tasks(real: RealNode) -> list:
+    if not cluster.running(real.containerd):
         return []
-    done = ctr("tasks", "list", "--quiet", check=False)
+    done = ctr(real, "tasks", "list", "--quiet", check=False)
     return done.stdout.split() if done.returncode == 0 else []
 
 
-def remove_containers() -> None:
-    """What the kubelet left: kill and delete every task and container in containerd's k8s.io namespace."""
-    if not cluster.running("containerd"):
+def remove_containers(real: RealNode) -> None:
+    """What the kubelet left: kill and delete every task and container in the node's containerd (namespace k8s.io)."""
+    if not cluster.running(real.containerd):
         return
-    for task in running_tasks():
-        ctr("tasks", "kill", "--signal", "SIGKILL", task, check=False)
+    for task in running_tasks(real):
+        ctr(real, "tasks", "kill", "--signal", "SIGKILL", task, check=False)
     deadline = time.monotonic() + 10
-    for task in running_tasks():
-        while time.monotonic() < deadline and ctr("tasks", "delete", task, check=False).returncode != 0:
+    for task in running_tasks(real):
+        while time.monotonic() < deadline and ctr(real, "tasks", "delete", task, check=False).returncode != 0:
             time.sleep(0.2)
-    containers = ctr("containers", "list", "--quiet", check=False).stdout.split()
+    containers = ctr(real, "containers", "list", "--quiet", check=False).stdout.split()
     for container in containers:
-        ctr("containers", "delete", container, check=False)
+        ctr(real, "containers", "delete", container, check=False)
 
 
 def shim_pids() -> list:
-    """containerd's runc shims for this node's containerd (they outlive containerd by design)."""
-    marker = paths()["socket"].encode()
+    """containerd's runc shims for the nodes' containerds (they outlive containerd by design)."""
+    markers = {paths(real)["socket"].encode() for real in NODES}
     pids = []
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
@@ -332,6 +368,6 @@ def shim_pids() -> list:
                 argv = handle.read().split(b"\0")
         except OSError:
             continue
-        if argv and os.path.basename(argv[0]) == b"containerd-shim-runc-v2" and marker in argv:
+        if argv and os.path.basename(argv[0]) == b"containerd-shim-runc-v2" and markers & set(argv):
             pids.append(int(entry))
     return pids

@@ -1,17 +1,13 @@
 # -*- coding: utf-8 -*-
-"""Stand-in for the kubelet and kube-proxy of the egress proxy pods and the alias DNS stub pods. Test infrastructure.
+"""Stand-in for the kubelet and kube-proxy of cluster_dns's DNS stub pods on the kwok nodes. Test infrastructure.
 
-kwok runs no containers, so this runs what the cluster holds: for each Deployment labelled
-app.kubernetes.io/component=egress-proxy, the squid.conf of the ConfigMap its current pod template mounts, as one
-real Squid process listening on its ready pods' IPs (kwok's, put on a device of this host) at the port the
-Service targets, so kube-proxy's DNAT of the ClusterIP lands on it; for each one labelled cluster-dns-stub
-(cluster_dns's kube_dns_stub mode), the Corefile of its ConfigMap, as a real CoreDNS on the same addresses. A rollout
-to a new ConfigMap, or a changed ConfigMap, restarts it with the new config.
-
-Only deployment-specific lines change (where to listen, log and keep its pid, and the source address tier 2 sees,
-standing for the pod IP; CoreDNS's health and ready ports, which would collide); every ACL line, every DNS answer
-is the ConfigMap's.
-  python -m tests.testbed.squid_pods --kubeconfig FILE --run-dir DIR --source 127.0.0.13 --coredns BINARY --device DEV
+kwok runs no containers, so this runs what the cluster holds: for each Deployment labelled cluster-dns-stub
+(cluster_dns's kube_dns_stub mode), the Corefile of its ConfigMap, as a real CoreDNS listening on its ready pods'
+IPs (kwok's, put on a device of this host) at the port the Service targets, so kube-proxy's DNAT of the ClusterIP
+lands on it. A rollout to a new ConfigMap, or a changed ConfigMap, restarts it with the new config. Only CoreDNS's
+health and ready ports (which would collide) change; every DNS answer is the ConfigMap's.
+(Tier 1's Squid pods run for real on the testbed's real nodes: node.py.)
+  python -m tests.testbed.squid_pods --kubeconfig FILE --run-dir DIR --coredns BINARY --device DEV
 """
 
 from __future__ import annotations
@@ -19,7 +15,6 @@ from __future__ import annotations
 import argparse
 import hashlib
 import os
-import re
 import signal
 import subprocess
 import sys
@@ -28,23 +23,7 @@ import time
 from kubernetes import client, config
 from kubernetes.client.rest import ApiException
 
-SQUID_SELECTOR = "app.kubernetes.io/component=egress-proxy"
 DNS_STUB_SELECTOR = "app.kubernetes.io/component=cluster-dns-stub"
-RUNTIME_DIRECTIVES = ("http_port", "pid_filename", "access_log", "cache_log", "coredump_dir", "tcp_outgoing_address", "hosts_file")
-
-
-def local_config(squid_conf: str, listen: list, port: int, workdir: str, name: str, source: str) -> str:
-    """The ConfigMap's squid.conf with the deployment-specific lines pointed at this machine."""
-    kept = [line for line in squid_conf.splitlines() if line.split(" ", 1)[0] not in RUNTIME_DIRECTIVES]
-    logformat = next((line.split()[1] for line in kept if line.startswith("logformat ")), "squid")
-    return "\n".join(kept + [f"http_port {address}:{port}" for address in listen] + [
-        f"pid_filename {workdir}/{name}.pid",
-        f"access_log stdio:{workdir}/{name}-access.log {logformat}",
-        f"cache_log {workdir}/{name}-cache.log",
-        f"coredump_dir {workdir}",
-        f"tcp_outgoing_address {source}",
-        f"hosts_file {os.path.dirname(workdir)}/hosts",  # the pod's DNS: the destination guard resolves the lab's names
-    ]) + "\n"
 
 
 def local_corefile(corefile: str, listen: list) -> str:
@@ -77,7 +56,7 @@ def pod_addresses(core: client.CoreV1Api, deployment) -> list:
     return sorted(addresses)
 
 
-def desired(apps: client.AppsV1Api, core: client.CoreV1Api, selector: str = SQUID_SELECTOR, key: str = "squid.conf") -> dict:
+def desired(apps: client.AppsV1Api, core: client.CoreV1Api, selector: str = DNS_STUB_SELECTOR, key: str = "Corefile") -> dict:
     """{name: (config text, pod IPs, port)} for every selected Deployment with a ready pod, a Service and a ConfigMap."""
     wanted = {}
     for deployment in apps.list_deployment_for_all_namespaces(label_selector=selector).items:
@@ -99,17 +78,11 @@ def desired(apps: client.AppsV1Api, core: client.CoreV1Api, selector: str = SQUI
 
 
 class Pods:
-    def __init__(self, workdir: str, source: str, coredns: str, device: str):
+    def __init__(self, workdir: str, coredns: str, device: str):
         self.workdir = workdir
-        self.source = source
         self.coredns = coredns
         self.device = device
         self.processes: dict = {}  # name -> (config hash, Popen)
-
-    def squid(self, name: str, squid_conf: str, address: list, port: int):
-        path = os.path.join(self.workdir, f"{name}.conf")
-        return path, local_config(squid_conf, address, port, self.workdir, name, self.source), \
-            ["squid", "-N", "-f", path, "-n", re.sub(r"[^A-Za-z0-9]", "", name)]
 
     def dns_stub(self, name: str, corefile: str, address: list, _port: int):
         path = os.path.join(self.workdir, f"{name}.Corefile")
@@ -145,10 +118,7 @@ class Pods:
             print(f"squid-pods: {name} runs config {digest[:10]} on {address}:{port} (pid {process.pid})", flush=True)
 
     def wanted(self, apps: client.AppsV1Api, core: client.CoreV1Api) -> dict:
-        squids = desired(apps, core, SQUID_SELECTOR, "squid.conf")
-        stubs = desired(apps, core, DNS_STUB_SELECTOR, "Corefile")
-        return {**{name: (self.squid, *value) for name, value in squids.items()},
-                **{name: (self.dns_stub, *value) for name, value in stubs.items()}}
+        return {name: (self.dns_stub, *value) for name, value in desired(apps, core).items()}
 
     def stop(self, name: str) -> None:
         _digest, process = self.processes.pop(name)
@@ -164,17 +134,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--kubeconfig", required=True)
     parser.add_argument("--run-dir", required=True)
-    parser.add_argument("--source", required=True, help="the address tier 2 sees, standing for the pod IP")
     parser.add_argument("--coredns", required=True, help="the CoreDNS binary, for the DNS stub pods")
     parser.add_argument("--device", required=True, help="the device that holds the kwok pods' IPs")
     parser.add_argument("--interval", type=float, default=1.0)
     args = parser.parse_args()
     workdir = os.path.join(args.run_dir, "squid-pods")
     os.makedirs(workdir, exist_ok=True)
-    os.chmod(workdir, 0o777)  # Squid drops to its own user and writes its logs here
     api = config.new_client_from_config(config_file=args.kubeconfig)
     apps, core = client.AppsV1Api(api), client.CoreV1Api(api)
-    pods = Pods(workdir, args.source, args.coredns, args.device)
+    pods = Pods(workdir, args.coredns, args.device)
     running = [True]
     signal.signal(signal.SIGTERM, lambda *_args: running.clear())
     try:
