@@ -6,9 +6,10 @@ configuration use inventories/local. Two groups:
 - the configuration tests need AWX only (`make awx-up` starts it; no lab lock): applied twice, a refused credential,
   the credentials' environment in a job. Their Kubernetes credential points at a placeholder cluster;
 - the tests named test_lab_* run workflows whose jobs deploy to the testbed: they hold the lab (take the lab lock).
-  They first point the Kubernetes credential at the running testbed (a new CA and token each start: the secrets
-  are rewritten with awx_config_update_secrets, as a rotation would).
-`pytest -k "not lab"` and `pytest -k lab` run one group.
+  They apply the configuration first if this AWX has none yet (before the testbed starts), then point the Kubernetes
+  credential at the running testbed (a new CA and token each start), as a secret rotation would: through the API,
+  in about a second (the role takes 2 to 3 minutes under load, too long for a lab hold).
+`pytest -k "not lab"` and `pytest -k lab` run one group; AWX started before (`make awx-up`) keeps what they applied.
 """
 from __future__ import annotations
 
@@ -131,7 +132,11 @@ def testbed_cluster(testbed):
     token = testbed.kubectl("-n", "kube-system", "create", "token", "awx-lab", "--duration=2h").stdout.strip()
     config = json.loads(testbed.kubectl("config", "view", "--raw", "-o", "json").stdout)
     cluster_entry = config["clusters"][0]["cluster"]
-    ca = base64.b64decode(cluster_entry["certificate-authority-data"]).decode()
+    if "certificate-authority-data" in cluster_entry:
+        ca = base64.b64decode(cluster_entry["certificate-authority-data"]).decode()
+    else:  # the testbed's kubeconfig names the CA's file
+        with open(cluster_entry["certificate-authority"], encoding="utf-8") as ca_file:
+            ca = ca_file.read()
     return {"host": cluster_entry["server"], "bearer_token": token, "ca": ca}
 
 
@@ -199,11 +204,21 @@ def configured(awx, project_repo, tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def lab(awx, project_repo, testbed_cluster, tmp_path_factory):
-    """The configuration with the Kubernetes credential pointing at the running testbed."""
-    code, output, _changed = configure(tmp_path_factory.mktemp("awx-lab-config"),
-                                       lab_config(project_repo, testbed_cluster, awx_config_update_secrets=True))
-    assert code == 0, output[-4000:]
+def applied(awx, project_repo, tmp_path_factory):
+    """The configuration, applied once here unless this AWX has it already (an earlier group applied it)."""
+    if not awx.get("workflow_job_templates/", name="aibang-dev-deploy-workflow")["count"]:
+        code, output, _changed = configure(tmp_path_factory.mktemp("awx-lab-config"),
+                                           lab_config(project_repo, PLACEHOLDER_CLUSTER, awx_config_update_secrets=True))
+        assert code == 0, output[-4000:]
+
+
+@pytest.fixture(scope="module")
+def lab(awx, applied, testbed_cluster):
+    """AWX with the configuration's Kubernetes credential pointing at the running testbed (its new CA and token)."""
+    credential = awx.one("credentials", "lab-k8s")
+    awx.patch(f"credentials/{credential['id']}/", {"inputs": {
+        "host": testbed_cluster["host"], "bearer_token": testbed_cluster["bearer_token"], "verify_ssl": True,
+        "ssl_ca_cert": testbed_cluster["ca"]}})
     return awx
 
 
@@ -310,12 +325,23 @@ def test_the_credentials_environment_reaches_the_playbooks(configured, awx):
         awx.session.delete(f"{URL}/api/v2/job_templates/{template['id']}/", timeout=30)
 
 
+def summary(awx, job_id, finished):
+    """One line for the report: the workflow job, its status and time, each node's job id, status and time."""
+    nodes = awx.get(f"workflow_jobs/{job_id}/workflow_nodes/", page_size=50)["results"]
+    parts = []
+    for node in sorted(nodes, key=lambda node: node["id"]):
+        job = node["summary_fields"].get("job") or {}
+        parts.append(f"{node['identifier']}: " + (f"job {job['id']} {job['status']} {job.get('elapsed', 0):.0f}s"
+                                                  if job else "not run"))
+    return f"workflow job {job_id} {finished['status']} in {finished['elapsed']:.0f}s ({'; '.join(parts)})"
+
+
 def test_lab_the_dev_workflow_deploys_and_verifies(lab):
     awx = lab
     job_id = launch_workflow(awx, "aibang-dev-deploy-workflow", "2026.11.1")
     finished = awx.wait_finished(f"workflow_jobs/{job_id}/")
     nodes = awx.nodes(job_id)
-    print(f"dev workflow job {job_id}: {finished['status']}; nodes {nodes}")
+    print("dev workflow:", summary(awx, job_id, finished))
     assert finished["status"] == "successful", nodes
     assert nodes["deploy"][0] == "successful" and nodes["verify"][0] == "successful"
     assert nodes["rollback"][0] is None
@@ -331,22 +357,39 @@ def test_lab_the_prod_workflow_waits_for_approval_then_runs(lab):
     awx.post(f"workflow_approvals/{approval_id}/approve/")
     finished = awx.wait_finished(f"workflow_jobs/{job_id}/")
     nodes = awx.nodes(job_id)
-    print(f"prod workflow job {job_id}: {finished['status']}; approval {approval_id}; nodes {nodes}")
+    print(f"prod workflow, approval {approval_id} approved through the API:", summary(awx, job_id, finished))
     assert finished["status"] == "successful", nodes
     assert nodes["approval"][0] == "successful" and nodes["deploy"][0] == "successful"
+    assert nodes["verify"][0] == "successful" and nodes["rollback"][0] is None
+
+
+def policy_also_allowing(domain):
+    with open(os.path.join(REPO, "inventories", "local", "group_vars", "all", "egress.yml"), encoding="utf-8") as egress:
+        policy = yaml.safe_load(egress)["egress_policy"]
+    return {**policy, "allowed_domains": [*policy["allowed_domains"], domain]}
 
 
 def test_lab_a_failing_verify_runs_the_rollback(lab):
+    """Release 2026.11.3 deploys (stage egress) a policy that also allows example.org, as an unreviewed change
+    reaching deploy would: deploy's own gates pass, they judge the chain by the policy it was given. The verify node
+    judges the running chain by the inventory's policy, which denies example.org: tier 2 lets it through, verify
+    fails, and the rollback node puts back both tiers' previous release."""
     awx = lab
-    verify = awx.one("job_templates", "aibang-dev-verify")
-    # Verification's probe pod uses an image that was not built: the pod cannot start, so verify fails.
-    awx.patch(f"job_templates/{verify['id']}/", {"extra_vars": json.dumps({"egress_probe_image": "aibang-testbed.local/not-built:1"})})
+    deploy = awx.one("job_templates", "aibang-dev-deploy")
+    awx.patch(f"job_templates/{deploy['id']}/", {"job_tags": "egress",
+                                                 "extra_vars": json.dumps({"egress_policy": policy_also_allowing("example.org")})})
     try:
         job_id = launch_workflow(awx, "aibang-dev-deploy-workflow", "2026.11.3")
         finished = awx.wait_finished(f"workflow_jobs/{job_id}/")
-        nodes = awx.nodes(job_id)
-        print(f"dev workflow with a failing verify, job {job_id}: {finished['status']}; nodes {nodes}")
-        assert nodes["deploy"][0] == "successful" and nodes["verify"][0] == "failed"
-        assert nodes["rollback"][0] == "successful"
     finally:
-        awx.patch(f"job_templates/{verify['id']}/", {"extra_vars": "{}"})
+        awx.patch(f"job_templates/{deploy['id']}/", {"job_tags": deploy["job_tags"], "extra_vars": deploy["extra_vars"]})
+    nodes = awx.nodes(job_id)
+    print("dev workflow with a policy verify does not agree with:", summary(awx, job_id, finished))
+    assert nodes["deploy"][0] == "successful" and nodes["verify"][0] == "failed", nodes
+    verify_failure = awx.stdout(nodes["verify"][1]).rsplit("fatal:", 1)[-1]
+    assert "example.org" in verify_failure, verify_failure[-3000:]
+    assert nodes["rollback"][0] == "successful", nodes
+    rollback = awx.stdout(nodes["rollback"][1])
+    assert re.search(r"Rolling back (squid_vm, squid_gke|squid_gke, squid_vm) \(changed by deploy run 2026\.11\.3-", rollback), rollback[-3000:]
+    with open(os.path.join(os.environ.get("TESTBED_RUN_DIR", "/run/aibang-testbed"), "squid-vm.conf"), encoding="utf-8") as conf:
+        assert "example.org" not in conf.read()
