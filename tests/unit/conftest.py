@@ -2,15 +2,11 @@
 from __future__ import annotations
 
 import json
-from types import SimpleNamespace
 
 import pytest
 
 from ansible.module_utils import _internal
 from ansible.module_utils.testing import patch_module_args
-from ansible.parsing.dataloader import DataLoader
-from ansible.playbook.play_context import PlayContext
-from ansible.playbook.task import Task
 from ansible_collections.aibang.gke_platform.plugins.module_utils import gcp_module
 from ansible_collections.aibang.gke_platform.tests.unit.fake_gcp import FakeGcp
 
@@ -42,18 +38,3 @@ def run_module(capsys, monkeypatch):
 
     return run
 
-
-@pytest.fixture
-def run_action():
-    """Run an action plugin's ActionModule in this process with the given task arguments; return its result."""
-
-    def run(plugin, args: dict, check_mode: bool = False) -> dict:
-        task = Task()
-        task.args = dict(args)
-        task.check_mode = check_mode
-        connection = SimpleNamespace(_shell=SimpleNamespace(tmpdir=None))
-        action = plugin.ActionModule(task=task, connection=connection, play_context=PlayContext(), loader=DataLoader(),
-                                     templar=None, shared_loader_obj=None)
-        return action.run(task_vars={})
-
-    return run
