@@ -13,7 +13,7 @@ description:
   - Evaluates each request with the rules that M(aibang.gke_platform.squid_policy) renders for the same tier and
     says whether Squid allows it, and why. The collection's tests hold it to agree with real Squid.
   - Changes nothing. Use it as a verification gate before a policy reaches Squid, or to explain a denial.
-  - Runs in the controller (an action plugin of the same name): it only computes, so no module process is started.
+  - Runs in the controller (an action plugin of the same name); it only computes, so no module process is started.
 author:
   - Aibang Platform Engineering (@aibang)
 extends_documentation_fragment:

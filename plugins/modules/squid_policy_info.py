@@ -16,7 +16,7 @@ description:
   - A playbook compiles the policy once and passes the result on; the roles C(squid_vm), C(squid_vm_cloud) and
     C(squid_gke) take it in place of the raw policy and then compile nothing again.
   - Read-only; never writes a file. M(aibang.gke_platform.squid_policy) writes one tier's config.
-  - Runs in the controller (an action plugin of the same name): it only computes, so no module process is started.
+  - Runs in the controller (an action plugin of the same name); it only computes, so no module process is started.
 author:
   - Aibang Platform Engineering (@aibang)
 extends_documentation_fragment:

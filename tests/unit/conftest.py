@@ -37,4 +37,3 @@ def run_module(capsys, monkeypatch):
         return json.loads(capsys.readouterr().out)
 
     return run
-
