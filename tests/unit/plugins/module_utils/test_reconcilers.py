@@ -20,6 +20,7 @@ from ansible_collections.aibang.gke_platform.plugins import module_utils
 from ansible_collections.aibang.gke_platform.plugins.module_utils.cloud_nat import ensure_nat
 from ansible_collections.aibang.gke_platform.plugins.module_utils.cloudsql import ensure_instance
 from ansible_collections.aibang.gke_platform.plugins.module_utils.dns_record import ensure_records
+from ansible_collections.aibang.gke_platform.plugins.module_utils.dns_zone import ensure_zones
 from ansible_collections.aibang.gke_platform.plugins.module_utils.firewall_rules import ensure_rules
 from ansible_collections.aibang.gke_platform.plugins.module_utils.gcp_services import ensure_services
 from ansible_collections.aibang.gke_platform.plugins.module_utils.gke import ensure_cluster
@@ -76,6 +77,16 @@ def _path(template: str) -> Callable:
 def _records_present(fake, params) -> bool:
     return all(fake.exists(f"dns:projects/{params['project']}/managedZones/{params['zone']}/rrsets/{item['name']}/{item['type']}")
                for item in params["records"])
+
+
+def _zones_present(fake, params) -> bool:
+    return all(fake.exists(f"dns:projects/{params['project']}/managedZones/{zone['name']}") for zone in params["zones"])
+
+
+def _zone(name: str, dns_name: str, **fields) -> dict:
+    """A zones[] item as the module's argument spec fills it."""
+    return dict({"name": name, "dns_name": dns_name, "description": "", "visibility": "private",
+                 "networks": ["vpc"], "state": None}, **fields)
 
 
 def _rules_present(fake, params) -> bool:
@@ -152,6 +163,11 @@ ROWS = [
                      _record("*.googleapis.com.", "CNAME", ["private.googleapis.com."], ttl=60)]},
         _records_present,
         lambda fake: fake.managed_zone(CONSUMER, "apis", "googleapis.com.")),
+    Row(ensure_zones,
+        {"project": CONSUMER, "zones": [_zone("googleapis", "googleapis.com."), _zone("gcr-io", "gcr.io")]},
+        {"zones": [_zone("googleapis", "googleapis.com.", description="Private Google Access (mark)"), _zone("gcr-io", "gcr.io")]},
+        _zones_present,
+        lambda fake: fake.network(CONSUMER)),
     Row(ensure_rules,
         {"project": CONSUMER, "network": "vpc", "keep_existing_description": False, "wait_timeout": 300, "rules": RULES},
         {"rules": [RULES[0], dict(RULES[1], source_ranges=["10.128.0.0/14", "10.4.0.0/20"], priority=900)]},
