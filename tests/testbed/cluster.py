@@ -395,10 +395,11 @@ def lab_zones() -> list:
 
 
 # Names outside the cluster and the lab's zones get NXDOMAIN from this empty root zone: the lab's CoreDNS never forwards
-# to the host's resolver (nothing leaves the machine; GKE's kube-dns would ask the metadata server).
+# to the host's resolver (nothing leaves the machine; GKE's kube-dns would ask the metadata server). The SOA's TTL and
+# minimum of 1 s keep a NXDOMAIN from being cached longer than that (an alias asked for before it exists).
 ROOT_ZONE = """$ORIGIN .
-@ 30 IN SOA ns.testbed.invalid. hostmaster.testbed.invalid. 1 7200 3600 1209600 30
-@ 30 IN NS ns.testbed.invalid.
+@ 1 IN SOA ns.testbed.invalid. hostmaster.testbed.invalid. 1 7200 3600 1209600 1
+@ 1 IN NS ns.testbed.invalid.
 """
 
 
