@@ -25,7 +25,8 @@ APPS_NAMESPACE_LABEL = "aibang.io/apps"
 _HOST = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9.:-]{0,252})$")
 _METHOD = re.compile(r"^[A-Z]{3,10}$")
 
-# POSIX sh in the probe image (curl, and dig or getent): the arguments are the checks, one JSON line each.
+# POSIX sh in the probe image (curl, and dig or getent: glibc's ahostsv4, or the hosts database of musl's, as in
+# Alpine-based curl images): the arguments are the checks, one JSON line each.
 #   dns NAME                   the A records NAME resolves to through the pod's resolver (the cluster's DNS)
 #   same ALIAS TARGET          both, once ALIAS answers like TARGET (or PROBE_DNS_WAIT seconds have passed)
 #   request METHOD HOST PORT   CONNECT through HTTPS_PROXY (or a plain METHOD through HTTP_PROXY); the proxy's answer
@@ -36,7 +37,7 @@ addresses() {
   if command -v dig >/dev/null 2>&1; then
     dig +short +time=2 +tries=2 "$1" A 2>/dev/null
   else
-    getent ahostsv4 "$1" 2>/dev/null | cut -d' ' -f1
+    { getent ahostsv4 "$1" || getent hosts "$1"; } 2>/dev/null | sed 's/[[:space:]].*//'
   fi | grep -E '^[0-9]+[.][0-9]+[.][0-9]+[.][0-9]+$' | sort -u
 }
 printf '{"check":"pod","ip":"%s"}\n' "${POD_IP:-}"

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 
 import pytest
@@ -92,6 +93,31 @@ def test_same_gives_up_after_the_wait(run_probe, monkeypatch):
 def test_a_name_that_does_not_resolve_gives_an_empty_list(run_probe):
     done, _calls = run_probe(["dns", "missing.local"])
     assert cluster_probe.parse_log(done.stdout)["dns"] == {"missing.local": []}
+
+
+# getent as musl's (Alpine, e.g. curl images): no ahostsv4 database, the hosts one tab-separated.
+FAKE_MUSL_GETENT = """#!/bin/sh
+case "$1 $2" in
+  "hosts alias.local") printf '10.96.0.7\\talias.local\\n' ;;
+  "hosts target.local") printf '10.96.0.7\\ttarget.local\\n' ;;
+  ahostsv4*) echo "Unknown database: $1" >&2; exit 1 ;;
+  *) exit 2 ;;
+esac
+"""
+
+
+def test_without_dig_the_script_resolves_with_the_hosts_database_of_musl_getent(tmp_path):
+    tools = tmp_path / "bin"
+    tools.mkdir()
+    for tool in ("tr", "cut", "grep", "sort", "sed", "paste", "date", "sleep", "cat"):  # what the script runs, but dig
+        (tools / tool).symlink_to(shutil.which(tool))
+    (tools / "getent").write_text(FAKE_MUSL_GETENT, encoding="utf-8")
+    (tools / "getent").chmod(0o755)
+    done = subprocess.run(["/bin/sh", "-c", cluster_probe.SCRIPT, "egress-probe", "same", "alias.local", "target.local",
+                           "dns", "missing.local"], env={"PATH": str(tools), "PROBE_DNS_WAIT": "0"},
+                          capture_output=True, text=True, check=False, timeout=30)
+    assert cluster_probe.parse_log(done.stdout)["dns"] == {"alias.local": ["10.96.0.7"], "target.local": ["10.96.0.7"],
+                                                          "missing.local": []}, done.stdout + done.stderr
 
 
 @pytest.mark.parametrize("requests, message", [
