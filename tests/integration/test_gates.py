@@ -40,30 +40,35 @@ class Run:
     """A finished ansible-playbook run: its return code and every task result, in order."""
 
     returncode: int
-    results: list  # (task name, host, result)
+    results: list  # (task name, task file:line, host, result)
     stderr: str
+    output: str  # the JSON report as printed
 
-    def task(self, name: str) -> list:
-        return [result for task, _host, result in self.results if task == name]
+    def task(self, name: str, path: str = "") -> list:
+        """The results of the task called ``name`` (in a role: "<role> : name"), from a file whose path has ``path``."""
+        return [result for task, where, _host, result in self.results
+                if (task == name or task.endswith(f" : {name}")) and path in where]
 
     def failure_message(self) -> str:
         """The msg of the last failed task: the one that failed the play (rescued failures come before it)."""
-        failed = [result for _task, _host, result in self.results if result.get("failed")]
+        failed = [result for _task, _where, _host, result in self.results if result.get("failed")]
         assert failed, self.summary()
         return str(failed[-1].get("msg"))
 
     def messages(self) -> list:
         """Every msg the run printed, loop items included."""
         found = []
-        for _task, _host, result in self.results:
+        for _task, _where, _host, result in self.results:
             found += [str(item.get("msg")) for item in [result, *result.get("results", [])] if isinstance(item, dict) and "msg" in item]
         return found
 
     def summary(self) -> str:
+        """One line per task (what failed or was shown, with its message), for a failing test's report."""
         lines = [f"rc={self.returncode}"]
-        for task, host, result in self.results:
+        for task, _where, host, result in self.results:
             state = "FAILED" if result.get("failed") else "changed" if result.get("changed") else "skipped" if result.get("skipped") else "ok"
-            lines.append(f"{state:8} {host} | {task}" + (f": {str(result['msg'])[:600]}" if state == "FAILED" or task.startswith("Show") else ""))
+            said = [str(item.get("msg")) for item in result.get("results", []) if isinstance(item, dict) and "msg" in item] or [str(result.get("msg", ""))]
+            lines.append(f"{state:8} {host} | {task}" + (f": {' | '.join(said)[:900]}" if state == "FAILED" or "Show " in task else ""))
         return "\n".join(lines[-80:]) + "\n" + self.stderr[-2000:]
 
 
@@ -79,9 +84,9 @@ def playbook(name: str, *extra: str, inventory: str | None = None) -> Run:
     command, env = playbook_command(name, *extra, inventory=inventory)
     done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=900, cwd=REPO, check=False)
     report = json.loads(done.stdout) if done.stdout.strip().startswith("{") else {"plays": []}
-    results = [(task["task"]["name"], host, result) for play in report["plays"] for task in play["tasks"]
-               for host, result in task["hosts"].items()]
-    run = Run(done.returncode, results, done.stderr if report["plays"] else done.stdout + done.stderr)
+    results = [(task["task"]["name"], task["task"].get("path", ""), host, result) for play in report["plays"]
+               for task in play["tasks"] for host, result in task["hosts"].items()]
+    run = Run(done.returncode, results, done.stderr if report["plays"] else done.stdout + done.stderr, done.stdout)
     print(f"ansible-playbook {name} {' '.join(extra)}\n{run.summary()}")
     return run
 
@@ -167,7 +172,8 @@ def fixture_egress(testbed):
 
 def test_verify_checks_the_chain_from_a_pod_through_the_alias(testbed, egress):
     """deploy --tags egress ends with verify's end-to-end play (tagged egress too), run from a probe Job."""
-    assert egress.task("Gate: each alias answers like its target"), egress.summary()
+    gate = egress.task("Gate: each alias answers like its target", "cluster_dns/tasks/gate.yml")
+    assert gate and not gate[-1].get("failed") and not gate[-1].get("skipped"), egress.summary()  # the DNS gate ran, passed
     assert_chain_works(egress)
     assert not testbed.kubectl("get", "jobs", "-n", "egress-verify", "-o", "name").stdout.strip()  # the probe is gone
 
@@ -211,7 +217,8 @@ def test_a_dns_alias_change_that_breaks_resolution_is_rolled_back(testbed, egres
     assert corefile(testbed) == before_corefile  # byte for byte
     assert objects(testbed, "configmap", "kube-system", "coredns") == before
     # the gate ran again on the restored Corefile from a pod, and passed: the alias answers like its Service
-    regate = [result for result in done.task("Gate: each alias answers like its target") if not result.get("skipped")]
+    regate = [result for result in done.task("Gate: each alias answers like its target", "cluster_dns/tasks/gate.yml")
+              if not result.get("skipped")]
     assert len(regate) == 2 and regate[0].get("failed") and not regate[1].get("failed"), regate
 
 
@@ -251,7 +258,7 @@ def test_a_deploy_killed_halfway_then_run_again_converges_and_keeps_the_history_
         assert release_store.read(stored)["number"] == number
     third = playbook("deploy.yml", "--tags", "squid_gke", inventory=inventory)
     assert third.returncode == 0, third.summary()
-    assert not [task for task, _host, result in third.results if result.get("changed")], third.summary()
+    assert not [task for task, _where, _host, result in third.results if result.get("changed")], third.summary()
     assert releases(testbed).keys() == history_after.keys()  # converged: nothing changed, no release kept
 
 
@@ -318,7 +325,7 @@ def test_a_google_api_500_mid_deploy_then_a_rerun_converges(testbed):
     failed = playbook("deploy.yml", "--tags", "gcp")
     assert failed.returncode != 0
     message = failed.failure_message()
-    assert "injected backend error" in message or "500" in message, message
+    assert "injected backend error" in failed.output or "500" in message, message
     again = playbook("deploy.yml", "--tags", "gcp")
     assert again.returncode == 0, again.summary()
     mutations = len([call for call in fake("/_fake/requests") if call["mutating"] and call["status"] == 200])
