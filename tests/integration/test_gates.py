@@ -27,6 +27,7 @@ import pytest
 import yaml
 
 from ansible_collections.aibang.gke_platform.plugins.module_utils import release_store
+from tests.testbed import cloudsql_lab
 
 REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 ALIAS = "microsoft.intra.aibang.local"
@@ -176,6 +177,17 @@ def test_verify_checks_the_chain_from_a_pod_through_the_alias(testbed, egress):
     assert gate and not gate[-1].get("failed") and not gate[-1].get("skipped"), egress.summary()  # the DNS gate ran, passed
     assert_chain_works(egress)
     assert not testbed.kubectl("get", "jobs", "-n", "egress-verify", "-o", "name").stdout.strip()  # the probe is gone
+
+
+def test_diagnose_walks_the_egress_path_from_a_pod(testbed, egress):
+    """diagnose.yml reports the layers a probe pod walks (pod-dns, pod-proxy, chain) among the others, all OK here."""
+    done = playbook("diagnose.yml", "--tags", "egress")
+    assert done.returncode == 0, done.summary()
+    shown = done.task("Show the layers")
+    layers = {item["item"]["layer"]: item["item"] for item in shown[-1]["results"]}
+    assert {"pod-dns", "pod-proxy", "chain"} <= set(layers), sorted(layers)
+    assert all(layer["ok"] for layer in layers.values()), layers
+    assert "answered 6 of 6 requests" in layers["pod-proxy"]["detail"], layers["pod-proxy"]
 
 
 def test_a_tier1_rollout_that_never_becomes_ready_is_rolled_back(testbed, egress, tmp_path):
@@ -332,3 +344,59 @@ def test_a_google_api_500_mid_deploy_then_a_rerun_converges(testbed):
     third = playbook("deploy.yml", "--tags", "gcp")
     assert third.returncode == 0, third.summary()
     assert len([call for call in fake("/_fake/requests") if call["mutating"] and call["status"] == 200]) == mutations
+
+
+def app_as_deployed(name: str, namespace: str, endpoint: dict, password: str) -> list:
+    """What diagnose reads of an app: a Deployment (no replica needed) whose container takes its database settings
+    from a ConfigMap and a Secret, as app_workload renders them, and the app's Kubernetes service account."""
+    user, _host, _password = endpoint["users"][0]
+    labels = {"app.kubernetes.io/name": name, "app.kubernetes.io/component": "app", "aibang.io/app": name,
+              "app.kubernetes.io/managed-by": "aibang.gke_platform"}
+    return [
+        {"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {"name": "app", "namespace": namespace}},
+        {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": f"{name}-db", "namespace": namespace},
+         "data": {"DB_HOST": endpoint["address"], "DB_PORT": "3306", "DB_NAME": endpoint["databases"][0], "DB_USER": user}},
+        {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": f"{name}-db", "namespace": namespace},
+         "stringData": {"DB_PASSWORD": password}},
+        {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": name, "namespace": namespace, "labels": labels},
+         "spec": {"replicas": 0, "selector": {"matchLabels": {"app.kubernetes.io/name": name}},
+                  "template": {"metadata": {"labels": labels},
+                               "spec": {"serviceAccountName": "app", "containers": [{
+                                   "name": "app", "image": "aibang-testbed.local/app:1",
+                                   "envFrom": [{"configMapRef": {"name": f"{name}-db"}}, {"secretRef": {"name": f"{name}-db"}}]}]}}}},
+    ]
+
+
+def app_layers(run: Run, app: str) -> list:
+    shown = run.task("Show the layers")
+    return [item["item"] for item in shown[-1]["results"] if item["item"].get("app") == app]
+
+
+def test_diagnose_walks_an_apps_database_path_from_a_pod_that_runs_as_the_app(testbed, egress, namespace):
+    """MariaDB stands for Cloud SQL at the PSC endpoint (tests/testbed/cloudsql_lab.py). With the app's Secret right,
+    diagnose logs in over TLS as the app; with it wrong, it stops at db-auth and says what to fix."""
+    if not cloudsql_lab.endpoints(cloudsql_lab.fake_resources()):  # the Google API test before made the endpoint
+        deployed = playbook("deploy.yml", "--tags", "gcp")
+        assert deployed.returncode == 0, deployed.summary()
+    started = subprocess.run([sys.executable, "-m", "tests.testbed.cloudsql_lab", "up"], cwd=REPO, capture_output=True,
+                             text=True, timeout=180, check=False)
+    assert started.returncode == 0, started.stdout + started.stderr
+    endpoint = cloudsql_lab.endpoints(cloudsql_lab.fake_resources())[0]
+    right = endpoint["users"][0][2]
+    testbed.kubectl("apply", "-f", "-", stdin=json.dumps({"apiVersion": "v1", "kind": "List",
+                                                          "items": app_as_deployed("it-db", namespace, endpoint, right)}))
+    healthy = playbook("diagnose.yml", "--tags", "apps")
+    layers = app_layers(healthy, "it-db")
+    assert [(layer["layer"], layer["ok"]) for layer in layers] == [("db-dns", True), ("db-tcp", True), ("db-auth", True)], layers
+    assert layers[1]["detail"] == f"connected to {endpoint['address']}:3306 (the PSC endpoint)"
+    assert layers[2]["detail"] == f"user {endpoint['users'][0][0]} logged in to {endpoint['databases'][0]} over TLS with the app's Secret"
+    assert not testbed.kubectl("get", "jobs,networkpolicies", "-n", namespace, "-o", "name").stdout.strip()  # the probe is gone
+
+    testbed.kubectl("apply", "-f", "-", stdin=json.dumps(app_as_deployed("it-db", namespace, endpoint, "not-the-password")[2]))
+    broken = playbook("diagnose.yml", "--tags", "apps")
+    assert broken.returncode != 0
+    layers = app_layers(broken, "it-db")
+    assert [(layer["layer"], layer["ok"]) for layer in layers] == [("db-dns", True), ("db-tcp", True), ("db-auth", False)], layers
+    assert "Access denied for user" in layers[2]["detail"], layers[2]
+    assert "does not match the Cloud SQL user's password" in layers[2]["detail"], layers[2]
+    assert "db-auth" in broken.failure_message()
