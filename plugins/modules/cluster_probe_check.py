@@ -106,8 +106,8 @@ layers:
 """
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.aibang.gke_platform.plugins.module_utils.cluster_probe import (ProbeError, db_layers, diagnose_layers,
-                                                                                      judge_chain, judge_dns, parse_log)
+from ansible_collections.aibang.gke_platform.plugins.module_utils.cluster_probe import (
+    ProbeError, db_layers, diagnose_layers, judge_chain, judge_dns, parse_log)
 from ansible_collections.aibang.gke_platform.plugins.module_utils.squid_policy import PolicyError, parse_policy
 
 

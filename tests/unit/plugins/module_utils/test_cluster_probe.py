@@ -116,8 +116,8 @@ def test_without_dig_the_script_resolves_with_the_hosts_database_of_musl_getent(
     done = subprocess.run(["/bin/sh", "-c", cluster_probe.SCRIPT, "egress-probe", "same", "alias.local", "target.local",
                            "dns", "missing.local"], env={"PATH": str(tools), "PROBE_DNS_WAIT": "0"},
                           capture_output=True, text=True, check=False, timeout=30)
-    assert cluster_probe.parse_log(done.stdout)["dns"] == {"alias.local": ["10.96.0.7"], "target.local": ["10.96.0.7"],
-                                                          "missing.local": []}, done.stdout + done.stderr
+    wanted = {"alias.local": ["10.96.0.7"], "target.local": ["10.96.0.7"], "missing.local": []}
+    assert cluster_probe.parse_log(done.stdout)["dns"] == wanted, done.stdout + done.stderr
 
 
 @pytest.mark.parametrize("requests, message", [
