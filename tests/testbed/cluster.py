@@ -499,10 +499,9 @@ def down() -> None:
         print(f"testbed: stopped containerd-shim-runc-v2 (pid {pid})")
     for name in reversed(CONTROL_PLANE):
         stop(name)
-    if os.path.exists(HOST_RECORD):
+    if os.path.exists(HOST_RECORD):  # kept: testbed.sh releases /run/netns with it after the internet namespace
         for line in host_state.restore(HOST_RECORD, RUN):
             print(f"testbed: host: {line}")
-        os.unlink(HOST_RECORD)
     for state in ("etcd", "pki", "coredns", "logs", "squid-pods", "node"):
         shutil.rmtree(os.path.join(RUN, state), ignore_errors=True)
     if os.path.exists(KUBECONFIG):
