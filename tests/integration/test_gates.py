@@ -3,7 +3,8 @@
 
 The playbooks run against inventories/local with Ansible's JSON callback, so a test reads each task's result (a
 message is never cut across output lines). A fault is a temporary inventory: the local one plus one file of bad values
-in group_vars/control (those win over playbooks/group_vars/all, as an environment's own values do). The fault tests
+in group_vars/control, read after the others there (those win over playbooks/group_vars/all, as an environment's own
+values do). The fault tests
 share one deployed chain (module scope) and run in file order; the last ones leave tier 1 as the local inventory
 deploys it.
 """
@@ -95,7 +96,7 @@ def playbook(name: str, *extra: str, inventory: str | None = None) -> Run:
 def faulty_inventory(tmp_path, values: dict) -> str:
     inventory = tmp_path / "inventory"
     shutil.copytree(os.path.join(REPO, "inventories", "local"), inventory)
-    (inventory / "group_vars" / "control" / "fault.yml").write_text(yaml.safe_dump(values), encoding="utf-8")
+    (inventory / "group_vars" / "control" / "zz-fault.yml").write_text(yaml.safe_dump(values), encoding="utf-8")
     return str(inventory)
 
 
