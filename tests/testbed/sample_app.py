@@ -51,7 +51,7 @@ def redis_check() -> tuple[bool, str]:
         with socket.create_connection((host, int(port)), timeout=3) as connection:
             connection.sendall(request.encode())
             reply = connection.makefile("rb")
-            answers = [reply.readline().decode(errors="replace").strip() for _ in commands]
+            answers = [reply.readline().decode(errors="replace").strip() for _command in commands]
     except (OSError, ValueError) as exc:
         return False, str(exc)
     return answers[-1] == "+PONG", " ".join(answers)

@@ -63,4 +63,3 @@ def test_the_hosts_differ():
 def test_a_bad_runtime_fails_naming_the_field():
     with pytest.raises(Exception, match=r"runtime\.vm\.listen_address"):
         exporter_command({"squid_vm_runtime": {"listen_address": "not-an-address"}})
-
