@@ -22,7 +22,9 @@ def ensure_services(client, params: dict, check_mode: bool) -> dict:
     else:
         todo = list(enabled)
         after = []
-    result = {"changed": bool(todo), "services": after, "diff": {"before": sorted(enabled), "after": after}}
+    # Ansible's callbacks show a diff side that is a dict or text, never a list
+    result = {"changed": bool(todo), "services": after,
+              "diff": {"before": {"enabled": sorted(enabled)}, "after": {"enabled": after}}}
     if check_mode or not todo:
         return result
     if params["state"] == "present":

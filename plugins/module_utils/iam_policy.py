@@ -49,22 +49,31 @@ def _read_policy(client, resource_type: str, base: str, what: str) -> dict:
 
 
 def ensure_member(client, params: dict, check_mode: bool) -> dict:
+    """The members in (or out of) each role of O(role) or O(roles), in one read-modify-write of the policy."""
     check_members(params["members"])
+    roles = params["roles"] if params.get("roles") is not None else [params["role"]]
+    if not roles:
+        return {"changed": False, "members": [], "bindings": {}, "diff": {"before": {}, "after": {}}}
+    present = params["state"] == "present"
     resource = params["resource"] or params["project"]
     base = POLICY_URLS[params["resource_type"]].format(resource=resource)
-    what = f"{'grant' if params['state'] == 'present' else 'revoke'} {params['role']} on {params['resource_type']} {resource}"
+    what = f"{'grant' if present else 'revoke'} {', '.join(roles)} on {params['resource_type']} {resource}"
     for attempt in range(params["conflict_retries"] + 1):
         try:
             policy = _read_policy(client, params["resource_type"], base, what)
         except GcpError as exc:
             if exc.status == 404 and check_mode:  # made earlier in this run, which check mode skipped
-                return {"changed": params["state"] == "present", "members": sorted(params["members"]),
-                        "warnings": [f"{params['resource_type']} {resource} does not exist yet; it would get {params['role']}"]}
+                return {"changed": present, "members": sorted(params["members"]),
+                        "bindings": {role: sorted(params["members"]) if present else [] for role in roles},
+                        "warnings": [f"{params['resource_type']} {resource} does not exist yet; it would get {', '.join(roles)}"]}
             raise
-        before = role_members(policy, params["role"])
-        wanted = with_members(policy, params["role"], params["members"], params["state"] == "present")
-        after = role_members(wanted, params["role"])
-        result = {"changed": before != after, "members": after, "diff": {"before": {params["role"]: before}, "after": {params["role"]: after}}}
+        wanted = policy
+        for role in roles:
+            wanted = with_members(wanted, role, params["members"], present)
+        before = {role: role_members(policy, role) for role in roles}
+        after = {role: role_members(wanted, role) for role in roles}
+        result = {"changed": before != after, "members": after[roles[0]], "bindings": after,
+                  "diff": {"before": before, "after": after}}
         if before == after or check_mode:
             return result
         try:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 DOCUMENTATION = r"""
 module: gcp_dns_record
-short_description: One record set in a Cloud DNS managed zone
+short_description: Record sets in Cloud DNS managed zones, one or a list
 version_added: 0.1.0
 description:
   - Creates, updates (TTL, data) or deletes the record set with this name and type, for example the A record of a
@@ -28,13 +28,15 @@ attributes:
     platforms: all
 options:
   zone:
-    description: Name of the managed zone (not its DNS name).
+    description:
+      - Name of the managed zone (not its DNS name).
+      - With O(records), the zone of the records that do not name their own.
     type: str
-    required: true
   name:
-    description: Fully qualified record name; a trailing dot is added when missing.
+    description:
+      - Fully qualified record name; a trailing dot is added when missing.
+      - Set O(name) for one record set or O(records) for several, not both.
     type: str
-    required: true
   type:
     description: Record type.
     type: str
@@ -45,12 +47,44 @@ options:
     type: int
     default: 300
   rrdatas:
-    description: The record data, for example IP addresses.
+    description: The record data, for example IP addresses; required when O(state=present).
     type: list
     elements: str
     default: []
+  records:
+    description:
+      - Several record sets in one task (one module run; an Ansible loop starts one module process per item).
+      - Every item is checked before anything changes; an error names the item by its index, name and type.
+    type: list
+    elements: dict
+    suboptions:
+      zone:
+        description: Name of the managed zone. Defaults to O(zone).
+        type: str
+      name:
+        description: Fully qualified record name; a trailing dot is added when missing.
+        type: str
+        required: true
+      type:
+        description: Record type.
+        type: str
+        default: A
+        choices: [A, AAAA, CNAME, TXT, SRV, PTR, MX]
+      ttl:
+        description: Time to live in seconds.
+        type: int
+        default: 300
+      rrdatas:
+        description: The record data; required when the item is present.
+        type: list
+        elements: str
+        default: []
+      state:
+        description: V(present) or V(absent). Defaults to O(state).
+        type: str
+        choices: [present, absent]
   state:
-    description: V(present) or V(absent).
+    description: V(present) or V(absent) (with O(records), for the items that do not set their own).
     type: str
     choices: [present, absent]
     default: present
@@ -63,32 +97,58 @@ EXAMPLES = r"""
     zone: cloudsql-psc
     name: "{{ sql.dns_name }}"
     rrdatas: ["{{ endpoint.endpoint.ip_address }}"]
+
+- name: Google API names answer with the Private Google Access VIP, in one task
+  aibang.gke_platform.gcp_dns_record:
+    project: consumer-prod
+    zone: googleapis
+    records:
+      - {name: private.googleapis.com., rrdatas: [199.36.153.8, 199.36.153.9, 199.36.153.10, 199.36.153.11]}
+      - {name: "*.googleapis.com.", type: CNAME, rrdatas: [private.googleapis.com.]}
 """
 
 RETURN = r"""
 record:
   description: C(name), C(type), C(ttl) and C(rrdatas) after the run (empty when absent).
-  returned: always
+  returned: with O(name)
   type: dict
+records:
+  description: Each item of O(records) after the run, in the order given, like RV(record).
+  returned: with O(records)
+  type: list
+  elements: dict
 """
 
-from ansible_collections.aibang.gke_platform.plugins.module_utils.dns_record import ensure_record
+from ansible_collections.aibang.gke_platform.plugins.module_utils.dns_record import ensure_records
 from ansible_collections.aibang.gke_platform.plugins.module_utils.gcp_module import gcp_module, run
+
+
+_RECORD_TYPES = ["A", "AAAA", "CNAME", "TXT", "SRV", "PTR", "MX"]
 
 
 def main() -> None:
     module = gcp_module(
         {
-            "zone": {"type": "str", "required": True},
-            "name": {"type": "str", "required": True},
-            "type": {"type": "str", "default": "A", "choices": ["A", "AAAA", "CNAME", "TXT", "SRV", "PTR", "MX"]},
+            "zone": {"type": "str"},
+            "name": {"type": "str"},
+            "type": {"type": "str", "default": "A", "choices": _RECORD_TYPES},
             "ttl": {"type": "int", "default": 300},
             "rrdatas": {"type": "list", "elements": "str", "default": []},
+            "records": {"type": "list", "elements": "dict", "options": {
+                "zone": {"type": "str"},
+                "name": {"type": "str", "required": True},
+                "type": {"type": "str", "default": "A", "choices": _RECORD_TYPES},
+                "ttl": {"type": "int", "default": 300},
+                "rrdatas": {"type": "list", "elements": "str", "default": []},
+                "state": {"type": "str", "choices": ["present", "absent"]},
+            }},
             "state": {"type": "str", "choices": ["present", "absent"], "default": "present"},
         },
-        required_if=[("state", "present", ("rrdatas",))],
+        mutually_exclusive=[("name", "records")],
+        required_one_of=[("name", "records")],
+        required_by={"name": ("zone",)},
     )
-    run(module, ensure_record)
+    run(module, ensure_records)
 
 
 if __name__ == "__main__":

@@ -38,9 +38,14 @@ options:
     description: The project ID, or the service account's email. Defaults to O(project).
     type: str
   role:
-    description: The role, for example V(roles/cloudsql.client).
+    description: The role, for example V(roles/cloudsql.client). Set O(role) or O(roles), not both.
     type: str
-    required: true
+  roles:
+    description:
+      - Several roles for the same members, in one read-modify-write of the policy (one module run; an Ansible
+        loop over roles starts one module process and one policy write per role).
+    type: list
+    elements: str
   members:
     description: Members with their type prefix (V(serviceAccount:app@p.iam.gserviceaccount.com)).
     type: list
@@ -65,14 +70,24 @@ EXAMPLES = r"""
     resource: orders@consumer-prod.iam.gserviceaccount.com
     role: roles/iam.workloadIdentityUser
     members: ["serviceAccount:consumer-prod.svc.id.goog[orders/orders]"]
+
+- name: The GKE nodes' least-privilege project roles, in one policy write
+  aibang.gke_platform.gcp_iam_member:
+    project: consumer-prod
+    roles: [roles/logging.logWriter, roles/monitoring.metricWriter, roles/artifactregistry.reader]
+    members: ["serviceAccount:gke-nodes@consumer-prod.iam.gserviceaccount.com"]
 """
 
 RETURN = r"""
 members:
-  description: The role's members after the run (unconditional binding).
+  description: The members after the run of O(role) (with O(roles), of its first role); unconditional binding.
   returned: always
   type: list
   elements: str
+bindings:
+  description: Each role of O(role) or O(roles) and its members after the run (unconditional bindings).
+  returned: always
+  type: dict
 """
 
 from ansible_collections.aibang.gke_platform.plugins.module_utils.gcp_module import gcp_module, run
@@ -83,11 +98,12 @@ def main() -> None:
     module = gcp_module({
         "resource_type": {"type": "str", "choices": ["project", "service_account"], "default": "project"},
         "resource": {"type": "str"},
-        "role": {"type": "str", "required": True},
+        "role": {"type": "str"},
+        "roles": {"type": "list", "elements": "str"},
         "members": {"type": "list", "elements": "str", "required": True},
         "conflict_retries": {"type": "int", "default": 5},
         "state": {"type": "str", "choices": ["present", "absent"], "default": "present"},
-    })
+    }, mutually_exclusive=[("role", "roles")], required_one_of=[("role", "roles")])
     run(module, ensure_member)
 
 

@@ -13,12 +13,20 @@ description:
   - Evaluates each request with the rules that M(aibang.gke_platform.squid_policy) renders for the same tier and
     says whether Squid allows it, and why. The collection's tests hold it to agree with real Squid.
   - Changes nothing. Use it as a verification gate before a policy reaches Squid, or to explain a denial.
+  - Runs in the controller (an action plugin of the same name); it only computes, so no module process is started.
 author:
   - Aibang Platform Engineering (@aibang)
 extends_documentation_fragment:
   - aibang.gke_platform.squid_policy
   - ansible.builtin.action_common_attributes
+  - ansible.builtin.action_common_attributes.flow
 attributes:
+  action:
+    support: full
+  async:
+    support: none
+  bypass_host_loop:
+    support: none
   check_mode:
     support: full
   diff_mode:
@@ -91,7 +99,16 @@ from ansible_collections.aibang.gke_platform.plugins.module_utils.squid_decision
 from ansible_collections.aibang.gke_platform.plugins.module_utils.squid_policy import PolicyError, parse_policy
 
 
+ARGUMENT_SPEC = {
+    "policy": {"type": "dict", "required": True},
+    "tier": {"type": "str", "required": True, "choices": ["gke", "vm"]},
+    "requests": {"type": "list", "elements": "dict", "required": True},
+}
+ERROR_PREFIX = "Invalid input"
+
+
 def run_module(params: dict) -> dict:
+    """One decision per request; also what the action plugin returns, run in the controller."""
     policy = parse_policy(params["policy"])
     results = []
     for index, raw in enumerate(params["requests"]):
@@ -110,18 +127,11 @@ def run_module(params: dict) -> dict:
 
 
 def main() -> None:
-    module = AnsibleModule(
-        argument_spec={
-            "policy": {"type": "dict", "required": True},
-            "tier": {"type": "str", "required": True, "choices": ["gke", "vm"]},
-            "requests": {"type": "list", "elements": "dict", "required": True},
-        },
-        supports_check_mode=True,
-    )
+    module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
     try:
         module.exit_json(**run_module(module.params))
     except PolicyError as exc:
-        module.fail_json(msg=f"Invalid input: {exc}", field=exc.field)
+        module.fail_json(msg=f"{ERROR_PREFIX}: {exc}", field=exc.field)
 
 
 if __name__ == "__main__":

@@ -16,11 +16,19 @@ description:
   - A playbook compiles the policy once and passes the result on; the roles C(squid_vm), C(squid_vm_cloud) and
     C(squid_gke) take it in place of the raw policy and then compile nothing again.
   - Read-only; never writes a file. M(aibang.gke_platform.squid_policy) writes one tier's config.
+  - Runs in the controller (an action plugin of the same name); it only computes, so no module process is started.
 author:
   - Aibang Platform Engineering (@aibang)
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
+  - ansible.builtin.action_common_attributes.flow
 attributes:
+  action:
+    support: full
+  async:
+    support: none
+  bypass_host_loop:
+    support: none
   check_mode:
     support: full
   diff_mode:
@@ -124,21 +132,27 @@ from ansible_collections.aibang.gke_platform.plugins.module_utils.squid_policy i
 from ansible_collections.aibang.gke_platform.plugins.module_utils.squid_policy_facts import compile_policy
 
 
+ARGUMENT_SPEC = {
+    "policy": {"type": "dict", "required": True},
+    "runtime": {"type": "dict", "default": {}},
+}
+ERROR_PREFIX = "Invalid egress policy"
+
+
+def run_module(params: dict) -> dict:
+    """The compiled policy (``warnings`` listed); also what the action plugin returns, run in the controller."""
+    return dict(compile_policy(params["policy"], params["runtime"]), changed=False)
+
+
 def main() -> None:
-    module = AnsibleModule(
-        argument_spec={
-            "policy": {"type": "dict", "required": True},
-            "runtime": {"type": "dict", "default": {}},
-        },
-        supports_check_mode=True,
-    )
+    module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
     try:
-        compiled = compile_policy(module.params["policy"], module.params["runtime"])
+        compiled = run_module(module.params)
     except PolicyError as exc:
-        module.fail_json(msg=f"Invalid egress policy: {exc}", field=exc.field)
+        module.fail_json(msg=f"{ERROR_PREFIX}: {exc}", field=exc.field)
     for warning in compiled.pop("warnings"):
         module.warn(warning)
-    module.exit_json(changed=False, **compiled)
+    module.exit_json(**compiled)
 
 
 if __name__ == "__main__":

@@ -149,7 +149,8 @@ def test_cluster_dns_resolves_services(testbed, namespace):
 
 def test_coredns_reloads_the_configmap(testbed):
     original = get(testbed, "kube-system", "configmap", "coredns")["data"]["Corefile"]
-    edited = original.replace("    forward .", "    hosts {\n        10.9.8.7 reload-probe.example.test\n        fallthrough\n    }\n    forward .")
+    edited = original.replace("    cache 30", "    hosts {\n        10.9.8.7 reload-probe.example.test\n        fallthrough\n    }\n    cache 30", 1)
+    assert edited != original
     try:
         testbed.kubectl("patch", "configmap", "coredns", "-n", "kube-system", "--type", "merge",
                         "-p", json.dumps({"data": {"Corefile": edited}}))

@@ -1,6 +1,8 @@
 # -*- coding: utf-8 -*-
-"""`make testbed-down` leaves the machine as it found it: processes, mounts, cgroups, links, routes, iptables chains,
-directories and the kernel settings the kubelet changes. Runs last (it takes the testbed down and up again)."""
+"""`make testbed-down` leaves the machine as it found it: processes, mounts (also /run/netns, which the first
+`ip netns add` bind-mounts), network namespaces, cgroups, links, routes, iptables chains, directories and the kernel
+settings the kubelet changes, with every real node (tests/testbed/node.py). Runs last (it takes the testbed down and
+up again)."""
 
 from __future__ import annotations
 
@@ -11,7 +13,7 @@ import subprocess
 
 import pytest
 
-from tests.testbed import cluster, host_state
+from tests.testbed import cluster, host_state, node
 
 TESTBED_SH = os.path.join(os.path.dirname(__file__), "..", "testbed", "testbed.sh")
 
@@ -34,10 +36,10 @@ def pids() -> dict:
 
 
 @pytest.fixture
-def stopped_testbed(testbed):
+def stopped_testbed(request):
     """The testbed stopped, when this session started it; the check needs the machine as it was before `up`."""
     if cluster.running("kube-apiserver"):
-        if not testbed.started_here:
+        if not request.getfixturevalue("testbed").started_here:
             pytest.skip("the testbed was started outside this test session: not taking it down")
         run_testbed_sh("down")
     yield
@@ -50,6 +52,10 @@ def test_up_twice_then_down_restores_the_host(stopped_testbed):
     during = host_state.footprint(cluster.RUN)
     assert during["sysctls"]["net.ipv4.ip_forward"] == "1" and "aibang0" in during["links"] and during["iptables"], \
         "the check would see nothing: the node changed nothing on the host"
+    assert "aibang-internet" in during["namespaces"] and host_state.NETNS_DIR in during["mounts"], during["mounts"]
+    kubelets = [line for line in during["processes"] if line.endswith(" kubelet")]
+    assert len(kubelets) == len(node.NODES) > 1, during["processes"]  # the footprint sees every real node's processes
+    assert not before["processes"] and not before["namespaces"], before
     first = pids()
     run_testbed_sh("up")
     assert pids() == first, "a second up restarted something"

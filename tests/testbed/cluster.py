@@ -373,7 +373,7 @@ COREFILE = """.:{dns_port} {{
         fallthrough in-addr.arpa ip6.arpa
         ttl 30
     }}
-    forward . /etc/resolv.conf
+    file {root_zone} .
     cache 30
     loop
     reload 2s 1s
@@ -394,14 +394,26 @@ def lab_zones() -> list:
     return sorted({".".join(name.split(".")[-2:]) for name in names})
 
 
+# Names outside the cluster and the lab's zones get NXDOMAIN from this empty root zone: the lab's CoreDNS never forwards
+# to the host's resolver (nothing leaves the machine; GKE's kube-dns would ask the metadata server). The SOA's TTL and
+# minimum of 1 s keep a NXDOMAIN from being cached longer than that (an alias asked for before it exists).
+ROOT_ZONE = """$ORIGIN .
+@ 1 IN SOA ns.testbed.invalid. hostmaster.testbed.invalid. 1 7200 3600 1209600 1
+@ 1 IN NS ns.testbed.invalid.
+"""
+
+
 def coredns_configmap() -> str:
     # CoreDNS gets its own copy: Ansible masks the value of a no_log option (the k8s modules' kubeconfig) wherever it
     # appears in a result, so the same path inside the Corefile would come back from k8s_info as ********.
     coredns_kubeconfig = os.path.join(RUN, "coredns", "kubeconfig")
     os.makedirs(os.path.dirname(coredns_kubeconfig), exist_ok=True)
     shutil.copy(KUBECONFIG, coredns_kubeconfig)
+    root_zone = os.path.join(RUN, "coredns", "root.db")
+    with open(root_zone, "w", encoding="utf-8") as handle:
+        handle.write(ROOT_ZONE)
     from tests.testbed import node  # pylint: disable=import-outside-toplevel
-    corefile = COREFILE.format(dns_port=DNS_PORT, dns_address=DNS_ADDRESS, node_address=node.NODE_IP, kubeconfig=coredns_kubeconfig,
+    corefile = COREFILE.format(dns_port=DNS_PORT, dns_address=DNS_ADDRESS, node_address=node.NODE_IP, kubeconfig=coredns_kubeconfig, root_zone=root_zone,
                                hosts=os.path.join(RUN, "hosts"), lab_zones=" ".join(f"{zone}:{DNS_PORT}" for zone in lab_zones()))
     indented = "".join(f"    {line}\n" for line in corefile.splitlines())
     return f"apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: coredns\n  namespace: kube-system\ndata:\n  Corefile: |\n{indented}"
@@ -499,10 +511,9 @@ def down() -> None:
         print(f"testbed: stopped containerd-shim-runc-v2 (pid {pid})")
     for name in reversed(CONTROL_PLANE):
         stop(name)
-    if os.path.exists(HOST_RECORD):
+    if os.path.exists(HOST_RECORD):  # kept: testbed.sh releases /run/netns with it after the internet namespace
         for line in host_state.restore(HOST_RECORD, RUN):
             print(f"testbed: host: {line}")
-        os.unlink(HOST_RECORD)
     for state in ("etcd", "pki", "coredns", "logs", "squid-pods", "node"):
         shutil.rmtree(os.path.join(RUN, state), ignore_errors=True)
     if os.path.exists(KUBECONFIG):

@@ -3,8 +3,11 @@
 
   python -m tests.testbed.host_state snapshot FILE    record (once: a second `up` keeps the first record)
   python -m tests.testbed.host_state restore FILE     undo: mounts, cgroups, links, routes, iptables, sysctls, dirs
+  python -m tests.testbed.host_state release-netns FILE  unmount and remove /run/netns if the testbed made it, once empty
   python -m tests.testbed.host_state footprint        print what of the testbed is on the machine now (JSON)
 The kubelet sets vm.overcommit_memory, kernel.panic and kernel.panic_on_oops; the node turns on ip_forward.
+The first `ip netns add` (the lab's internet namespace) creates /run/netns and bind-mounts it on itself: `restore`
+takes both away once the directory is empty, when the record says they were not there before.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ LINK = re.compile(r"^(aibang0|aibang-kwok|aibang-vm|veth[0-9a-f]+)$")
 DIRECTORIES = ("/var/lib/kubelet", "/var/log/pods", "/var/log/containers", "/var/lib/cni", "/etc/cni", "/opt/cni",
                "/run/netns", "/run/containerd", "/var/lib/containerd", "/usr/libexec/kubernetes", "/opt/containerd",
                "/tmp/aibang-testbed-pv")
+NETNS_DIR = "/run/netns"
 CGROUP_ROOT = "/sys/fs/cgroup"
 CONTAINER_CGROUP = re.compile(r"(^|/)(k8s\.io|kubepods[^/]*|[0-9a-f]{64})(/|$)")
 ROUTES = (("10.96.0.0/16",), ("unreachable", "10.244.0.0/17"))
@@ -57,6 +61,41 @@ def cgroups() -> list:
     return sorted(set(found))
 
 
+def namespaces() -> list:
+    return sorted(os.listdir(NETNS_DIR)) if os.path.isdir(NETNS_DIR) else []
+
+
+def _process_is_the_testbeds(pid: str, run_dir: str) -> bool:
+    """Started by the testbed: a binary of its cache, a path in its run directory, or a container's cgroup."""
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as handle:
+            argv = [arg.decode("utf-8", "replace") for arg in handle.read().split(b"\0") if arg]
+        with open(f"/proc/{pid}/cgroup", encoding="utf-8") as handle:
+            cgroup_paths = [line.rstrip("\n").split(":", 2)[-1] for line in handle]
+        executable = os.readlink(f"/proc/{pid}/exe")
+    except OSError:  # gone meanwhile, or a kernel thread
+        return False
+    cache = os.environ.get("TESTBED_CACHE", os.path.expanduser("~/.cache/aibang-gke-platform/testbed"))
+    option = re.compile(rf"-{{1,2}}[\w.-]+={re.escape(run_dir)}/.*")  # --kubeconfig=/run/aibang-testbed/...
+    in_run_dir = any(arg.startswith(run_dir + "/") or option.fullmatch(arg) for arg in argv)
+    return (executable.startswith(cache + "/") or in_run_dir
+            or any(CONTAINER_CGROUP.search(path) for path in cgroup_paths))
+
+
+def processes(run_dir: str) -> list:
+    """``pid command`` of every process of the testbed still running (this process aside)."""
+    own = str(os.getpid())
+    found = []
+    for pid in sorted((name for name in os.listdir("/proc") if name.isdigit() and name != own), key=int):
+        if _process_is_the_testbeds(pid, run_dir):
+            try:
+                with open(f"/proc/{pid}/comm", encoding="utf-8") as handle:
+                    found.append(f"{pid} {handle.read().strip()}")
+            except OSError:
+                pass
+    return found
+
+
 def links() -> list:
     names = [line.split(":")[1].strip().split("@")[0] for line in run("ip", "-o", "link", "show").stdout.splitlines()]
     return sorted(name for name in names if LINK.match(name))
@@ -83,7 +122,9 @@ def footprint(run_dir: str) -> dict:
     """Everything of the testbed's node that can be on the machine; empty lists when it is clean."""
     return {
         "sysctls": sysctls(),
-        "mounts": [point for point in mounts() if point.startswith((run_dir + "/", "/run/netns/cni-"))],
+        "mounts": [point for point in mounts() if point == NETNS_DIR or point.startswith((run_dir + "/", NETNS_DIR + "/cni-"))],
+        "namespaces": namespaces(),
+        "processes": processes(run_dir),
         "cgroups": cgroups(),
         "links": links(),
         "routes": routes(),
@@ -122,12 +163,12 @@ def restore(path: str, run_dir: str) -> list:
         before = json.load(handle)
     done = []
     now = footprint(run_dir)
-    for point in sorted(set(now["mounts"]) - set(before["mounts"]), key=len, reverse=True):
+    for point in sorted(set(now["mounts"]) - set(before["mounts"]) - {NETNS_DIR}, key=len, reverse=True):
         if run("umount", point).returncode != 0:
             run("umount", "-l", point)
         done.append(f"unmounted {point}")
-    for point in [p for p in os.listdir("/run/netns") if p.startswith("cni-")] if os.path.isdir("/run/netns") else []:
-        os.unlink(os.path.join("/run/netns", point))
+    for name in [name for name in namespaces() if name.startswith("cni-")]:
+        os.unlink(os.path.join(NETNS_DIR, name))
     for cgroup in sorted(set(cgroups()) - set(before["cgroups"]), key=len, reverse=True):
         for controller in os.listdir(CGROUP_ROOT):
             try:
@@ -152,9 +193,24 @@ def restore(path: str, run_dir: str) -> list:
             with open(f"/proc/sys/{key.replace('.', '/')}", "w", encoding="ascii") as handle:
                 handle.write(value + "\n")
             done.append(f"{key}: {now['sysctls'][key]} -> {value}")
-    for directory in sorted(set(now["directories"]) - set(before["directories"])):
+    for directory in sorted(set(now["directories"]) - set(before["directories"]) - {NETNS_DIR}):
         shutil.rmtree(directory) if os.path.isdir(directory) and not os.path.islink(directory) else os.unlink(directory)
         done.append(f"removed {directory}")
+    return done + release_netns_dir(before)
+
+
+def release_netns_dir(before: dict) -> list:
+    """Unmount and remove /run/netns when the testbed made it (the record has neither) and no namespace is left in it:
+    the lab's internet namespace goes after the node's restore, so `down` calls this again at its very end."""
+    if namespaces() or not os.path.isdir(NETNS_DIR):
+        return []
+    done = []
+    if NETNS_DIR not in before["mounts"] and NETNS_DIR in mounts():
+        if run("umount", NETNS_DIR).returncode == 0:
+            done.append(f"unmounted {NETNS_DIR}")
+    if NETNS_DIR not in before["directories"] and NETNS_DIR not in mounts():
+        os.rmdir(NETNS_DIR)
+        done.append(f"removed {NETNS_DIR}")
     return done
 
 
@@ -166,6 +222,10 @@ def main() -> int:
     elif action == "restore" and rest:
         for line in restore(rest[0], run_dir):
             print(f"testbed: host: {line}")
+    elif action == "release-netns" and rest:
+        with open(rest[0], encoding="utf-8") as handle:
+            for line in release_netns_dir(json.load(handle)):
+                print(f"testbed: host: {line}")
     elif action == "footprint":
         print(json.dumps(footprint(run_dir), indent=1))
     else:

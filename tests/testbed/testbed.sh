@@ -67,6 +67,8 @@ up() {
     command -v "$tool" >/dev/null || fail "$tool is not installed: run 'make setup'"
   done
   mkdir -p "$run" && chmod 0755 "$run"
+  # What the host looks like before anything changes it (the internet namespace below makes /run/netns).
+  (cd "$repo" && TESTBED_RUN="$run" "$python" -m tests.testbed.host_state snapshot "$run/host-before.json")
   make_certificates
   printf '%s %s\n127.0.0.1 %s\n' "$target_address" "$target_names" "$internal_name" > "$run/hosts"
   start_target
@@ -94,6 +96,9 @@ down() {
     fi
   done
   python3 "$here/internet.py" down
+  if [ -f "$run/host-before.json" ]; then
+    (cd "$repo" && TESTBED_RUN="$run" "$python" -m tests.testbed.host_state release-netns "$run/host-before.json")
+  fi
   rm -rf --one-file-system "$run"
   log "down: removed $run and the internet namespace"
 }

@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import pytest
 
-from ansible_collections.aibang.gke_platform.plugins.module_utils.dns_record import fqdn, record_view
+from ansible_collections.aibang.gke_platform.plugins.module_utils.dns_record import ensure_records, fqdn, planned_records, record_view
+from ansible_collections.aibang.gke_platform.plugins.module_utils.gcp_client import GcpError
 
 
 @pytest.mark.parametrize("name, expected", [("a.sql.goog", "a.sql.goog."), ("a.sql.goog.", "a.sql.goog.")])
@@ -15,3 +16,41 @@ def test_view_normalises_ttl():
     assert record_view({"name": "a.", "type": "A", "ttl": "300", "rrdatas": ["10.0.0.1"]}) == {
         "name": "a.", "type": "A", "ttl": 300, "rrdatas": ["10.0.0.1"]}
     assert record_view(None) == {}
+
+
+def _item(name, kind="A", rrdatas=("10.0.0.1",), **fields):
+    return dict({"zone": None, "name": name, "type": kind, "ttl": 300, "rrdatas": list(rrdatas), "state": None}, **fields)
+
+
+def _task(*records, **fields):
+    return dict({"project": "p", "zone": "z", "name": None, "type": "A", "ttl": 300, "rrdatas": [], "state": "present",
+                 "records": list(records)}, **fields)
+
+
+@pytest.mark.parametrize("task, message", [
+    (_task(_item("a.x.", rrdatas=())), r"records\[0\] \(a.x. A\): rrdatas is required when state is present"),
+    (_task(_item("a.x."), _item("a.x")), r"records\[1\] \(a.x A\): listed twice \(also at records\[0\]\)"),
+    (_task(_item("a.x."), zone=None), r"records\[0\] \(a.x. A\): zone is required"),
+    (dict(_task(), records=None, name="b.x.", rrdatas=[]), r"b.x. A: rrdatas is required when state is present"),
+])
+def test_bad_records_are_refused_naming_the_item(task, message):
+    with pytest.raises(GcpError, match=message):
+        planned_records(task)
+
+
+def test_items_take_the_tasks_zone_and_state_unless_they_set_their_own():
+    planned = planned_records(_task(_item("a.x."), _item("b.x.", rrdatas=(), zone="other", state="absent"), state="present"))
+    assert [(record["zone"], record["state"]) for record in planned] == [("z", "present"), ("other", "absent")]
+
+
+def test_one_run_sets_every_record_and_a_second_is_a_no_op(gcp):
+    gcp.managed_zone("p", "z", "x.")
+    gcp.forget_calls()
+    task = _task(_item("a.x."), _item("*.x.", "CNAME", ["a.x."]))
+    first = gcp.run(ensure_records, task)
+    assert first["changed"] is True and len(gcp.mutations()) == 2
+    assert set(first["diff"]["after"]) == {"z/a.x. A", "z/*.x. CNAME"} and first["diff"]["before"] == {}
+    gcp.forget_calls()
+    again = gcp.run(ensure_records, task)
+    assert again["changed"] is False and gcp.mutations() == [] and again["diff"]["before"] == again["diff"]["after"]
+    assert [record["name"] for record in again["records"]] == ["a.x.", "*.x."]

@@ -19,7 +19,9 @@ import pytest
 from ansible_collections.aibang.gke_platform.plugins import module_utils
 from ansible_collections.aibang.gke_platform.plugins.module_utils.cloud_nat import ensure_nat
 from ansible_collections.aibang.gke_platform.plugins.module_utils.cloudsql import ensure_instance
-from ansible_collections.aibang.gke_platform.plugins.module_utils.dns_record import ensure_record
+from ansible_collections.aibang.gke_platform.plugins.module_utils.dns_record import ensure_records
+from ansible_collections.aibang.gke_platform.plugins.module_utils.dns_zone import ensure_zones
+from ansible_collections.aibang.gke_platform.plugins.module_utils.firewall_rules import ensure_rules
 from ansible_collections.aibang.gke_platform.plugins.module_utils.gcp_services import ensure_services
 from ansible_collections.aibang.gke_platform.plugins.module_utils.gke import ensure_cluster
 from ansible_collections.aibang.gke_platform.plugins.module_utils.iam_policy import ensure_member, role_members
@@ -63,8 +65,52 @@ def _member_present(fake, params) -> bool:
     return set(params["members"]) <= set(role_members(policy, params["role"]))
 
 
+def _roles_present(fake, params) -> bool:
+    policy = fake.google.policies.get(f"cloudresourcemanager:projects/{params['project']}", {})
+    return all(set(params["members"]) <= set(role_members(policy, role)) for role in params["roles"])
+
+
 def _path(template: str) -> Callable:
     return lambda fake, params: fake.exists(template.format(**params))
+
+
+def _records_present(fake, params) -> bool:
+    return all(fake.exists(f"dns:projects/{params['project']}/managedZones/{params['zone']}/rrsets/{item['name']}/{item['type']}")
+               for item in params["records"])
+
+
+def _zones_present(fake, params) -> bool:
+    return all(fake.exists(f"dns:projects/{params['project']}/managedZones/{zone['name']}") for zone in params["zones"])
+
+
+def _zone(name: str, dns_name: str, **fields) -> dict:
+    """A zones[] item as the module's argument spec fills it."""
+    return dict({"name": name, "dns_name": dns_name, "description": "", "visibility": "private",
+                 "networks": ["vpc"], "state": None}, **fields)
+
+
+def _rules_present(fake, params) -> bool:
+    return all(fake.exists(f"compute:projects/{params['project']}/global/firewalls/{rule['name']}") for rule in params["rules"])
+
+
+def _record(name: str, kind: str, rrdatas: list, ttl: int = 300) -> dict:
+    """A records[] item as the module's argument spec fills it."""
+    return {"zone": None, "name": name, "type": kind, "ttl": ttl, "rrdatas": rrdatas, "state": None}
+
+
+def _rule(name: str, **fields) -> dict:
+    """A rules[] item as the module's argument spec fills it."""
+    item = {key: None for key in ("network", "description", "direction", "priority", "disabled", "source_ranges",
+                                  "destination_ranges", "source_tags", "target_tags", "source_service_accounts",
+                                  "target_service_accounts", "allowed", "denied", "state")}
+    return dict(item, name=name, **fields)
+
+
+NODES = [f"gke-nodes@{CONSUMER}.iam.gserviceaccount.com"]
+RULES = [_rule("vpc-gke-egress-deny-all", direction="EGRESS", priority=65000, destination_ranges=["0.0.0.0/0"],
+               denied=[{"ip_protocol": "all", "ports": None}], target_service_accounts=NODES, description="deny (mark)"),
+         _rule("squid-allow-proxy", source_ranges=["10.128.0.0/14"], target_tags=["squid"],
+               allowed=[{"ip_protocol": "tcp", "ports": ["3128"]}])]
 
 
 SQL_USER = {"name": "app", "password": "s3cret-unit", "host": "%"}
@@ -103,12 +149,30 @@ ROWS = [
         {"log": "all", "min_ports_per_vm": 128},
         _nat_present,
         lambda fake: (fake.network(CONSUMER), fake.subnetwork(CONSUMER, REGION, "egress-vm", "10.10.0.0/28"))),
-    Row(ensure_record,
+    Row(ensure_records,
         {"project": CONSUMER, "zone": "sql", "name": "orders.sql.internal", "type": "A", "ttl": 300,
-         "rrdatas": ["10.10.0.5"]},
+         "rrdatas": ["10.10.0.5"], "records": None},
         {"rrdatas": ["10.10.0.6"], "ttl": 60},
         _path("dns:projects/{project}/managedZones/{zone}/rrsets/{name}./{type}"),
         lambda fake: fake.managed_zone(CONSUMER, "sql", "sql.internal.")),
+    Row(ensure_records,
+        {"project": CONSUMER, "zone": "apis", "name": None, "type": "A", "ttl": 300, "rrdatas": [],
+         "records": [_record("private.googleapis.com.", "A", ["199.36.153.8", "199.36.153.9"]),
+                     _record("*.googleapis.com.", "CNAME", ["private.googleapis.com."])]},
+        {"records": [_record("private.googleapis.com.", "A", ["199.36.153.8", "199.36.153.9"]),
+                     _record("*.googleapis.com.", "CNAME", ["private.googleapis.com."], ttl=60)]},
+        _records_present,
+        lambda fake: fake.managed_zone(CONSUMER, "apis", "googleapis.com.")),
+    Row(ensure_zones,
+        {"project": CONSUMER, "zones": [_zone("googleapis", "googleapis.com."), _zone("gcr-io", "gcr.io")]},
+        {"zones": [_zone("googleapis", "googleapis.com.", description="Private Google Access (mark)"), _zone("gcr-io", "gcr.io")]},
+        _zones_present,
+        lambda fake: fake.network(CONSUMER)),
+    Row(ensure_rules,
+        {"project": CONSUMER, "network": "vpc", "keep_existing_description": False, "wait_timeout": 300, "rules": RULES},
+        {"rules": [RULES[0], dict(RULES[1], source_ranges=["10.128.0.0/14", "10.4.0.0/20"], priority=900)]},
+        _rules_present,
+        lambda fake: fake.network(CONSUMER)),
     Row(ensure_services,
         {"project": CONSUMER, "services": ["sqladmin.googleapis.com"], "wait_timeout": 600},
         {"services": ["sqladmin.googleapis.com", "container.googleapis.com"]},
@@ -126,9 +190,15 @@ ROWS = [
         _path("container:projects/{project}/locations/{location}/clusters/{name}")),
     Row(ensure_member,
         {"project": CONSUMER, "resource_type": "project", "resource": None, "role": "roles/cloudsql.client",
-         "members": [APP_SA], "conflict_retries": 5},
+         "roles": None, "members": [APP_SA], "conflict_retries": 5},
         {"members": [APP_SA, "group:dba@example.com"]},
         _member_present,
+        lambda fake: fake.service_account(CONSUMER, "app-runtime")),
+    Row(ensure_member,
+        {"project": CONSUMER, "resource_type": "project", "resource": None, "role": None,
+         "roles": ["roles/logging.logWriter", "roles/monitoring.viewer"], "members": [APP_SA], "conflict_retries": 5},
+        {"roles": ["roles/logging.logWriter", "roles/monitoring.viewer", "roles/artifactregistry.reader"]},
+        _roles_present,
         lambda fake: fake.service_account(CONSUMER, "app-runtime")),
 ]
 
@@ -161,6 +231,8 @@ def test_every_reconciler_has_a_row():
 def test_check_mode_plans_the_create_and_changes_nothing(row, gcp):
     result = gcp.run(row.ensure, _params(row, "present"), check_mode=True)
     assert result["changed"] is True
+    # Ansible's callbacks show a diff side only when it is a dict or text (a list fails in v2_on_file_diff)
+    assert all(isinstance(result["diff"][side], (dict, str)) for side in ("before", "after")), result["diff"]
     assert _nothing(result["diff"]["before"]) and not _nothing(result["diff"]["after"])
     assert gcp.mutations() == []
     assert not row.present(gcp, row.params)
