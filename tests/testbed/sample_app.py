@@ -2,14 +2,10 @@
 """The testbed's sample app (image `app`): what app_workload deploys when no real app is at hand. Test infrastructure.
 
   GET /health    200 while the process serves (liveness)
-  GET /ready     200 when the database answers `SELECT 1` over TLS with DB_HOST, DB_PORT, DB_NAME, DB_USER, DB_PASSWORD
-                 (through the MariaDB client in the image; DB_SSL_CA, when set, also verifies the server's
-                 certificate) and, where REDIS_HOST is set, Redis answers PING after AUTH with REDIS_PASSWORD;
-                 else 503. The body says what each answered.
+  GET /ready     200 when the database answers `SELECT 1` with DB_HOST, DB_PORT, DB_NAME, DB_USER, DB_PASSWORD
+                 (readiness; through the MariaDB client in the image), else 503 with the client's error
   GET /metrics   Prometheus text: requests by path and code
-  GET /egress?url=https://host[:port]/path   asks HTTPS_PROXY for a tunnel (CONNECT) and reports the proxy's answer
-                 (`connect`: 200 allowed, 403 denied...), then, through an open tunnel, the site's HTTP status over
-                 TLS (the default trust store, or the PEM certificates in EGRESS_CA_PEM) or the TLS error
+  GET /egress?url=https://...   fetches the URL through HTTPS_PROXY (urllib honours it) and reports the status
 Listens on PORT (default 8080). Python standard library only.
 """
 
@@ -19,20 +15,19 @@ import collections
 import http.server
 import json
 import os
-import socket
-import ssl
 import subprocess
+import urllib.error
 import urllib.parse
+import urllib.request
 
 REQUESTS: collections.Counter = collections.Counter()
 
 
 def database_check() -> tuple[bool, str]:
-    settings = {key: os.environ.get(key, "") for key in ("DB_HOST", "DB_PORT", "DB_NAME", "DB_USER", "DB_PASSWORD", "DB_SSL_CA")}
+    settings = {key: os.environ.get(key, "") for key in ("DB_HOST", "DB_PORT", "DB_NAME", "DB_USER", "DB_PASSWORD")}
     if not settings["DB_HOST"]:
         return False, "DB_HOST is not set"
-    tls = ["--ssl", f"--ssl-ca={settings['DB_SSL_CA']}", "--ssl-verify-server-cert"] if settings["DB_SSL_CA"] else ["--ssl"]
-    command = ["mariadb", "--connect-timeout=3", *tls, "-h", settings["DB_HOST"], "-P", settings["DB_PORT"] or "3306",
+    command = ["mariadb", "--connect-timeout=3", "-h", settings["DB_HOST"], "-P", settings["DB_PORT"] or "3306",
                "-u", settings["DB_USER"] or "app", "-N", "-e", "SELECT 1", settings["DB_NAME"]]
     environment = {**os.environ, "MYSQL_PWD": settings["DB_PASSWORD"]}
     try:
@@ -42,63 +37,14 @@ def database_check() -> tuple[bool, str]:
     return done.returncode == 0, (done.stdout or done.stderr).strip()
 
 
-def redis_check() -> tuple[bool, str]:
-    """AUTH (when REDIS_PASSWORD is set) and PING over Redis's protocol; (True, 'PONG') when it answers."""
-    host, port, password = os.environ.get("REDIS_HOST", ""), os.environ.get("REDIS_PORT", "6379"), os.environ.get("REDIS_PASSWORD", "")
-    commands = ([["AUTH", password]] if password else []) + [["PING"]]
-    request = "".join(f"*{len(words)}\r\n" + "".join(f"${len(word.encode())}\r\n{word}\r\n" for word in words) for words in commands)
-    try:
-        with socket.create_connection((host, int(port)), timeout=3) as connection:
-            connection.sendall(request.encode())
-            reply = connection.makefile("rb")
-            answers = [reply.readline().decode(errors="replace").strip() for _command in commands]
-    except (OSError, ValueError) as exc:
-        return False, str(exc)
-    return answers[-1] == "+PONG", " ".join(answers)
-
-
-def readiness() -> tuple[bool, dict]:
-    database_ok, database = database_check()
-    body = {"database": database}
-    ready = database_ok
-    if os.environ.get("REDIS_HOST"):
-        redis_ok, body["redis"] = redis_check()
-        ready = ready and redis_ok
-    return ready, {"ready": ready, **body}
-
-
 def egress(url: str) -> tuple[int, dict]:
-    """The proxy's answer to CONNECT for the URL's host and port, then the site's status through the tunnel."""
-    target = urllib.parse.urlsplit(url)
-    proxy = os.environ.get("HTTPS_PROXY") or os.environ.get("https_proxy") or ""
-    body = {"url": url, "proxy": proxy}
-    if target.scheme != "https" or not target.hostname or not proxy:
-        return 400, {**body, "error": "needs ?url=https://... and HTTPS_PROXY"}
-    proxy_at = urllib.parse.urlsplit(proxy)
-    authority = f"{target.hostname}:{target.port or 443}"
     try:
-        connection = socket.create_connection((proxy_at.hostname, proxy_at.port or 3128), timeout=10)
-    except OSError as exc:
-        return 502, {**body, "error": f"proxy: {exc}"}
-    with connection:
-        connection.sendall(f"CONNECT {authority} HTTP/1.1\r\nHost: {authority}\r\n\r\n".encode())
-        head = connection.makefile("rb")
-        status_line = head.readline().decode(errors="replace").split()
-        body["connect"] = int(status_line[1]) if len(status_line) > 1 and status_line[1].isdigit() else None
-        while head.readline() not in (b"\r\n", b"\n", b""):
-            pass
-        if body["connect"] != 200:
-            return 200, body
-        try:
-            trust = ssl.create_default_context(cadata=os.environ["EGRESS_CA_PEM"]) if os.environ.get("EGRESS_CA_PEM") \
-                else ssl.create_default_context()
-            with trust.wrap_socket(connection, server_hostname=target.hostname) as tunnel:
-                tunnel.sendall(f"GET {target.path or '/'} HTTP/1.1\r\nHost: {target.hostname}\r\nConnection: close\r\n\r\n".encode())
-                answer = tunnel.makefile("rb").readline().decode(errors="replace").split()
-                body["status"] = int(answer[1]) if len(answer) > 1 and answer[1].isdigit() else None
-        except (OSError, ssl.SSLError) as exc:
-            body["error"] = f"tls: {exc}"
-    return 200, body
+        with urllib.request.urlopen(url, timeout=10) as answer:
+            return 200, {"url": url, "status": answer.status, "proxy": os.environ.get("HTTPS_PROXY", "")}
+    except urllib.error.HTTPError as exc:
+        return 502, {"url": url, "status": exc.code, "proxy": os.environ.get("HTTPS_PROXY", "")}
+    except (urllib.error.URLError, OSError) as exc:
+        return 502, {"url": url, "error": str(exc), "proxy": os.environ.get("HTTPS_PROXY", "")}
 
 
 class Handler(http.server.BaseHTTPRequestHandler):
@@ -107,8 +53,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if parsed.path == "/health":
             code, body = 200, {"status": "ok"}
         elif parsed.path == "/ready":
-            ready, body = readiness()
-            code = 200 if ready else 503
+            ready, detail = database_check()
+            code, body = (200 if ready else 503), {"ready": ready, "database": detail}
         elif parsed.path == "/metrics":
             self.reply(200, metrics(), "text/plain; version=0.0.4")
             return
