@@ -30,8 +30,8 @@ SIZES = {
     "L": {"requests": {"cpu": "500m", "memory": "512Mi"}, "limits": {"cpu": "2", "memory": "1Gi"}},
 }
 APPROVALS = ("none", "optional", "required")
-DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
-CRON_FIELD = re.compile(r"^(\*|\d+(-\d+)?)(/\d+)?(,(\*|\d+(-\d+)?)(/\d+)?)*$|^[A-Za-z]{3}(-[A-Za-z]{3})?(,[A-Za-z]{3})*$")
+DNS_LABEL = re.compile(r"[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?")
+CRON_FIELD = re.compile(r"(\*|\d+(-\d+)?)(/\d+)?(,(\*|\d+(-\d+)?)(/\d+)?)*|[A-Za-z]{3}(-[A-Za-z]{3})?(,[A-Za-z]{3})*")
 CRON_MACROS = {"@yearly", "@annually", "@monthly", "@weekly", "@daily", "@midnight", "@hourly"}
 RUN_AS_USER = 10001
 SCHEDULING_KEYS = ("nodeSelector", "tolerations")
@@ -60,7 +60,7 @@ def is_cron(schedule) -> bool:
     if text in CRON_MACROS:
         return True
     fields = text.split()
-    return len(fields) == 5 and all(CRON_FIELD.match(field) for field in fields)
+    return len(fields) == 5 and all(CRON_FIELD.fullmatch(field) for field in fields)
 
 
 # ---------------------------------------------------------------------------------------------------------------------
@@ -113,9 +113,9 @@ def validate(app: dict, effective: dict) -> None:
     def fail(field, value, why):
         raise AppWorkloadError(f"{label}: {field}: {value!r} {why}")
 
-    if not isinstance(name, str) or not DNS_LABEL.match(name):
+    if not isinstance(name, str) or not DNS_LABEL.fullmatch(name):
         raise AppWorkloadError(f"app name: {name!r} is not a DNS label (lower-case letters, digits and '-', at most 63)")
-    if not isinstance(effective["namespace"], str) or not DNS_LABEL.match(effective["namespace"]):
+    if not isinstance(effective["namespace"], str) or not DNS_LABEL.fullmatch(effective["namespace"]):
         fail("namespace", effective["namespace"], "is not a DNS label")
     if not isinstance(effective["image"], str) or not effective["image"]:
         fail("image", effective["image"], "is required")

@@ -22,13 +22,20 @@ from ansible_collections.aibang.gke_platform.plugins.module_utils.squid_probe im
 MANAGED_LABELS = {"app.kubernetes.io/managed-by": "aibang.gke_platform"}
 PROBE_LABELS = {"app.kubernetes.io/name": "egress-probe", "app.kubernetes.io/component": "verification", **MANAGED_LABELS}
 APPS_NAMESPACE_LABEL = "aibang.io/apps"
-_HOST = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9.:-]{0,252})$")
-_METHOD = re.compile(r"^[A-Z]{3,10}$")
+_HOST = re.compile(r"[A-Za-z0-9]([A-Za-z0-9.:-]{0,252})")
+_METHOD = re.compile(r"[A-Z]{3,10}")
+_URL = re.compile(r"http://[A-Za-z0-9.:-]+/?")
 
-# POSIX sh in the probe image (curl, and dig or getent): the arguments are the checks, one JSON line each.
+# POSIX sh in the probe image (curl, and dig or getent: glibc's ahostsv4, or the hosts database of musl's, as in
+# Alpine-based curl images): the arguments are the checks, one JSON line each.
 #   dns NAME                   the A records NAME resolves to through the pod's resolver (the cluster's DNS)
 #   same ALIAS TARGET          both, once ALIAS answers like TARGET (or PROBE_DNS_WAIT seconds have passed)
 #   request METHOD HOST PORT   CONNECT through HTTPS_PROXY (or a plain METHOD through HTTP_PROXY); the proxy's answer
+#   db                         the app's database path from its own env (DB_HOST, DB_PORT, DB_USER, DB_NAME and the
+#                              DB_PASSWORD of its Secret): the name's addresses, a TCP connection, a MySQL login over TLS
+#                              (with the image's mariadb or mysql client, when it has one)
+#   identity URL               the pod's Google identity from the metadata server at URL (Workload Identity): the
+#                              service account's email and whether a token is handed out (the token is never printed)
 SCRIPT = r"""
 set -u
 clean() { tr -d '"\\' | tr '\n\t' '  ' | cut -c1-200; }
@@ -36,7 +43,7 @@ addresses() {
   if command -v dig >/dev/null 2>&1; then
     dig +short +time=2 +tries=2 "$1" A 2>/dev/null
   else
-    getent ahostsv4 "$1" 2>/dev/null | cut -d' ' -f1
+    { getent ahostsv4 "$1" || getent hosts "$1"; } 2>/dev/null | sed 's/[[:space:]].*//'
   fi | grep -E '^[0-9]+[.][0-9]+[.][0-9]+[.][0-9]+$' | sort -u
 }
 printf '{"check":"pod","ip":"%s"}\n' "${POD_IP:-}"
@@ -66,6 +73,37 @@ while [ $# -gt 0 ]; do
         "$2" "$3" "$4" "$(echo "${out:-000 000}" | cut -d' ' -f1 | sed 's/^0*//;s/^$/0/')" \
         "$(echo "${out:-000 000}" | cut -d' ' -f2 | sed 's/^0*//;s/^$/0/')" "$code" "$(clean < /tmp/probe-error)"
       shift 4 ;;
+    db)
+      if printf '%s' "${DB_HOST:-}" | grep -qE '^[0-9.]+$'; then db_addresses="$DB_HOST"; else db_addresses=$(addresses "${DB_HOST:-}"); fi
+      printf '{"check":"dns","name":"%s","addresses":[%s]}\n' "${DB_HOST:-}" "$(printf '%s\n' "$db_addresses" | sed '/^$/d;s/.*/"&"/' | paste -sd, -)"
+      # a TCP connection: the server speaks first (MySQL's greeting), so curl's HTTP request ends at once, connected
+      connect=$(curl -sS --noproxy '*' -o /dev/null --connect-timeout "${PROBE_TIMEOUT:-10}" --max-time "${PROBE_TIMEOUT:-10}" \
+        -w '%{time_connect}' "http://${DB_HOST:-}:${DB_PORT:-3306}/" 2>/tmp/probe-error)
+      code=$?
+      printf '{"check":"tcp","host":"%s","port":%s,"connected":%s,"exit":%s,"error":"%s"}\n' "${DB_HOST:-}" "${DB_PORT:-3306}" \
+        "$(if printf '%s' "$connect" | grep -q '[1-9]'; then echo true; else echo false; fi)" "$code" "$(clean < /tmp/probe-error)"
+      client=$(command -v mariadb || command -v mysql || true)
+      if [ -z "$client" ]; then
+        printf '{"check":"mysql","user":"%s","database":"%s","exit":-1,"error":"no mariadb or mysql client in the probe image"}\n' \
+          "${DB_USER:-}" "${DB_NAME:-}"
+      else
+        case "$client" in */mariadb) tls=--ssl ;; *) tls=--ssl-mode=REQUIRED ;; esac
+        MYSQL_PWD="${DB_PASSWORD:-}" "$client" --connect-timeout="${PROBE_TIMEOUT:-10}" -h "${DB_HOST:-}" -P "${DB_PORT:-3306}" \
+          -u "${DB_USER:-}" "$tls" -e 'SELECT 1' "${DB_NAME:-}" >/dev/null 2>/tmp/probe-error
+        code=$?
+        printf '{"check":"mysql","user":"%s","database":"%s","exit":%s,"error":"%s"}\n' "${DB_USER:-}" "${DB_NAME:-}" "$code" \
+          "$(clean < /tmp/probe-error)"
+      fi
+      shift ;;
+    identity)
+      base="$2/computeMetadata/v1/instance/service-accounts/default"
+      email=$(curl -sS --noproxy '*' --max-time "${PROBE_TIMEOUT:-10}" -H 'Metadata-Flavor: Google' "$base/email" 2>/tmp/probe-error)
+      code=$?
+      token=$(curl -s --noproxy '*' --max-time "${PROBE_TIMEOUT:-10}" -H 'Metadata-Flavor: Google' -o /dev/null -w '%{http_code}' \
+        "$base/token" 2>/dev/null)
+      printf '{"check":"identity","email":"%s","token_status":%s,"exit":%s,"error":"%s"}\n' "$(printf '%s' "$email" | clean)" \
+        "$(echo "${token:-000}" | sed 's/^0*//;s/^$/0/')" "$code" "$(clean < /tmp/probe-error)"
+      shift 2 ;;
     *) printf '{"check":"error","error":"unknown check"}\n'; exit 2 ;;
   esac
 done
@@ -87,9 +125,9 @@ def normalized_requests(requests: list, field: str = "requests") -> list:
         method = str(raw.get("method") or "CONNECT").upper()
         host = str(raw.get("host") or "")
         port = raw.get("port") or (443 if method == "CONNECT" else 80)
-        if not _HOST.match(host):
+        if not _HOST.fullmatch(host):
             raise ProbeError(f"{field}[{index}].host: {host!r} is not a host name or IP address")
-        if not _METHOD.match(method):
+        if not _METHOD.fullmatch(method):
             raise ProbeError(f"{field}[{index}].method: {method!r} is not an HTTP method")
         if not str(port).isdigit() or not 0 < int(port) < 65536:
             raise ProbeError(f"{field}[{index}].port: {port!r} is not a port number")
@@ -111,22 +149,38 @@ def default_requests(policy: dict) -> list:
     return requests
 
 
-def probe_args(dns_names: list, requests: list, aliases: dict | None = None) -> list:
-    """The pod's arguments: the aliases (each waited for until it answers like its target), the DNS checks, then the
-    requests (each may be empty)."""
+def probe_args(dns_names: list, requests: list, aliases: dict | None = None, db: bool = False, identity_url: str = "") -> list:
+    """The pod's arguments: the aliases (each waited for until it answers like its target), the DNS checks, the
+    requests (each may be empty), then the app's database path (``db``) and its Google identity (``identity_url``)."""
     args = []
     for alias, target in sorted((aliases or {}).items()):
         for name in (alias, target):
-            if not isinstance(name, str) or not _HOST.match(name):
+            if not isinstance(name, str) or not _HOST.fullmatch(name):
                 raise ProbeError(f"aliases: {name!r} is not a DNS name")
         args += ["same", alias.lower(), target.lower()]
     for index, name in enumerate(dns_names or []):
-        if not isinstance(name, str) or not _HOST.match(name):
+        if not isinstance(name, str) or not _HOST.fullmatch(name):
             raise ProbeError(f"dns_names[{index}]: {name!r} is not a DNS name")
         args += ["dns", name.lower()]
     for request in normalized_requests(requests) if requests else []:
         args += ["request", request["method"], request["host"], str(request["port"])]
+    if db:
+        args.append("db")
+    if identity_url:
+        if not _URL.fullmatch(identity_url):
+            raise ProbeError(f"identity_url: {identity_url!r} is not an http URL without a path (e.g. http://169.254.169.254)")
+        args += ["identity", identity_url.rstrip("/")]
     return args
+
+
+def app_namespace_objects(namespace: str, egress: list) -> list:
+    """In an app's own namespace (which exists): a NetworkPolicy for the probe pod only, with the app's egress rules,
+    so the probe reaches what the app reaches and nothing more (an app without a NetworkPolicy of its own: none, the
+    namespace's policies hold for the probe as for the app)."""
+    return [{"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy",
+             "metadata": {"name": "egress-probe", "namespace": namespace, "labels": dict(MANAGED_LABELS)},
+             "spec": {"podSelector": {"matchLabels": dict(PROBE_LABELS)}, "policyTypes": ["Ingress", "Egress"],
+                      "ingress": [], "egress": list(egress)}}]
 
 
 def namespace_objects(namespace: str, proxy: dict | None) -> list:
@@ -152,11 +206,15 @@ def namespace_objects(namespace: str, proxy: dict | None) -> list:
 
 def objects(spec: dict) -> list:
     """Everything the play applies for one probe run: namespace, NetworkPolicy and the Job (see ``job``)."""
-    args = probe_args(spec.get("dns_names") or [], spec.get("requests") or [], spec.get("aliases") or {})
+    args = probe_args(spec.get("dns_names") or [], spec.get("requests") or [], spec.get("aliases") or {},
+                      bool(spec.get("db")), spec.get("identity_url") or "")
     if not args:
-        raise ProbeError("aliases, dns_names, requests: the probe has nothing to check")
+        raise ProbeError("aliases, dns_names, requests, db, identity_url: the probe has nothing to check")
     if spec.get("requests") and not spec.get("proxy_url"):
         raise ProbeError("proxy_url: requests go through HTTPS_PROXY, which needs the proxy's URL")
+    if spec.get("as_app"):
+        policy = app_namespace_objects(spec["namespace"], spec["app_egress"]) if spec.get("app_egress") is not None else []
+        return [*policy, job({**spec, "args": args})]
     return [*namespace_objects(spec["namespace"], spec.get("proxy")), job({**spec, "args": args})]
 
 
@@ -164,7 +222,9 @@ def job(spec: dict) -> dict:
     """The probe Job: one pod, no retries, gone ten minutes after it ends.
 
     spec: name, namespace, image, args (probe_args), proxy_url, scheduling ({nodeSelector, tolerations, affinity}),
-    timeout (seconds per request), dns_wait (seconds an alias may take to answer), deadline (seconds for the Job)."""
+    timeout (seconds per request), dns_wait (seconds an alias may take to answer), deadline (seconds for the Job);
+    as an app: service_account (its Kubernetes service account, for Workload Identity) and env_from (its envFrom: the
+    database ConfigMap and Secret)."""
     scheduling = spec.get("scheduling") or {}
     unknown = sorted(set(scheduling) - {"nodeSelector", "tolerations", "affinity"})
     if unknown:
@@ -180,8 +240,12 @@ def job(spec: dict) -> dict:
         "securityContext": {"allowPrivilegeEscalation": False, "readOnlyRootFilesystem": False,
                             "capabilities": {"drop": ["ALL"]}},
     }
+    if spec.get("env_from"):
+        container["envFrom"] = list(spec["env_from"])
     pod_spec = {"restartPolicy": "Never", "automountServiceAccountToken": False, "enableServiceLinks": False,
                 "terminationGracePeriodSeconds": 1, "containers": [container], **scheduling}
+    if spec.get("service_account"):
+        pod_spec["serviceAccountName"] = spec["service_account"]
     return {
         "apiVersion": "batch/v1", "kind": "Job",
         "metadata": {"name": spec["name"], "namespace": spec["namespace"], "labels": dict(PROBE_LABELS)},
@@ -192,7 +256,7 @@ def job(spec: dict) -> dict:
 
 def parse_log(text: str) -> dict:
     """The probe's log as {pod_ip, dns: {name: [addresses]}, requests: [records]}; fails naming a line it cannot read."""
-    result = {"pod_ip": None, "dns": {}, "requests": []}
+    result = {"pod_ip": None, "dns": {}, "requests": [], "tcp": None, "mysql": None, "identity": None}
     for number, line in enumerate((text or "").splitlines(), start=1):
         if not line.strip():
             continue
@@ -207,6 +271,8 @@ def parse_log(text: str) -> dict:
             result["dns"][record["name"]] = list(record.get("addresses") or [])
         elif check == "request":
             result["requests"].append(record)
+        elif check in ("tcp", "mysql", "identity"):
+            result[check] = record
         else:
             raise ProbeError(f"probe log line {number} is not a probe record: {line[:200]!r}")
     return result
@@ -259,6 +325,96 @@ def judge_chain(policy, requests: list, observed: dict, tier2_client: str, hosts
             disagreements.append(f"{label} from pod {client} got {answer_status(answer)}, but the policy {verdict} it: "
                                  f"{decision.reason}")
     return results, disagreements
+
+
+def diagnose_layers(aliases: dict, proxy_url: str, observed: dict, dns_disagreements: list, chain_disagreements: list) -> list:
+    """The egress path as a pod walks it, one layer each ({layer, ok, detail}), with a hint where one is broken:
+    pod-dns (each alias answers like its target through the cluster's DNS), pod-proxy (the proxy behind the alias
+    answers at all), chain (each answer is the policy's). The walk stops at the first broken layer."""
+    answered = [answer for answer in observed["requests"] if answered_allowed(answer) is not None]
+    failures = sorted({f"curl exit {answer.get('exit')}: {answer.get('error') or 'no message'}" for answer in observed["requests"]
+                       if answered_allowed(answer) is None})
+    layers = [
+        {"layer": "pod-dns", "ok": not dns_disagreements,
+         "detail": ("from a pod, " + ", ".join(f"{alias} answers like {target}" for alias, target in sorted(aliases.items()))
+                    if not dns_disagreements else
+                    "; ".join(dns_disagreements) + ". Hint: the cluster's DNS does not serve the alias as the cluster_dns "
+                    "stage wrote it (dns layer: the Corefile block or the kube-dns stub; CoreDNS reloads it within its "
+                    "reload interval)")},
+        {"layer": "pod-proxy", "ok": bool(answered),
+         "detail": (f"the proxy at {proxy_url} answered {len(answered)} of {len(observed['requests'])} requests"
+                    if answered else
+                    f"no request got an answer from the proxy at {proxy_url} ({'; '.join(failures) or 'no request sent'}). "
+                    "Hint: curl exit 7 is a refused connection (tier-1 pods not Ready or the Service without endpoints: "
+                    "tier1-pods layer), 28 a timeout (a NetworkPolicy between the app namespace and tier 1, or the "
+                    "alias pointing elsewhere)")},
+        {"layer": "chain", "ok": not chain_disagreements,
+         "detail": ("every request from the pod got the answer the policy gives for the whole chain"
+                    if not chain_disagreements else
+                    "; ".join(chain_disagreements) + ". Hint: compare the tier1-config and vm-config layers (the policy "
+                    "each tier runs) and tier 2's audit log for the request")},
+    ]
+    broken = next((index for index, layer in enumerate(layers) if not layer["ok"]), len(layers))
+    return layers[:broken + 1]
+
+
+MYSQL_HINTS = (
+    ("Access denied", "the app's Secret (DB_PASSWORD) does not match the Cloud SQL user's password (psc_producer_sql_users, "
+                      "from vault): deploy the apps again with the vault password"),
+    ("insecure transport", "Cloud SQL requires TLS: the client must connect with TLS"),
+    ("Unknown database", "DB_NAME is not a database of the instance (psc_producer_sql_databases)"),
+    ("SSL", "the TLS handshake failed: the client must accept the instance's certificate (Cloud SQL's server CA)"),
+)
+
+
+def db_layers(observed: dict, app: str, service_account: str = "") -> list:
+    """The app's database path as its probe pod walked it, one layer each ({app, layer, ok, detail}), up to the first
+    broken one, with a hint there: db-dns (the instance's name from DB_HOST), db-tcp (a connection to the PSC
+    endpoint), db-auth (a MySQL login over TLS with the app's Secret), workload-identity (a token for the app's
+    Kubernetes service account, when the probe asked the metadata server)."""
+    tcp, mysql, identity = observed["tcp"] or {}, observed["mysql"] or {}, observed["identity"]
+    host = str(tcp.get("host") or next(iter(observed["dns"]), ""))
+    addresses = observed["dns"].get(host, [])
+    auth_error = str(mysql.get("error") or "")
+    layers = [
+        ("db-dns", bool(host and addresses),
+         (f"DB_HOST {host} is {', '.join(addresses)} from a pod in the app's namespace" if addresses != [host] else
+          f"DB_HOST is an address ({host}), no name to resolve") if host and addresses else
+         f"DB_HOST {host or '(empty)'} does not resolve from a pod in the app's namespace. Hint: the private DNS zone "
+         "psc_consumer writes for the instance (psc-endpoint layer), and the app's ConfigMap <app>-db"),
+        ("db-tcp", tcp.get("connected") is True,
+         f"connected to {tcp.get('host')}:{tcp.get('port')} (the PSC endpoint)" if tcp.get("connected") else
+         f"no TCP connection to {tcp.get('host')}:{tcp.get('port')} (curl exit {tcp.get('exit')}: {tcp.get('error') or 'no message'}). "
+         "Hint: exit 7 (refused) - the endpoint's forwarding rule is not ACCEPTED or the instance is down (psc-endpoint, "
+         "cloudsql layers); exit 28 (timeout) - the app's NetworkPolicy has no egress to that address and port, or a "
+         "firewall rule drops it"),
+        ("db-auth", mysql.get("exit") in (0, -1),
+         (f"user {mysql.get('user')} logged in to {mysql.get('database')} over TLS with the app's Secret" if mysql.get("exit") == 0 else
+          f"not checked: {auth_error}") if mysql.get("exit") in (0, -1) else
+         f"MySQL refused user {mysql.get('user')} on {mysql.get('database')} (exit {mysql.get('exit')}: {auth_error}). Hint: "
+         + next((hint for marker, hint in MYSQL_HINTS if marker in auth_error), "read the error above against the instance's users")),
+    ]
+    if identity is not None:
+        email = str(identity.get("email") or "")
+        bound = identity.get("exit") == 0 and identity.get("token_status") == 200 and email.endswith(".iam.gserviceaccount.com") \
+            and "-compute@developer" not in email
+        layers.append((
+            "workload-identity", bound,
+            f"the pod of service account {service_account} gets tokens as {email}" if bound else
+            (f"the metadata server does not answer (curl exit {identity.get('exit')}: {identity.get('error') or 'no message'}). Hint: "
+             "Workload Identity (GKE_METADATA) on the node pool, and the app's NetworkPolicy letting it reach 169.254.169.254"
+             if identity.get("exit") != 0 else
+             f"the pod of service account {service_account} is {email or 'no service account'} (token: HTTP "
+             f"{identity.get('token_status')}). Hint: annotate the Kubernetes service account with "
+             "iam.gke.io/gcp-service-account and grant roles/iam.workloadIdentityUser on that Google service account "
+             "(the workload-identity layer of psc_consumer)"),
+        ))
+    walked = []
+    for layer, ok, detail in layers:
+        walked.append({"app": app, "layer": layer, "ok": ok, "detail": detail})
+        if not ok:
+            break
+    return walked
 
 
 def answered_allowed(answer: dict):

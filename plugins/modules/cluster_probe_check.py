@@ -49,6 +49,26 @@ options:
   hosts_file:
     description: Resolve request hosts in this file first, as Squid's C(hosts_file) does, for the destination check.
     type: path
+  diagnose:
+    description:
+      - Never fail; return RV(layers), the egress path as the pod walked it (C(pod-dns), C(pod-proxy), C(chain)) up to the
+        first broken layer, with a hint there. For C(playbooks/diagnose.yml).
+    type: bool
+    default: false
+  proxy_url:
+    description: The proxy the pod used (C(HTTPS_PROXY)), named in RV(layers).
+    type: str
+    default: ""
+  app:
+    description:
+      - With O(diagnose), the app whose database path the probe walked (the probe ran as the app, checks C(db) and
+        C(identity)); RV(layers) are then C(db-dns), C(db-tcp), C(db-auth), C(workload-identity).
+    type: str
+    default: ""
+  service_account:
+    description: The app's Kubernetes service account, named in RV(layers).
+    type: str
+    default: ""
 """
 
 EXAMPLES = r"""
@@ -76,25 +96,38 @@ results:
   returned: success
   type: list
   elements: dict
+layers:
+  description:
+    - With O(diagnose), the layers C(pod-dns), C(pod-proxy), C(chain) (C(layer), C(ok), C(detail)) up to the first broken one.
+    - With O(app), the layers C(db-dns), C(db-tcp), C(db-auth), C(workload-identity) (and C(app)).
+  returned: when O(diagnose) is true
+  type: list
+  elements: dict
 """
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.aibang.gke_platform.plugins.module_utils.cluster_probe import ProbeError, judge_chain, judge_dns, parse_log
+from ansible_collections.aibang.gke_platform.plugins.module_utils.cluster_probe import (
+    ProbeError, db_layers, diagnose_layers, judge_chain, judge_dns, parse_log)
 from ansible_collections.aibang.gke_platform.plugins.module_utils.squid_policy import PolicyError, parse_policy
 
 
 def run_module(params: dict) -> dict:
     observed = parse_log(params["log"])
-    dns, disagreements = judge_dns(params["aliases"], observed)
-    results = []
+    if params.get("diagnose") and params.get("app"):
+        return {"changed": False, "pod_ip": observed["pod_ip"],
+                "layers": db_layers(observed, params["app"], params.get("service_account") or "")}
+    dns, dns_disagreements = judge_dns(params["aliases"], observed)
+    results, chain_disagreements = [], []
     if params["requests"]:
         policy = params["policy"] or {}
         results, chain_disagreements = judge_chain(parse_policy(policy.get("policy", policy)), params["requests"], observed,
                                                    params["tier2_client"], params["hosts_file"])
-        disagreements += chain_disagreements
     result = {"changed": False, "pod_ip": observed["pod_ip"], "dns": dns, "results": results}
-    if disagreements:
-        result.update(failed=True, msg="In-cluster check failed: " + "; ".join(disagreements))
+    if params.get("diagnose"):
+        return {**result, "layers": diagnose_layers(params["aliases"], params.get("proxy_url") or "", observed,
+                                                    dns_disagreements, chain_disagreements)}
+    if dns_disagreements or chain_disagreements:
+        result.update(failed=True, msg="In-cluster check failed: " + "; ".join(dns_disagreements + chain_disagreements))
     return result
 
 
@@ -107,6 +140,10 @@ def main() -> None:
             "policy": {"type": "dict"},
             "tier2_client": {"type": "str"},
             "hosts_file": {"type": "path"},
+            "diagnose": {"type": "bool", "default": False},
+            "proxy_url": {"type": "str", "default": ""},
+            "app": {"type": "str", "default": ""},
+            "service_account": {"type": "str", "default": ""},
         },
         supports_check_mode=True,
     )

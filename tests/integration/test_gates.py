@@ -1,49 +1,233 @@
 # -*- coding: utf-8 -*-
 """Issue 12: the gates run from inside the cluster, and a failed gate rolls its stage back (faults on the lab).
-The fault tests that need the egress chain deployed (tier-1 rollout, DNS alias, releases and rollback.yml, a killed
-deploy) are on branch gates until they have passed on the lab with real tier-1 pods.
-The playbooks run against inventories/local.
+
+The playbooks run against inventories/local with Ansible's JSON callback, so a test reads each task's result (a
+message is never cut across output lines). A fault is a temporary inventory: the local one plus one file of bad values
+in group_vars/control, read after the others there (those win over playbooks/group_vars/all, as an environment's own
+values do). The fault tests
+share one deployed chain (module scope) and run in file order. The killed deploy, the release keep-and-restore, the
+tampered snapshot and an app's database path from diagnose are on branch gates until they pass on the lab.
 """
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import os
+import shutil
 import subprocess
 import sys
 import urllib.request
+from dataclasses import dataclass
 
+import pytest
+import yaml
+
+from ansible_collections.aibang.gke_platform.plugins.module_utils import release_store
 
 REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+ALIAS = "microsoft.intra.aibang.local"
 GCP_FAKE = "http://127.0.0.1:18443"  # the testbed's GCP fake, as inventories/local reaches it
+POD_RANGE = ipaddress.ip_network("10.244.128.0/24")  # the real nodes' pods (inventories/local)
+TIER1 = ("intra-proxy", "app.kubernetes.io/name=squid-proxy")
+
+
+@dataclass
+class Run:
+    """A finished ansible-playbook run: its return code and every task result, in order."""
+
+    returncode: int
+    results: list  # (task name, task file:line, host, result)
+    stderr: str
+    output: str  # the JSON report as printed
+
+    def task(self, name: str, path: str = "") -> list:
+        """The results of the task called ``name`` (in a role: "<role> : name"), from a file whose path has ``path``."""
+        return [result for task, where, _host, result in self.results
+                if (task == name or task.endswith(f" : {name}")) and path in where]
+
+    def failure_message(self) -> str:
+        """The msg of the last failed task: the one that failed the play (rescued failures come before it)."""
+        failed = [result for _task, _where, _host, result in self.results if result.get("failed")]
+        assert failed, self.summary()
+        return str(failed[-1].get("msg"))
+
+    def messages(self) -> list:
+        """Every msg the run printed, loop items included."""
+        found = []
+        for _task, _where, _host, result in self.results:
+            found += [str(item.get("msg")) for item in [result, *result.get("results", [])] if isinstance(item, dict) and "msg" in item]
+        return found
+
+    def summary(self) -> str:
+        """One line per task (what failed or was shown, with its message), for a failing test's report."""
+        lines = [f"rc={self.returncode}"]
+        for task, _where, host, result in self.results:
+            state = "FAILED" if result.get("failed") else "changed" if result.get("changed") else "skipped" if result.get("skipped") else "ok"
+            said = [str(item.get("msg")) for item in result.get("results", []) if isinstance(item, dict) and "msg" in item] or [str(result.get("msg", ""))]
+            lines.append(f"{state:8} {host} | {task}" + (f": {' | '.join(said)[:900]}" if state == "FAILED" or "Show " in task else ""))
+        return "\n".join(lines[-80:]) + "\n" + self.stderr[-2000:]
 
 
 def playbook_command(name: str, *extra: str, inventory: str | None = None) -> tuple:
     env = {**os.environ, "ANSIBLE_COLLECTIONS_PATH": os.path.join(REPO, ".venv", "collections"), "ANSIBLE_NOCOLOR": "1",
-           "ANSIBLE_FORCE_COLOR": "0"}
+           "ANSIBLE_FORCE_COLOR": "0", "ANSIBLE_STDOUT_CALLBACK": "ansible.posix.json"}
     command = [os.path.join(os.path.dirname(sys.executable), "ansible-playbook"), "-i",
                inventory or os.path.join(REPO, "inventories", "local"), os.path.join(REPO, "playbooks", name), *extra]
     return command, env
 
 
-def playbook(name: str, *extra: str, inventory: str | None = None) -> subprocess.CompletedProcess:
+def playbook(name: str, *extra: str, inventory: str | None = None) -> Run:
     command, env = playbook_command(name, *extra, inventory=inventory)
     done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=900, cwd=REPO, check=False)
-    print(done.stdout[-6000:], done.stderr[-2000:])
-    return done
+    report = json.loads(done.stdout) if done.stdout.strip().startswith("{") else {"plays": []}
+    results = [(task["task"]["name"], task["task"].get("path", ""), host, result) for play in report["plays"]
+               for task in play["tasks"] for host, result in task["hosts"].items()]
+    run = Run(done.returncode, results, done.stderr if report["plays"] else done.stdout + done.stderr, done.stdout)
+    print(f"ansible-playbook {name} {' '.join(extra)}\n{run.summary()}")
+    return run
 
 
-def failure_message(done: subprocess.CompletedProcess) -> str:
-    """The msg of the task that failed the play (the last 'fatal:' line's JSON)."""
-    fatal = [line for line in done.stdout.splitlines() if line.startswith("fatal:")]
-    assert fatal, done.stdout[-3000:]
-    return json.loads(fatal[-1].split("=> ", 1)[1])["msg"]
+def faulty_inventory(tmp_path, values: dict) -> str:
+    inventory = tmp_path / "inventory"
+    shutil.copytree(os.path.join(REPO, "inventories", "local"), inventory)
+    (inventory / "group_vars" / "control" / "zz-fault.yml").write_text(yaml.safe_dump(values), encoding="utf-8")
+    return str(inventory)
+
+
+def objects(testbed, kind: str, namespace: str, *selector: str) -> dict:
+    """name -> what a release restores (spec or data, labels, annotations but the controller's revision), as JSON."""
+    found = json.loads(testbed.kubectl("get", kind, "-n", namespace, *selector, "-o", "json").stdout)
+    result = {}
+    for item in found.get("items", [found]):
+        annotations = dict(item["metadata"].get("annotations") or {})
+        annotations.pop("deployment.kubernetes.io/revision", None)
+        result[item["metadata"]["name"]] = json.dumps({"spec": item.get("spec"), "data": item.get("data"),
+                                                       "labels": item["metadata"].get("labels"), "annotations": annotations},
+                                                      sort_keys=True)
+    return result
+
+
+def tier1(testbed) -> dict:
+    """Every object of tier 1 (by kind), as objects() reads them."""
+    namespace, selector = TIER1
+    return {kind: objects(testbed, kind, namespace, "-l", selector)
+            for kind in ("deployment", "configmap", "service", "networkpolicy", "poddisruptionbudget")}
+
+
+def deployment(testbed) -> dict:
+    return json.loads(testbed.kubectl("get", "deployment", "squid-proxy", "-n", "intra-proxy", "-o", "json").stdout)
+
+
+def corefile(testbed) -> str:
+    return json.loads(testbed.kubectl("get", "configmap", "coredns", "-n", "kube-system", "-o", "json").stdout)["data"]["Corefile"]
+
+
+def releases(testbed) -> dict:
+    """number -> the release Secret as the API returns it, from kube-system."""
+    found = json.loads(testbed.kubectl("get", "secrets", "-n", "kube-system", "-l", "aibang.io/owner=aibang-gke-platform",
+                                       "-o", "json").stdout)["items"]
+    return {int(item["metadata"]["labels"]["aibang.io/release"]): item for item in found}
+
+
+def release_record(testbed) -> dict:
+    data = json.loads(testbed.kubectl("get", "configmap", "aibang-gke-platform-release", "-n", "kube-system", "-o", "json").stdout)["data"]
+    return {name: json.loads(data[name]) for name in ("changed", "failed", "restored")}
+
+
+def chain_results(run: Run) -> list:
+    """Per request the probe pod sent through the alias: what the chain did and what the policy says."""
+    checked = run.task("Compare each answer with the policy's decision for the whole chain")
+    assert checked and not checked[-1].get("failed"), run.summary()
+    return checked[-1]["results"]
+
+
+def assert_chain_works(run: Run):
+    """The end-to-end check ran from a pod in the pod range and agreed with the policy on every request."""
+    answers = {(item["request"]["host"], item["request"]["port"]): item for item in chain_results(run)}
+    assert all(ipaddress.ip_address(item["client"]) in POD_RANGE for item in answers.values()), answers
+    assert answers[("login.microsoftonline.com", 443)]["allowed"] and answers[("login.microsoftonline.com", 443)]["proxy_status"] == 200
+    assert not answers[("example.org", 443)]["allowed"] and answers[("example.org", 443)]["proxy_status"] == 403
+    assert not answers[("loopback.microsoft.com", 443)]["allowed"]  # an allowed name resolving to loopback: the guard
+    assert all(item["allowed"] == item["expected"] for item in answers.values()), answers
 
 
 def test_prod_refuses_to_skip_the_in_cluster_gates():
     done = playbook("deploy.yml", "--check", "-e", "platform_environment=prod", "-e", "egress_verify=false")
     assert done.returncode != 0
-    assert "egress_verify is false, but prod is prod" in done.stdout and "Nothing was changed" in done.stdout
+    message = done.failure_message()
+    assert "egress_verify is false, but prod is prod" in message and "Nothing was changed" in message, message
+
+
+@pytest.fixture(name="egress", scope="module")
+def fixture_egress(testbed):
+    """The egress stages deployed on the lab (tier 2, tier 1, the alias), each through its gate."""
+    done = playbook("deploy.yml", "--tags", "egress")
+    assert done.returncode == 0, done.summary()
+    return done
+
+
+def test_verify_checks_the_chain_from_a_pod_through_the_alias(testbed, egress):
+    """deploy --tags egress ends with verify's end-to-end play (tagged egress too), run from a probe Job."""
+    gate = egress.task("Gate: each alias answers like its target", "cluster_dns/tasks/gate.yml")
+    assert gate and not gate[-1].get("failed") and not gate[-1].get("skipped"), egress.summary()  # the DNS gate ran, passed
+    assert_chain_works(egress)
+    assert not testbed.kubectl("get", "jobs", "-n", "egress-verify", "-o", "name").stdout.strip()  # the probe is gone
+
+
+def test_diagnose_walks_the_egress_path_from_a_pod(testbed, egress):
+    """diagnose.yml reports the layers a probe pod walks (pod-dns, pod-proxy, chain) among the others, all OK here."""
+    done = playbook("diagnose.yml", "--tags", "egress")
+    assert done.returncode == 0, done.summary()
+    shown = done.task("Show the layers")
+    layers = {item["item"]["layer"]: item["item"] for item in shown[-1]["results"]}
+    assert {"pod-dns", "pod-proxy", "chain"} <= set(layers), sorted(layers)
+    assert all(layer["ok"] for layer in layers.values()), layers
+    assert "answered 6 of 6 requests" in layers["pod-proxy"]["detail"], layers["pod-proxy"]
+
+
+def test_a_tier1_rollout_that_never_becomes_ready_is_rolled_back(testbed, egress, tmp_path):
+    before = tier1(testbed)
+    # every new pod asks for more CPU than any node has: it stays Pending, the rollout never completes (a fault that
+    # needs no registry: an image nobody built would make the lab's containerd try to pull it)
+    inventory = faulty_inventory(tmp_path, {"squid_gke_resources": {"requests": {"cpu": "500", "memory": "128Mi"}, "limits": {"memory": "256Mi"}},
+                                            "squid_gke_rollout_timeout": 20})
+    done = playbook("deploy.yml", "--tags", "squid_gke", inventory=inventory)
+    assert done.returncode != 0
+    message = done.failure_message()
+    assert message.startswith("Stage squid_gke failed its gate (every replica of the tier-1 Deployment rolled out and ready)"), message
+    assert "Rolled back automatically: restored Deployment intra-proxy/squid-proxy" in message, message
+    assert "the gate passes again" in message, message
+    assert tier1(testbed) == before  # Deployment, ConfigMaps, Service, NetworkPolicy, PDB byte-identical
+    status = deployment(testbed)["status"]
+    assert status.get("readyReplicas") == status.get("updatedReplicas") == status.get("replicas") == 2, status
+    record = release_record(testbed)
+    assert "squid_gke" in record["failed"] and "squid_gke" in record["restored"], record
+    newest = release_store.read(releases(testbed)[max(releases(testbed))])
+    assert newest["state"] == "rolled_back" and "squid_gke" in newest["stages"], newest["state"]
+    verified = playbook("verify.yml")
+    assert verified.returncode == 0, verified.summary()
+    assert_chain_works(verified)
+
+
+def test_a_dns_alias_change_that_breaks_resolution_is_rolled_back(testbed, egress, tmp_path):
+    before_corefile = corefile(testbed)
+    before = objects(testbed, "configmap", "kube-system", "coredns")
+    inventory = faulty_inventory(tmp_path, {"cluster_dns_aliases": {ALIAS: "nothing-here.intra-proxy.svc.cluster.local"},
+                                            "cluster_dns_verify_timeout": 15})
+    done = playbook("deploy.yml", "--tags", "cluster_dns", inventory=inventory)
+    assert done.returncode != 0
+    message = done.failure_message()
+    assert message.startswith("Stage cluster_dns failed its gate (from a pod in the cluster, each alias answers like its target)"), message
+    assert "nothing-here.intra-proxy.svc.cluster.local" in message, message
+    assert "Rolled back automatically: restored ConfigMap kube-system/coredns" in message, message
+    assert "the gate passes again" in message, message
+    assert corefile(testbed) == before_corefile  # byte for byte
+    assert objects(testbed, "configmap", "kube-system", "coredns") == before
+    # the gate ran again on the restored Corefile from a pod, and passed: the alias answers like its Service
+    regate = [result for result in done.task("Gate: each alias answers like its target", "cluster_dns/tasks/gate.yml")
+              if not result.get("skipped")]
+    assert len(regate) == 2 and regate[0].get("failed") and not regate[1].get("failed"), regate
 
 
 def fake(path: str, body: dict | None = None):
@@ -62,10 +246,11 @@ def test_a_google_api_500_mid_deploy_then_a_rerun_converges(testbed):
                            "message": "injected backend error"})
     failed = playbook("deploy.yml", "--tags", "gcp")
     assert failed.returncode != 0
-    assert "injected backend error" in failed.stdout or "500" in failure_message(failed), failure_message(failed)
+    message = failed.failure_message()
+    assert "injected backend error" in failed.output or "500" in message, message
     again = playbook("deploy.yml", "--tags", "gcp")
-    assert again.returncode == 0, again.stdout[-4000:]
+    assert again.returncode == 0, again.summary()
     mutations = len([call for call in fake("/_fake/requests") if call["mutating"] and call["status"] == 200])
     third = playbook("deploy.yml", "--tags", "gcp")
-    assert third.returncode == 0, third.stdout[-4000:]
+    assert third.returncode == 0, third.summary()
     assert len([call for call in fake("/_fake/requests") if call["mutating"] and call["status"] == 200]) == mutations

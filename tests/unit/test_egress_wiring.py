@@ -57,10 +57,13 @@ def test_the_vm_host_is_the_policys_tier2_address(env):
 
 @pytest.mark.parametrize("env", ["dev", "staging", "prod"])
 def test_the_bypass_probe_runs_a_digest_pinned_image(env):
-    """verify and diagnose skip the bypass layer without an image; outside the lab the preflight wants a digest."""
+    """verify and diagnose skip the bypass layer without an image; outside the lab the preflight wants a digest. The
+    gates' probe (egress_probe_image) and the bypass check run one image."""
     egress, platform = _vars(env, "all", "egress.yml"), _vars(env, "all", "platform.yml")
-    image = egress["egress_network_bypass_image"].replace("{{ gcp_consumer_project }}", platform["gcp_consumer_project"])
+    assert egress["egress_network_bypass_image"] == "{{ egress_probe_image }}"
+    image = egress["egress_probe_image"].replace("{{ gcp_consumer_project }}", platform["gcp_consumer_project"])
     assert "{{" not in image and egress.get("egress_network_bypass_require_digest", True) is True
+    assert egress.get("egress_probe_require_digest", True) is True
     assert probe_image_errors(image, require_digest=True) == []
 
 

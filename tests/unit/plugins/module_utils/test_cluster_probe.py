@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 
 import pytest
@@ -92,6 +93,31 @@ def test_same_gives_up_after_the_wait(run_probe, monkeypatch):
 def test_a_name_that_does_not_resolve_gives_an_empty_list(run_probe):
     done, _calls = run_probe(["dns", "missing.local"])
     assert cluster_probe.parse_log(done.stdout)["dns"] == {"missing.local": []}
+
+
+# getent as musl's (Alpine, e.g. curl images): no ahostsv4 database, the hosts one tab-separated.
+FAKE_MUSL_GETENT = """#!/bin/sh
+case "$1 $2" in
+  "hosts alias.local") printf '10.96.0.7\\talias.local\\n' ;;
+  "hosts target.local") printf '10.96.0.7\\ttarget.local\\n' ;;
+  ahostsv4*) echo "Unknown database: $1" >&2; exit 1 ;;
+  *) exit 2 ;;
+esac
+"""
+
+
+def test_without_dig_the_script_resolves_with_the_hosts_database_of_musl_getent(tmp_path):
+    tools = tmp_path / "bin"
+    tools.mkdir()
+    for tool in ("tr", "cut", "grep", "sort", "sed", "paste", "date", "sleep", "cat"):  # what the script runs, but dig
+        (tools / tool).symlink_to(shutil.which(tool))
+    (tools / "getent").write_text(FAKE_MUSL_GETENT, encoding="utf-8")
+    (tools / "getent").chmod(0o755)
+    done = subprocess.run(["/bin/sh", "-c", cluster_probe.SCRIPT, "egress-probe", "same", "alias.local", "target.local",
+                           "dns", "missing.local"], env={"PATH": str(tools), "PROBE_DNS_WAIT": "0"},
+                          capture_output=True, text=True, check=False, timeout=30)
+    wanted = {"alias.local": ["10.96.0.7"], "target.local": ["10.96.0.7"], "missing.local": []}
+    assert cluster_probe.parse_log(done.stdout)["dns"] == wanted, done.stdout + done.stderr
 
 
 @pytest.mark.parametrize("requests, message", [
@@ -236,3 +262,121 @@ def test_default_requests_prove_an_allow_and_two_denials(policy, expected):
                                        cluster_probe.normalized_requests([r])[0], "10.0.0.5", "10.0.0.6", None)[0].allowed
                  for r in requests]
     assert decisions[0] is True and decisions[-2:] == [False, False]
+
+
+def test_diagnose_names_a_refused_proxy_with_curls_exit_and_a_hint():
+    observed = cluster_probe.parse_log("\n".join(json.dumps(line) for line in [
+        {"check": "pod", "ip": "10.244.128.12"},
+        {"check": "request", "method": "CONNECT", "host": "login.microsoftonline.com", "port": 443, "proxy_status": 0,
+         "http_status": 0, "exit": 7, "error": "curl: (7) Failed to connect to alias.local port 3128: Connection refused"}]))
+    layers = cluster_probe.diagnose_layers({"alias.local": "target.local"}, "http://alias.local:3128", observed, [], [])
+    assert [(layer["layer"], layer["ok"]) for layer in layers] == [("pod-dns", True), ("pod-proxy", False)]
+    assert "no request got an answer from the proxy at http://alias.local:3128 (curl exit 7: curl: (7) Failed" in layers[1]["detail"]
+    assert "tier1-pods layer" in layers[1]["detail"]
+
+
+# Stand-ins for the app's database path: curl answers by URL, mariadb by the password it is given.
+FAKE_DB_CURL = """#!/bin/sh
+for url; do :; done
+case "$url" in
+  http://db.internal:3306/) printf '0.001200'; echo 'curl: (1) Received HTTP/0.9 when not allowed' >&2; exit 1 ;;
+  http://10.9.9.9:3306/) printf '0.000000'; echo 'curl: (7) Failed to connect to 10.9.9.9 port 3306: Connection refused' >&2; exit 7 ;;
+  */email) printf 'app-gsa@p.iam.gserviceaccount.com' ;;
+  */token) printf '200' ;;
+esac
+"""
+FAKE_MARIADB = """#!/bin/sh
+echo "$MYSQL_PWD $*" >> "$CALLS"
+[ "$MYSQL_PWD" = right ] && exit 0
+echo "ERROR 1045 (28000): Access denied for user 'app'@'10.244.128.12' (using password: YES)" >&2
+exit 1
+"""
+FAKE_DB_DIG = """#!/bin/sh
+[ "$4" = db.internal ] && echo 10.20.0.5
+"""
+
+
+@pytest.fixture(name="run_db_probe")
+def fixture_run_db_probe(tmp_path):
+    for name, text in (("curl", FAKE_DB_CURL), ("mariadb", FAKE_MARIADB), ("dig", FAKE_DB_DIG)):
+        (tmp_path / name).write_text(text, encoding="utf-8")
+        (tmp_path / name).chmod(0o755)
+
+    def run(password, host="db.internal"):
+        env = {"PATH": f"{tmp_path}:/usr/bin:/bin", "POD_IP": "10.244.128.12", "CALLS": str(tmp_path / "calls"),
+               "DB_HOST": host, "DB_PORT": "3306", "DB_USER": "app", "DB_NAME": "app", "DB_PASSWORD": password}
+        args = cluster_probe.probe_args([], [], None, db=True, identity_url="http://169.254.169.254")
+        done = subprocess.run(["sh", "-c", cluster_probe.SCRIPT, "egress-probe", *args], env=env, capture_output=True, text=True,
+                              check=False, timeout=30)
+        assert done.returncode == 0, done.stderr
+        calls = (tmp_path / "calls").read_text(encoding="utf-8") if os.path.exists(tmp_path / "calls") else ""
+        return cluster_probe.parse_log(done.stdout), calls
+    return run
+
+
+def test_the_db_path_of_a_healthy_app_is_walked_to_workload_identity(run_db_probe):
+    observed, calls = run_db_probe("right")
+    assert observed["tcp"]["connected"] is True and observed["mysql"]["exit"] == 0
+    assert observed["identity"] == {"check": "identity", "email": "app-gsa@p.iam.gserviceaccount.com", "token_status": 200,
+                                    "exit": 0, "error": ""}
+    assert "-h db.internal -P 3306 -u app --ssl -e SELECT 1 app" in calls  # TLS, the app's user and database
+    layers = cluster_probe.db_layers(observed, "sample", "app")
+    assert [(layer["layer"], layer["ok"]) for layer in layers] == [
+        ("db-dns", True), ("db-tcp", True), ("db-auth", True), ("workload-identity", True)]
+    assert layers[0]["detail"] == "DB_HOST db.internal is 10.20.0.5 from a pod in the app's namespace"
+    assert layers[3]["detail"] == "the pod of service account app gets tokens as app-gsa@p.iam.gserviceaccount.com"
+
+
+def test_a_wrong_password_stops_at_db_auth_with_the_hint(run_db_probe):
+    observed, _calls = run_db_probe("wrong")
+    layers = cluster_probe.db_layers(observed, "sample", "app")
+    assert [(layer["layer"], layer["ok"]) for layer in layers] == [("db-dns", True), ("db-tcp", True), ("db-auth", False)]
+    assert "Access denied for user" in layers[2]["detail"] and "does not match the Cloud SQL user's password" in layers[2]["detail"]
+
+
+def test_a_refused_endpoint_stops_at_db_tcp(run_db_probe):
+    observed, _calls = run_db_probe("right", host="10.9.9.9")
+    layers = cluster_probe.db_layers(observed, "sample", "app")
+    assert [(layer["layer"], layer["ok"]) for layer in layers] == [("db-dns", True), ("db-tcp", False)]
+    assert layers[0]["detail"] == "DB_HOST is an address (10.9.9.9), no name to resolve"
+    assert "curl exit 7" in layers[1]["detail"] and "forwarding rule is not ACCEPTED" in layers[1]["detail"]
+
+
+@pytest.mark.parametrize("identity, hint", [
+    ({"email": "123-compute@developer.gserviceaccount.com", "token_status": 200, "exit": 0}, "annotate the Kubernetes service account"),
+    ({"email": "", "token_status": 0, "exit": 7, "error": "Connection refused"}, "Workload Identity (GKE_METADATA) on the node pool"),
+    ({"email": "app-gsa@p.iam.gserviceaccount.com", "token_status": 403, "exit": 0}, "roles/iam.workloadIdentityUser"),
+])
+def test_workload_identity_names_what_the_pod_got(identity, hint):
+    observed = {"dns": {"db.internal": ["10.20.0.5"]}, "tcp": {"host": "db.internal", "port": 3306, "connected": True},
+                "mysql": {"user": "app", "database": "app", "exit": 0}, "identity": identity}
+    layers = cluster_probe.db_layers(observed, "sample", "app")
+    assert layers[-1]["layer"] == "workload-identity" and not layers[-1]["ok"] and hint in layers[-1]["detail"], layers[-1]
+
+
+def test_without_a_mysql_client_the_login_is_not_checked_and_the_walk_goes_on():
+    observed = {"dns": {"db.internal": ["10.20.0.5"]}, "tcp": {"host": "db.internal", "port": 3306, "connected": True},
+                "mysql": {"user": "app", "database": "app", "exit": -1, "error": "no mariadb or mysql client in the probe image"},
+                "identity": None}
+    layers = cluster_probe.db_layers(observed, "sample", "app")
+    assert [(layer["layer"], layer["ok"]) for layer in layers] == [("db-dns", True), ("db-tcp", True), ("db-auth", True)]
+    assert layers[2]["detail"] == "not checked: no mariadb or mysql client in the probe image"
+
+
+def test_an_app_probe_gets_the_apps_egress_account_and_env_but_no_namespace():
+    spec = {**SPEC, "requests": [], "proxy": None, "proxy_url": "", "dns_names": [], "db": True, "namespace": "apps", "as_app": True,
+            "app_egress": [{"ports": [{"protocol": "TCP", "port": 3306}], "to": [{"ipBlock": {"cidr": "10.20.0.5/32"}}]}],
+            "service_account": "app", "env_from": [{"configMapRef": {"name": "sample-db"}}, {"secretRef": {"name": "sample-db"}}]}
+    policy, job = cluster_probe.objects(spec)
+    assert policy["kind"] == "NetworkPolicy" and policy["spec"]["podSelector"] == {"matchLabels": cluster_probe.PROBE_LABELS}
+    assert policy["spec"]["egress"] == spec["app_egress"]
+    pod = job["spec"]["template"]["spec"]
+    assert pod["serviceAccountName"] == "app" and pod["containers"][0]["envFrom"] == spec["env_from"]
+    assert pod["containers"][0]["args"] == ["db"]
+    assert [item["kind"] for item in cluster_probe.objects({**spec, "app_egress": None})] == ["Job"]  # the app has no policy
+
+
+@pytest.mark.parametrize("url", ["ftp://x", "http://169.254.169.254/computeMetadata", "http://a b"])
+def test_a_bad_identity_url_is_refused(url):
+    with pytest.raises(ProbeError, match="identity_url"):
+        cluster_probe.probe_args([], [], None, identity_url=url)

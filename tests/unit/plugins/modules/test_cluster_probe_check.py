@@ -50,3 +50,17 @@ def test_a_disagreement_fails_naming_it(run_module, text, message):
 def test_requests_need_the_policy(run_module):
     result = run_module(cluster_probe_check, args(log(["10.96.0.7"], 200, 403), policy=None))
     assert result["failed"] and result["msg"] == "requests needs policy and tier2_client"
+
+
+@pytest.mark.parametrize("text, walked, hint", [
+    (log(["10.96.0.7"], 200, 403), [("pod-dns", True), ("pod-proxy", True), ("chain", True)], ""),
+    (log([], 200, 403), [("pod-dns", False)], "Hint: the cluster's DNS does not serve the alias"),
+    (log(["10.96.0.7"], 0, 0), [("pod-dns", True), ("pod-proxy", False)], "curl exit 0"),
+    (log(["10.96.0.7"], 200, 200), [("pod-dns", True), ("pod-proxy", True), ("chain", False)],
+     "example.org:443 from pod 10.244.128.12 got 200, but the policy denies it"),
+])
+def test_diagnose_walks_the_path_to_the_first_broken_layer_and_never_fails(run_module, text, walked, hint):
+    result = run_module(cluster_probe_check, args(text, diagnose=True, proxy_url="http://proxy.intra.local:3128"))
+    assert not result.get("failed")
+    assert [(layer["layer"], layer["ok"]) for layer in result["layers"]] == walked
+    assert hint in result["layers"][-1]["detail"], result["layers"][-1]["detail"]
