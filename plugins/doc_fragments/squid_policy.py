@@ -20,7 +20,8 @@ options:
         allow rule, for CONNECT and plain HTTP; a request passes only if no address its host resolves to is in one.
         Default loopback V(127.0.0.0/8) and V(::1/128), unspecified V(0.0.0.0/8) and V(::/128), link-local
         V(169.254.0.0/16) (the metadata server) and V(fe80::/10), private V(10.0.0.0/8), V(172.16.0.0/12),
-        V(192.168.0.0/16) and V(fc00::/7), shared V(100.64.0.0/10), NAT64 V(64:ff9b::/96) and V(64:ff9b:1::/48).
+        V(192.168.0.0/16) and V(fc00::/7), shared V(100.64.0.0/10), NAT64 V(64:ff9b::/96) and V(64:ff9b:1::/48),
+        6to4 V(2002::/16) and Teredo V(2001::/32).
         An empty list turns the guard off (with a warning).
       - C(gke.client_cidrs) (required) are the pod ranges allowed to use tier 1; C(gke.allowed_domains) overrides
         the shared list for tier 1.

@@ -8,14 +8,14 @@ import re
 
 from ansible.errors import AnsibleFilterError
 
-_KSA = re.compile(r"^([a-z0-9]([-a-z0-9]*[a-z0-9])?)/([a-z0-9]([-a-z0-9.]*[a-z0-9])?)$")
+_KSA = re.compile(r"([a-z0-9]([-a-z0-9]*[a-z0-9])?)/([a-z0-9]([-a-z0-9.]*[a-z0-9])?)")
 
 
 def workload_identity_members(service_accounts, project):
     """IAM members for Kubernetes service accounts written namespace/name, in the project's Workload Identity pool."""
     members = []
     for account in service_accounts or []:
-        if not isinstance(account, str) or not _KSA.match(account):
+        if not isinstance(account, str) or not _KSA.fullmatch(account):
             raise AnsibleFilterError(f"workload_identity_members: {account!r} is not a Kubernetes service account "
                                      "written namespace/name")
         members.append(f"serviceAccount:{project}.svc.id.goog[{account}]")

@@ -30,10 +30,12 @@ SIZES = {
     "L": {"requests": {"cpu": "500m", "memory": "512Mi"}, "limits": {"cpu": "2", "memory": "1Gi"}},
 }
 APPROVALS = ("none", "optional", "required")
-DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
-CRON_FIELD = re.compile(r"^(\*|\d+(-\d+)?)(/\d+)?(,(\*|\d+(-\d+)?)(/\d+)?)*$|^[A-Za-z]{3}(-[A-Za-z]{3})?(,[A-Za-z]{3})*$")
+DNS_LABEL = re.compile(r"[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?")
+CRON_FIELD = re.compile(r"(\*|\d+(-\d+)?)(/\d+)?(,(\*|\d+(-\d+)?)(/\d+)?)*|[A-Za-z]{3}(-[A-Za-z]{3})?(,[A-Za-z]{3})*")
 CRON_MACROS = {"@yearly", "@annually", "@monthly", "@weekly", "@daily", "@midnight", "@hourly"}
 RUN_AS_USER = 10001
+SCHEDULING_KEYS = ("nodeSelector", "tolerations")
+TOLERATION_KEYS = {"key", "operator", "value", "effect", "tolerationSeconds"}
 REDIS_PORT = 6379
 REDIS_CONF = """maxmemory 128mb
 maxmemory-policy allkeys-lru
@@ -58,7 +60,7 @@ def is_cron(schedule) -> bool:
     if text in CRON_MACROS:
         return True
     fields = text.split()
-    return len(fields) == 5 and all(CRON_FIELD.match(field) for field in fields)
+    return len(fields) == 5 and all(CRON_FIELD.fullmatch(field) for field in fields)
 
 
 # ---------------------------------------------------------------------------------------------------------------------
@@ -96,6 +98,8 @@ def settings(app: dict, environment: dict) -> dict:
         "db_name": app.get("db_name", "app"),
         "db_user": app.get("db_user", "app"),
         "service_account": app.get("service_account", "app"),  # psc_consumer binds <namespace>/app to the GSA
+        # Which nodes the app's pods (Deployment, Redis, CronJob) run on: a node pool's label and taints.
+        "scheduling": app.get("scheduling", environment.get("scheduling") or {}),
     }
     result["pdb_min_available"] = app.get("pdb_min_available", max(result["hpa_min"] - 1, 0)
                                           if isinstance(result["hpa_min"], int) else 0)
@@ -109,9 +113,9 @@ def validate(app: dict, effective: dict) -> None:
     def fail(field, value, why):
         raise AppWorkloadError(f"{label}: {field}: {value!r} {why}")
 
-    if not isinstance(name, str) or not DNS_LABEL.match(name):
+    if not isinstance(name, str) or not DNS_LABEL.fullmatch(name):
         raise AppWorkloadError(f"app name: {name!r} is not a DNS label (lower-case letters, digits and '-', at most 63)")
-    if not isinstance(effective["namespace"], str) or not DNS_LABEL.match(effective["namespace"]):
+    if not isinstance(effective["namespace"], str) or not DNS_LABEL.fullmatch(effective["namespace"]):
         fail("namespace", effective["namespace"], "is not a DNS label")
     if not isinstance(effective["image"], str) or not effective["image"]:
         fail("image", effective["image"], "is required")
@@ -150,6 +154,7 @@ def validate(app: dict, effective: dict) -> None:
             fail(f"ingress_from[{index}]", source, "needs namespace, pod_labels and/or cidr (and nothing else)")
     if not isinstance(effective["env"], dict):
         fail("env", effective["env"], "is not a mapping of names to values")
+    validate_scheduling(effective["scheduling"], fail)
     metrics = effective["metrics"]
     if metrics is not False:
         if not isinstance(metrics, dict) or set(metrics) - {"port", "path"}:
@@ -159,6 +164,22 @@ def validate(app: dict, effective: dict) -> None:
             fail("metrics.port", port, "is not a port number")
         if not isinstance(path, str) or not path.startswith("/"):
             fail("metrics.path", path, "is not a path starting with /")
+
+
+def validate_scheduling(scheduling, fail) -> None:
+    if not isinstance(scheduling, dict) or set(scheduling) - set(SCHEDULING_KEYS):
+        fail("scheduling", scheduling, f"is not a mapping of {' and/or '.join(SCHEDULING_KEYS)}")
+    selector = scheduling.get("nodeSelector", {})
+    if not isinstance(selector, dict) or not all(isinstance(key, str) and isinstance(value, str) for key, value in selector.items()):
+        fail("scheduling.nodeSelector", selector, "is not a mapping of node label names to string values")
+    tolerations = scheduling.get("tolerations", [])
+    if not isinstance(tolerations, list):
+        fail("scheduling.tolerations", tolerations, "is not a list")
+    for index, toleration in enumerate(tolerations):
+        if not isinstance(toleration, dict) or set(toleration) - TOLERATION_KEYS or \
+                toleration.get("operator", "Equal") not in ("Equal", "Exists"):
+            fail(f"scheduling.tolerations[{index}]", toleration,
+                 f"is not a toleration ({', '.join(sorted(TOLERATION_KEYS))}; operator Equal or Exists)")
 
 
 def metrics_endpoint(app: dict) -> dict | None:
@@ -200,6 +221,11 @@ def meta(name: str, namespace: str, app: str, component: str = "app", annotation
 
 def selector_labels(name: str) -> dict:
     return {"app.kubernetes.io/name": name}
+
+
+def placement(app: dict) -> dict:
+    """The pod spec fields that put the app's pods on its nodes (empty: any node)."""
+    return {key: copy.deepcopy(app["scheduling"][key]) for key in SCHEDULING_KEYS if app["scheduling"].get(key)}
 
 
 def pod_security() -> dict:
@@ -314,6 +340,7 @@ def deployment(app: dict, context: dict) -> dict:
                 "topologySpreadConstraints": spread(name),
                 "containers": [app_container(app, context)],
                 "volumes": [{"name": "tmp", "emptyDir": {"sizeLimit": "64Mi"}}],
+                **placement(app),
             },
         },
     }
@@ -406,7 +433,8 @@ def redis_objects(app: dict, context: dict) -> list:
                                    "securityContext": {**pod_security(), "runAsUser": 999, "runAsGroup": 999,
                                                        "fsGroup": 999},
                                    "containers": [container],
-                                   "volumes": [{"name": "config", "configMap": {"name": redis}}]}},
+                                   "volumes": [{"name": "config", "configMap": {"name": redis}}],
+                                   **placement(app)}},
              "volumeClaimTemplates": [{"metadata": {"name": "data"},
                                        "spec": {"accessModes": ["ReadWriteOnce"],
                                                 "resources": {"requests": {"storage": "1Gi"}}}}]}},
@@ -462,7 +490,8 @@ def cronjob_objects(app: dict, context: dict) -> list:
                      "template": {"metadata": {"labels": {"app.kubernetes.io/name": f"{name}-job", APP_LABEL: name}},
                                   "spec": {"restartPolicy": "OnFailure", "serviceAccountName": app["service_account"],
                                            "securityContext": pod_security(), "containers": [container],
-                                           "volumes": [{"name": "tmp", "emptyDir": {"sizeLimit": "64Mi"}}]}}}}},
+                                           "volumes": [{"name": "tmp", "emptyDir": {"sizeLimit": "64Mi"}}],
+                                           **placement(app)}}}}},
     }]
 
 

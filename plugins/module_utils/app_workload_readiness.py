@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 
-DIGEST = re.compile(r"@sha256:[0-9a-f]{64}$")
+DIGEST = re.compile(r"@sha256:[0-9a-f]{64}\Z")
 KEY_FILE_HINTS = ("GOOGLE_APPLICATION_CREDENTIALS", "key.json", "credentials.json")
 POD_KINDS = ("Deployment", "StatefulSet", "DaemonSet", "CronJob")
 # The log collector reads every pod's files under /var/log as root; kube-score's user check skips it (documented).

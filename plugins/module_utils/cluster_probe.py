@@ -22,9 +22,9 @@ from ansible_collections.aibang.gke_platform.plugins.module_utils.squid_probe im
 MANAGED_LABELS = {"app.kubernetes.io/managed-by": "aibang.gke_platform"}
 PROBE_LABELS = {"app.kubernetes.io/name": "egress-probe", "app.kubernetes.io/component": "verification", **MANAGED_LABELS}
 APPS_NAMESPACE_LABEL = "aibang.io/apps"
-_HOST = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9.:-]{0,252})$")
-_METHOD = re.compile(r"^[A-Z]{3,10}$")
-_URL = re.compile(r"^http://[A-Za-z0-9.:-]+/?$")
+_HOST = re.compile(r"[A-Za-z0-9]([A-Za-z0-9.:-]{0,252})")
+_METHOD = re.compile(r"[A-Z]{3,10}")
+_URL = re.compile(r"http://[A-Za-z0-9.:-]+/?")
 
 # POSIX sh in the probe image (curl, and dig or getent: glibc's ahostsv4, or the hosts database of musl's, as in
 # Alpine-based curl images): the arguments are the checks, one JSON line each.
@@ -125,9 +125,9 @@ def normalized_requests(requests: list, field: str = "requests") -> list:
         method = str(raw.get("method") or "CONNECT").upper()
         host = str(raw.get("host") or "")
         port = raw.get("port") or (443 if method == "CONNECT" else 80)
-        if not _HOST.match(host):
+        if not _HOST.fullmatch(host):
             raise ProbeError(f"{field}[{index}].host: {host!r} is not a host name or IP address")
-        if not _METHOD.match(method):
+        if not _METHOD.fullmatch(method):
             raise ProbeError(f"{field}[{index}].method: {method!r} is not an HTTP method")
         if not str(port).isdigit() or not 0 < int(port) < 65536:
             raise ProbeError(f"{field}[{index}].port: {port!r} is not a port number")
@@ -155,11 +155,11 @@ def probe_args(dns_names: list, requests: list, aliases: dict | None = None, db:
     args = []
     for alias, target in sorted((aliases or {}).items()):
         for name in (alias, target):
-            if not isinstance(name, str) or not _HOST.match(name):
+            if not isinstance(name, str) or not _HOST.fullmatch(name):
                 raise ProbeError(f"aliases: {name!r} is not a DNS name")
         args += ["same", alias.lower(), target.lower()]
     for index, name in enumerate(dns_names or []):
-        if not isinstance(name, str) or not _HOST.match(name):
+        if not isinstance(name, str) or not _HOST.fullmatch(name):
             raise ProbeError(f"dns_names[{index}]: {name!r} is not a DNS name")
         args += ["dns", name.lower()]
     for request in normalized_requests(requests) if requests else []:
@@ -167,7 +167,7 @@ def probe_args(dns_names: list, requests: list, aliases: dict | None = None, db:
     if db:
         args.append("db")
     if identity_url:
-        if not _URL.match(identity_url):
+        if not _URL.fullmatch(identity_url):
             raise ProbeError(f"identity_url: {identity_url!r} is not an http URL without a path (e.g. http://169.254.169.254)")
         args += ["identity", identity_url.rstrip("/")]
     return args

@@ -34,6 +34,9 @@ DEFAULT_DENIED_DESTINATIONS = (
     # NAT64 (RFC 6052 well-known prefix, RFC 8215 local use): an address here is an IPv4 address behind a translator,
     # 64:ff9b::a9fe:a9fe is 169.254.169.254; a DNS64 resolver makes them up for any IPv4-only name.
     "64:ff9b::/96", "64:ff9b:1::/48",
+    # 6to4 (RFC 3056) and Teredo (RFC 4380): IPv4 addresses embedded in IPv6 ones, reached through a relay;
+    # 2002:a9fe:a9fe:: is 169.254.169.254's 6to4 network. No service of today is reached only this way.
+    "2002::/16", "2001::/32",
 )
 
 # Patterns are applied with fullmatch: `$` would also accept a trailing newline, a line break in squid.conf.

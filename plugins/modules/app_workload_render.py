@@ -39,7 +39,8 @@ options:
   environment:
     description:
       - The environment - V(name) (dev, staging or prod, which picks the preset), V(namespace) (the default namespace
-        of its apps), and optionally V(replicas), V(size) and V(approval) for every app.
+        of its apps), and optionally V(replicas), V(size), V(approval) and V(scheduling) (V(nodeSelector),
+        V(tolerations)) for every app.
     type: dict
     required: true
   context:

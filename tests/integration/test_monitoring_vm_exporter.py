@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 """The monitoring role's `vm_exporter` entry point beside a real tier-2 Squid (process manager, no systemd here):
-check mode changes nothing, the exporter reads the Squid the compiled policy describes (address, port, pid file),
-a second run changes nothing, `vm_exporter_cleanup` stops it by its pid and removes its run directory."""
+check mode changes nothing, the exporter reads the Squid the policy and this host's runtime describe (port; address,
+pid file), a second run changes nothing, `vm_exporter_cleanup` stops it by its pid and removes its run directory."""
 
 from __future__ import annotations
 
@@ -25,7 +25,6 @@ pytestmark = pytest.mark.skipif(
 SQUID_UP = re.compile(r"^squid_up(\{[^}]*\})? 1$", re.MULTILINE)
 REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 PLAYBOOK = os.path.join(os.path.dirname(__file__), "playbooks", "monitoring_vm_exporter.yml")
-COMPILED_RUNTIME = os.path.join(os.path.dirname(__file__), "playbooks", "compiled_vm_runtime.yml")
 PORT = 19303  # not 9301: the testbed's own exporter may be there
 POLICY = {"name": "vm-exporter", "allowed_domains": ["login.microsoftonline.com"],
           "gke": {"client_cidrs": ["127.0.0.16/28"]}, "vm": {"address": "127.0.0.12", "client_cidrs": ["127.0.0.13/32"]}}
@@ -60,7 +59,7 @@ def tier2():
             yield lab.runtime("vm")
 
 
-def test_vm_exporter_reads_the_squid_of_the_compiled_policy(tier2, tmp_path):
+def test_vm_exporter_reads_the_squid_of_its_host(tier2, tmp_path):
     run_dir = str(tmp_path / "exporter")
     run("vm_exporter", tier2, run_dir, "--check")
     assert not os.path.exists(run_dir)
@@ -96,19 +95,6 @@ def test_deploy_and_cleanup_skip_the_monitoring_stage_unless_enabled():
         assert "skipping:" in stage and "ok:" not in stage and "changed:" not in stage, stage
         recap = [line for line in done.stdout.split("PLAY RECAP")[-1].splitlines() if "ok=" in line]
         assert recap and all("changed=0" in line and "failed=0" in line for line in recap), recap
-
-
-def test_the_compiled_policy_says_where_the_vms_squid_runs(tmp_path):
-    """Deploy's preflight compiles tier 2 with the VM's squid_vm_runtime (inventories/local: the VM's address, the pid
-    file in the testbed's run directory), so the VM exporter reads that Squid and not the runtime's defaults."""
-    out = tmp_path / "runtime.json"
-    done = subprocess.run([os.path.join(os.path.dirname(sys.executable), "ansible-playbook"), "-i", "inventories/local",
-                           "-e", f"out={out}", COMPILED_RUNTIME],
-                          cwd=REPO, env=dict(os.environ, ANSIBLE_NOCOLOR="1"), capture_output=True, text=True, timeout=300, check=False)
-    assert done.returncode == 0, done.stdout[-5000:] + done.stderr[-2000:]
-    facts = json.loads(out.read_text(encoding="utf-8"))
-    assert facts["inventory"]["listen_address"] and facts["inventory"]["pid_filename"].startswith("/run/aibang-testbed/")
-    assert {key: facts["compiled"][key] for key in facts["inventory"]} == facts["inventory"]
 
 
 def test_deploy_refuses_to_scrape_a_vm_whose_exporter_port_is_closed():

@@ -83,6 +83,11 @@ def test_environment_values_override_the_preset_and_the_app_overrides_them():
     ({"name": "web", "image": "x:1", "metrics": "yes"}, "app 'web': metrics: 'yes' is not false or a mapping"),
     ({"name": "web", "image": "x:1", "metrics": {"port": 0}}, "app 'web': metrics.port: 0 is not a port number"),
     ({"name": "web", "image": "x:1", "metrics": {"path": "metrics"}}, "app 'web': metrics.path: 'metrics' is not a path"),
+    ({"name": "web", "image": "x:1", "scheduling": {"affinity": {}}}, "app 'web': scheduling: {'affinity': {}} is not a mapping"),
+    ({"name": "web", "image": "x:1", "scheduling": {"nodeSelector": {"pool": 1}}}, "app 'web': scheduling.nodeSelector: {'pool': 1}"),
+    ({"name": "web", "image": "x:1", "scheduling": {"tolerations": {"key": "a"}}}, "app 'web': scheduling.tolerations: {'key': 'a'} is not a list"),
+    ({"name": "web", "image": "x:1", "scheduling": {"tolerations": [{"key": "a", "operator": "In"}]}},
+     "app 'web': scheduling.tolerations[0]: {'key': 'a', 'operator': 'In'} is not a toleration"),
 ])
 def test_bad_input_names_the_app_and_the_field(app, message):
     with pytest.raises(AppWorkloadError, match=re.escape(message)):
@@ -105,9 +110,29 @@ def test_cron_schedules(schedule, valid):
     assert app_workload.is_cron(schedule) is valid
 
 
+POOL = {"nodeSelector": {"cloud.google.com/gke-nodepool": "apps"},
+        "tolerations": [{"key": "dedicated", "operator": "Equal", "value": "apps", "effect": "NoSchedule"}]}
+
+
+@pytest.mark.parametrize("app_scheduling, environment_scheduling, expected", [
+    (None, POOL, POOL), (POOL, {}, POOL), ({"nodeSelector": {"pool": "b"}}, POOL, {"nodeSelector": {"pool": "b"}}), (None, {}, {})],
+    ids=["environment", "app", "app-wins", "any-node"])
+def test_scheduling_places_the_apps_pods_but_not_the_log_collector(app_scheduling, environment_scheduling, expected):
+    app = dict(FULL, **({"scheduling": app_scheduling} if app_scheduling is not None else {}))
+    rendered = render([app], environment("dev", scheduling=environment_scheduling), CONTEXT)
+    pod_specs = {"Deployment": one(rendered, "Deployment")["spec"]["template"]["spec"],
+                 "StatefulSet": one(rendered, "StatefulSet")["spec"]["template"]["spec"],
+                 "CronJob": one(rendered, "CronJob")["spec"]["jobTemplate"]["spec"]["template"]["spec"]}
+    for kind, spec in pod_specs.items():
+        assert {key: spec[key] for key in ("nodeSelector", "tolerations") if key in spec} == expected, kind
+    collector = one(rendered, "DaemonSet")["spec"]["template"]["spec"]
+    assert collector["tolerations"] == [{"operator": "Exists"}] and collector["nodeSelector"] == {"kubernetes.io/os": "linux"}
+
+
 @pytest.mark.parametrize("env", ["dev", "staging", "prod"])
 def test_every_object_is_valid_for_the_pinned_kubernetes_version(env):
-    rendered = render([FULL, {"name": "web", "image": "web:1", "hpa": {"enabled": False}}], environment(env), CONTEXT)
+    rendered = render([FULL, {"name": "web", "image": "web:1", "hpa": {"enabled": False}, "scheduling": POOL}],
+                      environment(env), CONTEXT)
     for obj in app_workload.all_objects(rendered):
         kubernetes_validate.validate(obj, K8S_VERSION, strict=True)
 

@@ -72,7 +72,7 @@ def test_the_destination_guard_denies_every_default_range_by_resolved_address(ti
         f"acl aibang_denied_dst dst {cidr}" for cidr in (
             "127.0.0.0/8", "::1/128", "0.0.0.0/8", "::/128", "169.254.0.0/16", "fe80::/10",
             "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "fc00::/7", "100.64.0.0/10",
-            "64:ff9b::/96", "64:ff9b:1::/48")
+            "64:ff9b::/96", "64:ff9b:1::/48", "2002::/16", "2001::/32")
     ]
 
 

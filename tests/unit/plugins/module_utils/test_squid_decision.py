@@ -166,6 +166,8 @@ DEFAULT_RANGE_SAMPLES = [
     # NAT64: the metadata server and a public address behind a translator (a DNS64 resolver synthesises these)
     ("64:ff9b::a9fe:a9fe", "64:ff9b::/96"), ("64:ff9b::14be:a001", "64:ff9b::/96"), ("64:ff9b:1::a9fe:a9fe", "64:ff9b:1::/48"),
     ("64:ff9b:1:ffff:ffff:ffff:ffff:ffff", "64:ff9b:1::/48"),
+    # 6to4 and Teredo: the metadata server's 6to4 network, a Teredo address (server 65.54.227.120, client obfuscated)
+    ("2002:a9fe:a9fe::1", "2002::/16"), ("2002:a01:203::", "2002::/16"), ("2001:0:4136:e378:8000:63bf:3fff:fdd2", "2001::/32"),
 ]
 
 
@@ -178,7 +180,8 @@ def test_default_guard_denies_every_range_at_both_tiers(tier, address, network):
 
 
 @pytest.mark.parametrize("address", ["20.190.160.1", "203.0.113.7", "2001:db8::1", "100.128.0.1", "172.32.0.1", "169.253.255.255",
-                                     "fec0::1", "11.0.0.1", "::ffff:203.0.113.7", "1.0.0.0", "64:ff9b:2::1", "64:ff9a::a9fe:a9fe"])
+                                     "fec0::1", "11.0.0.1", "::ffff:203.0.113.7", "1.0.0.0", "64:ff9b:2::1", "64:ff9a::a9fe:a9fe",
+                                     "2001:4860:4860::8888", "2001:1::1", "2003::1"])
 def test_public_addresses_pass_the_guard(address):
     result = decision("vm", host="login.microsoftonline.com", at=MONDAY_NOON, resolves_to=[address])
     assert (result.allowed, result.destination_check) == (True, "passed")

@@ -243,6 +243,7 @@ def test_denied_destinations_default_covers_loopback_link_local_private_and_shar
     assert [str(network) for network in parse_policy(BASE).denied_destinations] == [
         "127.0.0.0/8", "::1/128", "0.0.0.0/8", "::/128", "169.254.0.0/16", "fe80::/10",
         "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "fc00::/7", "100.64.0.0/10", "64:ff9b::/96", "64:ff9b:1::/48",
+        "2002::/16", "2001::/32",
     ]
 
 
