@@ -57,6 +57,8 @@ INTERNAL = {
     "mapped.internal.microsoft.com": "::ffff:10.254.254.7",
     "nat64.internal.microsoft.com": "64:ff9b::a9fe:fe07",  # 169.254.254.7 behind a NAT64 translator
     "nat64-local.internal.microsoft.com": "64:ff9b:1::a9fe:fe07",
+    "6to4.internal.microsoft.com": "2002:a9fe:fe07::7",  # 6to4 of 169.254.254.7
+    "teredo.internal.microsoft.com": "2001:0:a9fe:fe07::7",
 }
 GENERATED_INTERNAL = ["link-local.internal.microsoft.com", "private10.internal.microsoft.com", "loopback.internal.microsoft.com"]
 TIER2_DIRECT_CLIENT = "127.0.0.14"  # asks tier 2 directly in the range matrix
