@@ -9,6 +9,8 @@ from __future__ import annotations
 import json
 import os
 
+from ansible.module_utils.basic import env_fallback
+
 try:
     from kubernetes import client as k8s_client, config as k8s_config
     from kubernetes.client.rest import ApiException
@@ -17,14 +19,40 @@ except ImportError:
     HAS_KUBERNETES = False
 
 
-def api_client(kubeconfig: str | None, context: str | None):
-    """kubeconfig and context, else K8S_AUTH_KUBECONFIG, KUBECONFIG or ~/.kube/config, else in-cluster."""
-    kubeconfig = kubeconfig or os.environ.get("K8S_AUTH_KUBECONFIG")
-    default = os.path.expanduser(os.environ.get("KUBECONFIG", "~/.kube/config"))
-    if kubeconfig or context or os.path.exists(default):
-        return k8s_config.new_client_from_config(config_file=kubeconfig, context=context)
+# The connection options of the modules that use this client, with kubernetes.core's environment variables (AWX's
+# Kubernetes bearer token credential injects K8S_AUTH_HOST, K8S_AUTH_API_KEY, K8S_AUTH_VERIFY_SSL, K8S_AUTH_SSL_CA_CERT).
+AUTH_ARGUMENT_SPEC = {
+    "kubeconfig": {"type": "path", "fallback": (env_fallback, ["K8S_AUTH_KUBECONFIG"])},
+    "context": {"type": "str", "fallback": (env_fallback, ["K8S_AUTH_CONTEXT"])},
+    "host": {"type": "str", "fallback": (env_fallback, ["K8S_AUTH_HOST"])},
+    "api_key": {"type": "str", "no_log": True, "fallback": (env_fallback, ["K8S_AUTH_API_KEY"])},
+    "ca_cert": {"type": "path", "fallback": (env_fallback, ["K8S_AUTH_SSL_CA_CERT"])},
+    "validate_certs": {"type": "bool", "default": True, "fallback": (env_fallback, ["K8S_AUTH_VERIFY_SSL"])},
+}
+
+
+def api_client(params: dict):
+    """kubeconfig and context; else host and api_key; else KUBECONFIG or ~/.kube/config; else in-cluster."""
+    if params.get("kubeconfig") or params.get("context"):
+        return k8s_config.new_client_from_config(config_file=params.get("kubeconfig"), context=params.get("context"))
+    if params.get("host"):
+        return k8s_client.ApiClient(token_configuration(params))
+    if os.path.exists(os.path.expanduser(os.environ.get("KUBECONFIG", "~/.kube/config"))):
+        return k8s_config.new_client_from_config()
     k8s_config.load_incluster_config()
     return k8s_client.ApiClient()
+
+
+def token_configuration(params: dict):
+    """A client configuration for an API server address and a bearer token (the system's CAs unless ca_cert)."""
+    configuration = k8s_client.Configuration()
+    configuration.host = params["host"]
+    configuration.verify_ssl = params.get("validate_certs", True)
+    configuration.ssl_ca_cert = params.get("ca_cert")
+    if params.get("api_key"):
+        configuration.api_key = {"BearerToken": params["api_key"]}
+        configuration.api_key_prefix = {"BearerToken": "Bearer"}
+    return configuration
 
 
 def requester(client):

@@ -119,7 +119,7 @@ import time
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 from ansible_collections.aibang.gke_platform.plugins.module_utils import app_workload_apply as apply
 from ansible_collections.aibang.gke_platform.plugins.module_utils.app_workload_client import (
-    HAS_KUBERNETES, api_client, requester)
+    AUTH_ARGUMENT_SPEC, HAS_KUBERNETES, api_client, requester)
 
 
 def run(module: AnsibleModule, request) -> dict:
@@ -163,15 +163,14 @@ def main() -> None:
             "wait": {"type": "bool", "default": False},
             "wait_timeout": {"type": "int", "default": 300},
             "run_cronjobs": {"type": "bool", "default": False},
-            "kubeconfig": {"type": "path"},
-            "context": {"type": "str"},
+            **AUTH_ARGUMENT_SPEC,
         },
         supports_check_mode=True,
     )
     if not HAS_KUBERNETES:
         module.fail_json(msg=missing_required_lib("kubernetes"))
     try:
-        request = requester(api_client(module.params["kubeconfig"], module.params["context"]))
+        request = requester(api_client(module.params))
         module.exit_json(**run(module, request))
     except apply.ApplyError as exc:
         module.fail_json(msg=str(exc))

@@ -51,22 +51,21 @@ layers:
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 from ansible_collections.aibang.gke_platform.plugins.module_utils import app_workload_apply as apply
 from ansible_collections.aibang.gke_platform.plugins.module_utils.app_workload_client import (
-    HAS_KUBERNETES, api_client, requester)
+    AUTH_ARGUMENT_SPEC, HAS_KUBERNETES, api_client, requester)
 
 
 def main() -> None:
     module = AnsibleModule(
         argument_spec={
             "apps": {"type": "list", "elements": "dict", "required": True},
-            "kubeconfig": {"type": "path"},
-            "context": {"type": "str"},
+            **AUTH_ARGUMENT_SPEC,
         },
         supports_check_mode=True,
     )
     if not HAS_KUBERNETES:
         module.fail_json(msg=missing_required_lib("kubernetes"))
     try:
-        request = requester(api_client(module.params["kubeconfig"], module.params["context"]))
+        request = requester(api_client(module.params))
         layers = [layer for app in module.params["apps"] for layer in apply.diagnose(request, app)]
     except apply.ApplyError as exc:
         module.fail_json(msg=str(exc))
