@@ -19,7 +19,7 @@ PASSWORD = "pa55-word-from-vault"
 @pytest.fixture
 def server(monkeypatch):
     fake = FakeApiServer()
-    monkeypatch.setattr(app_workload_apply, "api_client", lambda kubeconfig, context: None)
+    monkeypatch.setattr(app_workload_apply, "api_client", lambda params: None)
     monkeypatch.setattr(app_workload_apply, "requester", lambda client: fake)
     return fake
 
