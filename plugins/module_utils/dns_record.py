@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 from ansible_collections.aibang.gke_platform.plugins.module_utils.gcp_client import GcpError
+from ansible_collections.aibang.gke_platform.plugins.module_utils.gcp_resource import list_result
 
 DNS = "https://dns.googleapis.com/dns/v1/"
 RECORD_FIELDS = ("zone", "name", "type", "ttl", "rrdatas", "state")
@@ -69,15 +70,9 @@ def _ensure_one(client, project: str, record: dict, check_mode: bool) -> tuple:
 def ensure_records(client, params: dict, check_mode: bool) -> dict:
     """The record sets as planned; the single form returns ``record`` and its own diff, the list form ``records``
     and a diff keyed by ``zone/name type``."""
-    outcomes = [(record, *_ensure_one(client, params["project"], record, check_mode)) for record in planned_records(params)]
-    changed = any(outcome[1] for outcome in outcomes)
-    if params.get("records") is None:
-        _record, _changed, before, after = outcomes[0]
-        return {"changed": changed, "record": after, "diff": {"before": before, "after": after}}
-    keyed = {"before": {}, "after": {}}
-    for record, _changed, before, after in outcomes:
-        key = f"{record['zone']}/{fqdn(record['name'])} {record['type']}"
-        for side, view in (("before", before), ("after", after)):
-            if view:
-                keyed[side][key] = view
-    return {"changed": changed, "records": [outcome[3] for outcome in outcomes], "diff": keyed}
+    outcomes = [(f"{record['zone']}/{fqdn(record['name'])} {record['type']}",
+                 *_ensure_one(client, params["project"], record, check_mode)) for record in planned_records(params)]
+    if params.get("records") is not None:
+        return list_result(outcomes, "records")
+    _key, changed, before, after = outcomes[0]
+    return {"changed": changed, "record": after, "diff": {"before": before, "after": after}}

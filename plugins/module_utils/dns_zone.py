@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from ansible_collections.aibang.gke_platform.plugins.module_utils.dns_record import DNS, fqdn
 from ansible_collections.aibang.gke_platform.plugins.module_utils.gcp_client import GcpError
-from ansible_collections.aibang.gke_platform.plugins.module_utils.gcp_resource import differences, link, link_path
+from ansible_collections.aibang.gke_platform.plugins.module_utils.gcp_resource import differences, link, link_path, list_result
 
 
 def zone_view(zone: dict | None) -> dict:
@@ -47,37 +47,33 @@ def planned_zones(params: dict) -> list:
     return planned
 
 
+def _ensure_zone(client, zones_url: str, index: int, planned: tuple, check_mode: bool) -> tuple:
+    """(name, changed, before, after) for one planned zone."""
+    item, state, desired = planned
+    name = item["name"]
+    url = f"{zones_url}/{name}"
+    current = client.request("GET", url, f"read DNS zone {name}", not_found_ok=True)
+    before = zone_view(current)
+    if state == "absent":
+        if current is not None and not check_mode:
+            client.request("DELETE", url, f"delete DNS zone {name}")
+        return name, current is not None, before, {}
+    if current is None:
+        if not check_mode:
+            client.request("POST", zones_url, f"create DNS zone {name}", body=desired)
+        return name, True, before, zone_view(desired)
+    fixed = [field for field in ("dnsName", "visibility") if differences({field: desired[field]}, current)]
+    if fixed:
+        raise GcpError(f"zones[{index}] ({name}): {' and '.join(fixed)} cannot change in place (is "
+                       f"{', '.join(str(current.get(field)) for field in fixed)}): delete the zone first")
+    patch = {key: value for key, value in desired.items() if key in ("description", "privateVisibilityConfig")}
+    drift = differences(patch, current)
+    if drift and not check_mode:
+        client.request("PATCH", url, f"update DNS zone {name} ({', '.join(drift)})", body=patch)
+    return name, bool(drift), before, zone_view(dict(current, **patch)) if drift else before
+
+
 def ensure_zones(client, params: dict, check_mode: bool) -> dict:
     zones_url = f"{DNS}projects/{params['project']}/managedZones"
-    changed, views, before_all, after_all = False, [], {}, {}
-    for index, (item, state, desired) in enumerate(planned_zones(params)):
-        name = item["name"]
-        url = f"{zones_url}/{name}"
-        current = client.request("GET", url, f"read DNS zone {name}", not_found_ok=True)
-        before = zone_view(current)
-        if state == "absent":
-            zone_changed, after = current is not None, {}
-            if zone_changed and not check_mode:
-                client.request("DELETE", url, f"delete DNS zone {name}")
-        elif current is None:
-            zone_changed, after = True, zone_view(desired)
-            if not check_mode:
-                client.request("POST", zones_url, f"create DNS zone {name}", body=desired)
-        else:
-            fixed = [field for field in ("dnsName", "visibility") if differences({field: desired[field]}, current)]
-            if fixed:
-                raise GcpError(f"zones[{index}] ({name}): {' and '.join(fixed)} cannot change in place (is "
-                               f"{', '.join(str(current.get(field)) for field in fixed)}): delete the zone first")
-            patch = {key: value for key, value in desired.items() if key in ("description", "privateVisibilityConfig")}
-            drift = differences(patch, current)
-            zone_changed = bool(drift)
-            after = zone_view(dict(current, **patch)) if drift else before
-            if drift and not check_mode:
-                client.request("PATCH", url, f"update DNS zone {name} ({', '.join(drift)})", body=patch)
-        changed = changed or zone_changed
-        views.append(after)
-        if before:
-            before_all[name] = before
-        if after:
-            after_all[name] = after
-    return {"changed": changed, "zones": views, "diff": {"before": before_all, "after": after_all}}
+    return list_result([_ensure_zone(client, zones_url, index, planned, check_mode)
+                        for index, planned in enumerate(planned_zones(params))], "zones")

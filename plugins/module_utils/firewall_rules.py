@@ -10,7 +10,7 @@ fields left to others stay as they are.
 from __future__ import annotations
 
 from ansible_collections.aibang.gke_platform.plugins.module_utils.gcp_client import GcpError
-from ansible_collections.aibang.gke_platform.plugins.module_utils.gcp_resource import differences, global_, link, without_none
+from ansible_collections.aibang.gke_platform.plugins.module_utils.gcp_resource import differences, global_, link, list_result, without_none
 
 # Option name -> the API's field name, for the fields taken as they are.
 _FIELDS = {"description": "description", "direction": "direction", "priority": "priority", "disabled": "disabled",
@@ -60,39 +60,30 @@ def planned_rules(params: dict) -> list:
     return planned
 
 
-def ensure_rules(client, params: dict, check_mode: bool) -> dict:
-    project = params["project"]
+def _ensure_rule(client, params: dict, planned: tuple, check_mode: bool) -> tuple:
+    """(name, changed, before, after) for one planned rule."""
+    rule, state, desired = planned
+    name, project, timeout = rule["name"], params["project"], params["wait_timeout"]
+    url = global_(project, "firewalls", name)
+    current = client.request("GET", url, f"read firewall rule {name}", not_found_ok=True)
+    before = rule_view(current)
+    if state == "absent":
+        if current is not None and not check_mode:
+            client.operate("DELETE", url, f"delete firewall rule {name}", timeout=timeout)
+        return name, current is not None, before, {}
+    if current is None:
+        if not check_mode:
+            client.operate("POST", global_(project, "firewalls"), f"create firewall rule {name}", body=desired, timeout=timeout)
+        return name, True, before, rule_view(desired)
     keep_description = params.get("keep_existing_description")
-    changed, views, before_all, after_all = False, [], {}, {}
-    for rule, state, desired in planned_rules(params):
-        name = rule["name"]
-        url = global_(project, "firewalls", name)
-        current = client.request("GET", url, f"read firewall rule {name}", not_found_ok=True)
-        before = rule_view(current)
-        rule_changed = current is not None if state == "absent" else True
-        if state == "absent":
-            after = {}
-            if current is not None and not check_mode:
-                client.operate("DELETE", url, f"delete firewall rule {name}", timeout=params["wait_timeout"])
-        elif current is None:
-            after = rule_view(desired)
-            if not check_mode:
-                client.operate("POST", global_(project, "firewalls"), f"create firewall rule {name}", body=desired,
-                               timeout=params["wait_timeout"])
-        else:
-            wanted = {key: value for key, value in desired.items() if not (keep_description and key == "description")}
-            drift = differences(wanted, current)
-            rule_changed = bool(drift)
-            after = rule_view(dict(current, **wanted)) if drift else before
-            if drift and not check_mode:
-                # A rule holds allowed or denied, never both: switching one for the other clears the other
-                patch = dict(wanted, **{action: [] for action in _ACTIONS if action not in wanted and current.get(action)})
-                client.operate("PATCH", url, f"update firewall rule {name} ({', '.join(drift)})", body=patch,
-                               timeout=params["wait_timeout"])
-        changed = changed or rule_changed
-        views.append(after)
-        if before:
-            before_all[name] = before
-        if after:
-            after_all[name] = after
-    return {"changed": changed, "rules": views, "diff": {"before": before_all, "after": after_all}}
+    wanted = {key: value for key, value in desired.items() if not (keep_description and key == "description")}
+    drift = differences(wanted, current)
+    if drift and not check_mode:
+        # A rule holds allowed or denied, never both: switching one for the other clears the other
+        patch = dict(wanted, **{action: [] for action in _ACTIONS if action not in wanted and current.get(action)})
+        client.operate("PATCH", url, f"update firewall rule {name} ({', '.join(drift)})", body=patch, timeout=timeout)
+    return name, bool(drift), before, rule_view(dict(current, **wanted)) if drift else before
+
+
+def ensure_rules(client, params: dict, check_mode: bool) -> dict:
+    return list_result([_ensure_rule(client, params, planned, check_mode) for planned in planned_rules(params)], "rules")

@@ -110,3 +110,15 @@ def without_none(value):
     if isinstance(value, list):
         return [without_none(item) for item in value]
     return value
+
+
+def list_result(outcomes: list, items_key: str) -> dict:
+    """The result of a module that reconciles a list: ``outcomes`` holds (key, changed, before, after) per item, in
+    the list's order; the diff holds each item's view under its key, on the side where the item exists."""
+    diff = {"before": {}, "after": {}}
+    for key, _changed, before, after in outcomes:
+        for side, view in (("before", before), ("after", after)):
+            if view:
+                diff[side][key] = view
+    return {"changed": any(changed for _key, changed, _before, _after in outcomes),
+            items_key: [after for _key, _changed, _before, after in outcomes], "diff": diff}
