@@ -123,7 +123,12 @@ from ansible_collections.aibang.gke_platform.plugins.module_utils.dns_record imp
 from ansible_collections.aibang.gke_platform.plugins.module_utils.gcp_module import gcp_module, run
 
 
-_RECORD_TYPES = ["A", "AAAA", "CNAME", "TXT", "SRV", "PTR", "MX"]
+# A record set's own options, the same for the task's single record and for each item of O(records).
+_RECORD = {
+    "type": {"type": "str", "default": "A", "choices": ["A", "AAAA", "CNAME", "TXT", "SRV", "PTR", "MX"]},
+    "ttl": {"type": "int", "default": 300},
+    "rrdatas": {"type": "list", "elements": "str", "default": []},
+}
 
 
 def main() -> None:
@@ -131,15 +136,11 @@ def main() -> None:
         {
             "zone": {"type": "str"},
             "name": {"type": "str"},
-            "type": {"type": "str", "default": "A", "choices": _RECORD_TYPES},
-            "ttl": {"type": "int", "default": 300},
-            "rrdatas": {"type": "list", "elements": "str", "default": []},
+            **_RECORD,
             "records": {"type": "list", "elements": "dict", "options": {
                 "zone": {"type": "str"},
                 "name": {"type": "str", "required": True},
-                "type": {"type": "str", "default": "A", "choices": _RECORD_TYPES},
-                "ttl": {"type": "int", "default": 300},
-                "rrdatas": {"type": "list", "elements": "str", "default": []},
+                **_RECORD,
                 "state": {"type": "str", "choices": ["present", "absent"]},
             }},
             "state": {"type": "str", "choices": ["present", "absent"], "default": "present"},
