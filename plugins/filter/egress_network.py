@@ -40,9 +40,9 @@ def private_google_access_dns(domains, vip_range="199.36.153.8/30"):
         raise AnsibleFilterError(f"private_google_access_dns: {exc}") from None
 
 
-def egress_bypass_verdict(lines, target, proxy, problem=""):
+def egress_bypass_verdict(lines, target, proxy, problem="", denied_target=""):
     """The bypass check's verdict from the probe pod's output lines, or from why the pod did not run."""
-    return bypass_verdict(list(lines or []), str(target), str(proxy), str(problem or ""))
+    return bypass_verdict(list(lines or []), str(target), str(proxy), str(problem or ""), str(denied_target or ""))
 
 
 def egress_bypass_pod_state(pod, timed_out=False):

@@ -143,35 +143,56 @@ def probe_image_errors(image: str, require_digest: bool) -> list:
     return []
 
 
-def bypass_verdict(lines: list, target: str, proxy: str, problem: str = "") -> dict:
-    """What the probe pod's output says: ``direct=<curl exit>`` then ``proxied=<curl exit>``.
+def bypass_verdict(lines: list, target: str, proxy: str, problem: str = "", denied_target: str = "") -> dict:
+    """What the probe pod's output says: ``direct=<curl exit>``, ``proxied=<curl exit>`` and, when the probe also
+    asked the proxy for ``denied_target``, ``denied=<curl exit>``; ``<request>_connect=`` / ``<request>_code=`` carry
+    the proxy's answer (curl's ``http_connect`` for an https URL, ``http_code`` for http).
 
-    The check passes only when the direct request failed and the proxied one succeeded; a proxied failure makes the
-    direct failure meaningless (the pod may have no network at all), so it fails too. ``problem``: why the probe pod
-    did not run (``probe_pod_state``), which fails the check with nothing proven.
+    The check passes only when the direct request failed and the proxied one succeeded (and, with ``denied_target``,
+    the proxy refused that one with 403): a proxied failure makes the direct failure meaningless (the pod may have no
+    network at all), and a proxy that lets a denied name through is no guard. ``problem``: why the probe pod did not
+    run (``probe_pod_state``), which fails the check with nothing proven.
     """
     if problem:
-        return {"direct_exit": None, "proxied_exit": None, "direct_reached": False, "proxied_reached": False, "ok": False,
+        return {"direct_exit": None, "proxied_exit": None, "proxied_status": None, "denied_exit": None,
+                "denied_status": None, "direct_reached": False, "proxied_reached": False, "ok": False,
                 "detail": f"the probe pod did not run, so nothing was proven: {_short(problem)}"}
-    codes = {}
-    for line in lines:
-        key, _sep, value = str(line).strip().partition("=")
-        if key in ("direct", "proxied") and value.isdigit():
-            codes.setdefault(key, int(value))
-    direct, proxied = codes.get("direct"), codes.get("proxied")
-    verdict = {"direct_exit": direct, "proxied_exit": proxied, "direct_reached": direct == 0, "proxied_reached": proxied == 0}
-    if direct is None or proxied is None:
-        verdict.update(ok=False, detail=f"the probe pod did not report both requests (output: {' | '.join(map(str, lines))[-300:]})")
+    codes = _probe_codes(lines)
+    direct, proxied, denied = codes.get("direct"), codes.get("proxied"), codes.get("denied")
+    verdict = {"direct_exit": direct, "proxied_exit": proxied, "proxied_status": _proxy_status(codes, "proxied"),
+               "denied_exit": denied, "denied_status": _proxy_status(codes, "denied"),
+               "direct_reached": direct == 0, "proxied_reached": proxied == 0}
+    if direct is None or proxied is None or (denied_target and denied is None):
+        verdict.update(ok=False, detail=f"the probe pod did not report every request (output: {' | '.join(map(str, lines))[-300:]})")
     elif direct == 0:
         verdict.update(ok=False, detail=f"a pod reached {target} directly, without the proxy: check the Cloud NAT scope and "
                                         "the node egress firewall")
     elif proxied != 0:
-        verdict.update(ok=False, detail=f"the same request through {proxy} failed (curl exit {proxied}), so the direct "
-                                        "failure proves nothing")
+        verdict.update(ok=False, detail=f"the same request through {proxy} failed (curl exit {proxied}, proxy answer "
+                                        f"{verdict['proxied_status']}), so the direct failure proves nothing")
+    elif denied_target and verdict["denied_status"] != 403:
+        verdict.update(ok=False, detail=f"{proxy} did not refuse {denied_target} with 403 (answer {verdict['denied_status']}, "
+                                        f"curl exit {denied}): the proxy does not hold pods to the policy")
     else:
+        refused = f", and refused {denied_target} with 403" if denied_target else ""
         verdict.update(ok=True, detail=f"a probe pod could not reach {target} directly (curl exit {direct}) and reached it "
-                                       f"through {proxy}")
+                                       f"through {proxy}{refused}")
     return verdict
+
+
+def _probe_codes(lines: list) -> dict:
+    """``name=<digits>`` lines of the probe's output, the first of each name."""
+    codes = {}
+    for line in lines:
+        key, _sep, value = str(line).strip().partition("=")
+        if value.isdigit():
+            codes.setdefault(key, int(value))
+    return codes
+
+
+def _proxy_status(codes: dict, request: str):
+    """The proxy's HTTP answer to a request: its CONNECT status for https, the response status for http."""
+    return codes.get(f"{request}_connect") or codes.get(f"{request}_code")
 
 
 # Why a container that has not started never will, without someone changing the pod or the image.

@@ -1,12 +1,12 @@
 # -*- coding: utf-8 -*-
 """The `bypass` layer on real pods (issue 16, item 1): egress_network's probe pod runs on the lab's real node and
-must not reach the lab's "internet" (203.0.113.50 in its own network namespace) directly.
+must not reach the lab's "internet" (203.0.113.50 in its own network namespace) directly, while the same request
+through the proxy alias (the product's tier-1 Squid pods, then tier 2) gets 200 and a denied name gets 403.
 
 The lab stands for the VPC like this: a pod's packets leave the node's bridge only back into the bridge
 (tests/testbed/node.py, chain AIBANG-TESTBED-FORWARD), as the deny-all egress rule keeps GKE nodes and pods in.
-The test first proves the target answers from this machine, so the pod's failure is the network's doing, not a
-target that is down. The same request through the proxy alias is asserted to succeed once the lab's tier 1 runs as
-real pods (the product's own Squid pods reaching tier 2); until then the probe's proxied request is reported only.
+The tests first prove the target answers from this machine, so the pod's failure is the network's doing, not a
+target that is down.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ import sys
 
 import pytest
 
+from tests.integration.test_real_pods import run_playbook
 from tests.testbed import cluster, node
 
 REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
@@ -41,6 +42,7 @@ PLAYBOOK = """
         egress_network_bypass_require_digest: "{{ require_digest }}"
         egress_network_bypass_target: "https://{{ target }}/"
         egress_network_bypass_proxy: http://microsoft.intra.aibang.local:3128
+        egress_network_bypass_denied_target: "{{ denied_target | default('') }}"
         egress_network_bypass_timeout: 5
         egress_network_bypass_start_timeout: "{{ start_timeout | default(60) }}"
         egress_network_bypass_report_only: "{{ report_only }}"
@@ -96,6 +98,28 @@ def test_a_probe_pod_on_the_real_node_cannot_reach_the_internet_directly(testbed
     assert verdict["direct_exit"] in (7, 28), verdict  # refused or timed out: no route out, not a name or TLS error
     if verdict["proxied_reached"]:
         assert verdict["ok"] is True, verdict
+
+
+def test_through_the_alias_the_same_probe_pod_gets_200_for_an_allowed_name_and_403_for_a_denied_one(testbed, namespace, tmp_path):
+    """Item 2 of the bypass check, on the chain deploy.yml builds against inventories/local: one probe pod, three
+    requests - directly to the allowed name (fails), through the alias to it (the proxy's 200) and to example.org
+    (the proxy's 403). The deploy's verify and diagnose run the same layer from the inventory and report it passing."""
+    assert _target_answers_from_this_machine(), f"the lab's target {TARGET}:443 does not answer from the host"
+    deployed = run_playbook("deploy.yml", "--tags", "egress")
+    assert deployed.returncode == 0, deployed.stdout[-4000:] + deployed.stderr[-2000:]
+    assert "Gate: no way out around the proxy" in deployed.stdout and "bypass: not checked" not in deployed.stdout
+
+    verdict = _run_probe(namespace, tmp_path, target="login.microsoftonline.com", denied_target="https://example.org/",
+                         report_only=False)
+    assert verdict["direct_reached"] is False and verdict["direct_exit"] in (7, 28), verdict  # no route out
+    assert (verdict["proxied_exit"], verdict["proxied_status"]) == (0, 200), verdict
+    assert verdict["denied_status"] == 403 and verdict["denied_exit"] != 0, verdict
+    assert verdict["ok"] is True and "refused https://example.org/ with 403" in verdict["detail"], verdict
+
+    diagnosed = run_playbook("diagnose.yml", "--tags", "egress")
+    assert diagnosed.returncode == 0, diagnosed.stdout[-4000:] + diagnosed.stderr[-2000:]
+    assert "OK     bypass: a probe pod could not reach https://login.microsoftonline.com/ directly" in diagnosed.stdout, \
+        diagnosed.stdout[-4000:]
 
 
 def test_diagnose_reports_a_probe_whose_image_cannot_be_pulled_as_a_broken_layer(testbed, namespace, tmp_path):

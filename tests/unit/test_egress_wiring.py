@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 """Issue 16, item 1 on the product's path: every inventory gives the egress VM a subnet of its own, outside the
 cluster's ranges (the preflight's rule), and the playbooks call the network guard where the chain is built, removed,
-verified and diagnosed. Item 5: no inventory puts a credential in a task environment."""
+verified and diagnosed, the lab included. Item 5: no inventory puts a credential in a task environment."""
 
 from __future__ import annotations
 
@@ -65,6 +65,37 @@ def test_the_bypass_probe_runs_a_digest_pinned_image(env):
     assert "{{" not in image and egress.get("egress_network_bypass_require_digest", True) is True
     assert egress.get("egress_probe_require_digest", True) is True
     assert probe_image_errors(image, require_digest=True) == []
+
+
+def test_the_lab_runs_the_bypass_layer_with_its_own_probe_image_on_the_real_nodes():
+    """inventories/local runs the same layer as dev/staging/prod: the image the lab builds (tests/testbed/images.sh,
+    a tag), scheduled like the in-cluster probe on the real nodes; it alone may skip the digest."""
+    control = _vars("local", "control", "main.yml")
+    images = (ROOT / "tests" / "testbed" / "images.sh").read_text(encoding="utf-8")
+    name, tag = control["egress_probe_image"].rsplit("/", 1)[-1].split(":")
+    assert f"{name}) debian_image {name} {tag} " in images
+    assert control["egress_network_bypass_image"] == "{{ egress_probe_image }}"
+    assert control["egress_network_bypass_require_digest"] is False
+    assert probe_image_errors(control["egress_probe_image"], require_digest=False) == []
+    assert control["egress_network_bypass_pod_overrides"] == "{{ egress_probe_scheduling }}"
+    assert control["egress_probe_scheduling"]["nodeSelector"] == {"aibang.testbed/real-node": "true"}
+    for env in ("dev", "staging", "prod"):
+        assert "egress_network_bypass_require_digest" not in {**_vars(env, "all", "egress.yml"), **_vars(env, "control", "main.yml")}
+
+
+def _allowed_by_name(host: str, allowed_domains: list) -> bool:
+    return any(host == entry or (entry.startswith(".") and (host == entry[1:] or host.endswith(entry))) for entry in allowed_domains)
+
+
+@pytest.mark.parametrize("env", ENVIRONMENTS)
+def test_the_bypass_probe_asks_for_a_name_the_policy_denies(env):
+    """The probe's third request must get the proxy's 403: its host is outside the policy's allowed names, and the
+    allowed request's host inside them."""
+    values = {**_vars(env, "all", "egress.yml"), **_vars(env, "control", "main.yml")}
+    allowed = values["egress_policy"]["allowed_domains"]
+    denied_host = values["egress_network_bypass_denied_target"].split("/")[2]
+    target_host = values.get("egress_network_bypass_target", "https://login.microsoftonline.com/").split("/")[2]
+    assert not _allowed_by_name(denied_host, allowed) and _allowed_by_name(target_host, allowed)
 
 
 @pytest.mark.parametrize("env", ENVIRONMENTS)

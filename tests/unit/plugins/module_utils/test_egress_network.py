@@ -113,8 +113,8 @@ def test_private_google_access_refuses_bad_input(domains, vip, message):
         (["direct=0", "proxied=0"], False, "directly, without the proxy"),
         (["direct=28", "curl: (56) CONNECT tunnel failed, response 403", "proxied=56"], False, "proves nothing"),
         (["sh: curl: not found", "direct=127", "proxied=127"], False, "proves nothing"),
-        (["direct=28"], False, "did not report both"),
-        ([], False, "did not report both"),
+        (["direct=28"], False, "did not report every request"),
+        ([], False, "did not report every request"),
     ],
 )
 def test_the_bypass_verdict(lines, ok, detail):
@@ -183,6 +183,31 @@ def test_the_probe_pod_state(pod, timed_out, finished, problem):
     state = probe_pod_state(pod, timed_out)
     assert state["finished"] is finished
     assert (problem in state["problem"]) if problem else state["problem"] == ""
+
+
+DENIED = "https://example.org/"
+
+
+@pytest.mark.parametrize(
+    "lines, ok, detail, statuses",
+    [
+        (["direct=28", "proxied_connect=200", "proxied_code=200", "proxied=0", "curl: (56) CONNECT tunnel failed, response 403",
+          "denied_connect=403", "denied_code=000", "denied=56"], True, "and refused https://example.org/ with 403", (200, 403)),
+        (["direct=7", "proxied_connect=000", "proxied_code=200", "proxied=0", "denied_connect=000", "denied_code=403", "denied=0"],
+         True, "refused", (200, 403)),  # http:// URLs: the proxy's answer is the response status
+        (["direct=28", "proxied_connect=200", "proxied_code=200", "proxied=0", "denied_connect=200", "denied_code=200", "denied=0"],
+         False, "did not refuse https://example.org/ with 403 (answer 200", (200, 200)),
+        (["direct=28", "proxied_connect=200", "proxied_code=200", "proxied=0", "denied_connect=000", "denied_code=000", "denied=7"],
+         False, "did not refuse", (200, 0)),
+        (["direct=28", "proxied_connect=200", "proxied_code=200", "proxied=0"], False, "did not report every request", (200, None)),
+        (["direct=28", "curl: (56) CONNECT tunnel failed, response 403", "proxied_connect=403", "proxied_code=000", "proxied=56",
+          "denied_connect=403", "denied_code=000", "denied=56"], False, "proxy answer 403", (403, 403)),
+    ],
+)
+def test_the_bypass_verdict_with_a_denied_name(lines, ok, detail, statuses):
+    verdict = bypass_verdict(lines, "https://login.microsoftonline.com/", "http://alias:3128", denied_target=DENIED)
+    assert verdict["ok"] is ok and detail in verdict["detail"], verdict
+    assert (verdict["proxied_status"], verdict["denied_status"]) == statuses
 
 
 def test_a_probe_that_did_not_run_proves_nothing():
