@@ -1,8 +1,8 @@
 # -*- coding: utf-8 -*-
 """`make testbed-down` leaves the machine as it found it: processes, mounts (also /run/netns, which the first
 `ip netns add` bind-mounts), network namespaces, cgroups, links, routes, iptables chains, directories and the kernel
-settings the kubelet changes, with every real node (tests/testbed/node.py). Runs last (it takes the testbed down and
-up again)."""
+settings the kubelet changes, with every real node (tests/testbed/node.py). Runs last, as conftest orders it: it takes
+the testbed down and up again."""
 
 from __future__ import annotations
 
