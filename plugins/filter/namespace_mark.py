@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from ansible.errors import AnsibleFilterError
 
-MARK_KEY, MARK_VALUE = "aibang.io/created-by", "aibang.gke_platform"
+MARK_KEY = "aibang.io/created-by"
+MARK_VALUE = "aibang.gke_platform"
 
 
 def namespace_marked(found):
