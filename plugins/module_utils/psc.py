@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from ansible_collections.aibang.gke_platform.plugins.module_utils.gcp_client import GcpError
 from ansible_collections.aibang.gke_platform.plugins.module_utils.gcp_resource import (
+    DESCRIPTION_MARK,
+    described_marked,
     differences,
     left_unmarked,
     link,
@@ -18,6 +20,7 @@ from ansible_collections.aibang.gke_platform.plugins.module_utils.gcp_resource i
     project_of,
     regional,
     same_link,
+    with_description_mark,
     with_mark,
     without_none,
 )
@@ -325,6 +328,11 @@ def ensure_service_attachment(client, params: dict, check_mode: bool) -> dict:
     current = client.request("GET", url, f"read service attachment {params['name']}", not_found_ok=True)
     before = attachment_view(current)
     if params["state"] == "absent":
+        if current is not None and not described_marked(current.get("description")) and not params.get("delete_unmarked"):
+            return {"changed": False, "service_attachment": before, "left": True, "diff": {"before": before, "after": before},
+                    "warnings": [f"Service attachment {params['name']} left in place: its description lacks "
+                                 f"'{DESCRIPTION_MARK}', so this collection did not create it (set delete_unmarked: true "
+                                 "to delete it anyway)"]}
         changed = current is not None
         if changed and not check_mode:
             what = f"delete service attachment {params['name']}"
@@ -335,9 +343,12 @@ def ensure_service_attachment(client, params: dict, check_mode: bool) -> dict:
     if current is None:
         if check_mode:
             return {"changed": True, "service_attachment": attachment_view(desired), "diff": {"before": before, "after": attachment_view(desired)}}
-        current = _insert(client, regional(project, region, "serviceAttachments"), desired, f"create service attachment {params['name']}")
+        body = dict(desired, description=with_description_mark(desired.get("description")))
+        current = _insert(client, regional(project, region, "serviceAttachments"), body, f"create service attachment {params['name']}")
         changed = True
     else:
+        if described_marked(current.get("description")) and desired.get("description") is not None:
+            desired["description"] = with_description_mark(desired["description"])  # a description change keeps the mark
         stale = differences(desired, current)
         for field in ("targetService", "enableProxyProtocol"):
             if field in stale:

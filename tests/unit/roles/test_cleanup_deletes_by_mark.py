@@ -21,13 +21,12 @@ MARK_AWARE = {
     "aibang.gke_platform.gcp_dns_zones": "test_dns_zone.py::test_an_adopted_zone_is_left_in_place_saying_why",
     "aibang.gke_platform.gcp_dns_record": "test_dns_record.py::test_a_record_in_a_zone_the_collection_did_not_create_is_left_saying_why",
     "aibang.gke_platform.cloud_nat": "test_cloud_nat.py (the router: delete_empty_router deletes only a marked, empty router)",
+    "aibang.gke_platform.psc_service_attachment": "test_psc.py::test_an_adopted_attachment_is_left_in_place_saying_why",
 }
 # Still deleted by name, and why.
 BY_NAME = {
     ("egress_network", "aibang.gke_platform.cloud_nat"): "the NAT config named egress_network_nat: a NAT config is a "
     "part of its router with no labels or description of its own; the router itself goes only when marked and empty",
-    ("psc_producer", "aibang.gke_platform.psc_service_attachment"): "the producer's published services "
-    "(psc_producer_services): not yet marked",
 }
 
 

@@ -9,6 +9,7 @@ from ansible_collections.aibang.gke_platform.plugins.module_utils.psc import (
     _desired_attachment,
     _desired_rule,
     ensure_endpoint,
+    ensure_service_attachment,
     explain,
 )
 
@@ -248,6 +249,42 @@ def test_a_marked_address_under_an_adopted_rule_stays_while_the_rule_uses_it(con
     assert removed["changed"] is False and removed["left"] is True
     assert removed["warnings"][1] == AnyText("Address psc-orders", "forwarding rule psc-orders, which stays, still uses it")
     assert consumer.exists(RULE_KEY) and consumer.exists(ADDRESS_KEY)
+
+
+PUBLISHED_KEY = f"compute:projects/{PRODUCER}/regions/{REGION}/serviceAttachments/published"
+
+
+def _published(gcp, **changes):
+    gcp.service_attachment(PRODUCER, REGION, [])  # the producer's network, load balancer and NAT subnet (and 'orders')
+    gcp.forget_calls()
+    params = dict(attachment_params(project=PRODUCER, region=REGION, name="published", nat_subnets=[{"name": "psc-nat"}],
+                                    target_service="ilb", consumer_accept_lists=[{"project": CONSUMER, "connection_limit": 5}]),
+                  state="present", delete_unmarked=False)
+    params.update(changes)
+    return params
+
+
+@pytest.mark.parametrize("description, stored", [(None, "managed-by: aibang-gke-platform"),
+                                                 ("orders API", "orders API (managed-by: aibang-gke-platform)")])
+def test_an_attachment_the_module_creates_carries_the_mark_and_absent_deletes_it(gcp, description, stored):
+    params = _published(gcp, description=description)
+    gcp.run(ensure_service_attachment, params)
+    assert gcp.google.resources[PUBLISHED_KEY]["description"] == stored
+    gcp.forget_calls()
+    assert gcp.run(ensure_service_attachment, params)["changed"] is False and gcp.mutations() == []
+    removed = gcp.run(ensure_service_attachment, dict(params, state="absent"))
+    assert removed["changed"] is True and "left" not in removed and not gcp.exists(PUBLISHED_KEY)
+
+
+@pytest.mark.parametrize("check_mode", [True, False])
+def test_an_adopted_attachment_is_left_in_place_saying_why(gcp, check_mode):
+    params = _published(gcp)
+    left = gcp.run(ensure_service_attachment, dict(params, name="orders", state="absent"), check_mode=check_mode)
+    assert left["changed"] is False and left["left"] is True and gcp.mutations() == []
+    assert left["warnings"] == [AnyText("Service attachment orders left in place", "lacks 'managed-by: aibang-gke-platform'")]
+    assert left["service_attachment"]["name"] == "orders"
+    forced = gcp.run(ensure_service_attachment, dict(params, name="orders", state="absent", delete_unmarked=True))
+    assert forced["changed"] is True and not gcp.exists(f"compute:projects/{PRODUCER}/regions/{REGION}/serviceAttachments/orders")
 
 
 class AnyText(str):
