@@ -17,8 +17,9 @@ description:
     place and fail naming the field.
   - Returns the connected endpoints with their status, so a producer sees who is PENDING.
   - An attachment this module creates carries the collection's mark in its description, the words C(managed-by)
-    and C(aibang-gke-platform) joined by a colon (service attachments have no labels), written at creation only, never on an attachment found existing. V(absent) deletes only an
-    attachment carrying it (any, with O(delete_unmarked)); another is left in place with a warning and RV(left).
+    and C(aibang-gke-platform) joined by a colon (service attachments have no labels), written at creation only,
+    never on an attachment found existing. V(absent) deletes only an attachment carrying it (any, with
+    O(delete_unmarked)); another is left in place with a warning and RV(left).
 author:
   - Aibang Platform Engineering (@aibang)
 extends_documentation_fragment:
