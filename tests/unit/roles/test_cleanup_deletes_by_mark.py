@@ -65,3 +65,54 @@ def test_each_delete_goes_only_to_what_carries_the_mark(role, module, task):
     else:
         assert module in MARK_AWARE, f"{role}: '{task['name']}' uses {module}, which does not check the mark"
         assert "delete_unmarked" not in task[module], f"{role}: '{task['name']}' deletes unmarked resources"
+
+
+# Each cleanup condition is a boolean whether the resource exists (marked or not) or is already gone: ansible-core
+# 2.19 fails a task whose condition is a dict or a list ("Conditionals must have a boolean result").
+def _conditions(role: str) -> list:
+    tasks = yaml.safe_load((ROLES / role / "tasks" / "cleanup.yml").read_text(encoding="utf-8"))
+    found = []
+    for task in _tasks(tasks):
+        for condition in ([task["when"]] if isinstance(task.get("when"), str) else task.get("when") or []):
+            found.append((task, condition))
+    return found
+
+
+def _block_vars(role: str) -> dict:
+    tasks = yaml.safe_load((ROLES / role / "tasks" / "cleanup.yml").read_text(encoding="utf-8"))
+    return _trusted(next(task for task in tasks if "block" in task).get("vars", {}))
+
+
+def _trusted(variables: dict) -> dict:
+    """The role's own vars, templated as Ansible templates them."""
+    from ansible.template import trust_as_template  # pylint: disable=import-outside-toplevel
+
+    return {key: trust_as_template(value) if isinstance(value, str) else value for key, value in variables.items()}
+
+
+STATES = {
+    "egress_network": ("__egress_network_found_subnets", "egress-vm", "description",
+                       {"egress_network_vm_subnet": "egress-vm", "_egress_network_mark": "managed-by: aibang.gke_platform egress_network",
+                        "__egress_network_found_rules": {"resources": []}, "egress_network_rule_prefix": "vpc-gke-egress",
+                        "__egress_network_nat_removed": {"router_left": ""}},
+                       "The egress VM's subnet (managed-by: aibang.gke_platform egress_network)"),
+    "squid_vm_cloud": ("__squid_vm_cloud_found", "egress-squid", "labels",
+                       {"squid_vm_cloud_instance": "egress-squid", "_squid_vm_cloud_mark": "managed-by: aibang-gke-platform",
+                        "_squid_vm_cloud_rule_names": [], "__squid_vm_cloud_found_rules": {"resources": []}},
+                       {"managed-by": "aibang-gke-platform"}),
+}
+
+
+@pytest.mark.parametrize("role", sorted(STATES))
+@pytest.mark.parametrize("state", ["missing", "marked", "adopted"])
+def test_cleanup_conditions_are_booleans_whatever_exists(role, state):
+    from ansible.parsing.dataloader import DataLoader  # pylint: disable=import-outside-toplevel
+    from ansible.template import Templar, trust_as_template  # pylint: disable=import-outside-toplevel
+
+    register, name, field, variables, mark = STATES[role]
+    resource = {"name": name, field: mark if state == "marked" else ({} if field == "labels" else "")}
+    variables = {**variables, **_block_vars(role), register: {"resources": [] if state == "missing" else [resource]}}
+    for task, condition in _conditions(role):
+        if "_" + role in condition:
+            templar = Templar(loader=DataLoader(), variables={**variables, **_trusted(task.get("vars", {}))})
+            assert isinstance(templar.evaluate_conditional(trust_as_template(condition)), bool), condition
