@@ -9,6 +9,11 @@ import pathlib
 
 import pytest
 import yaml
+from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
+from ansible.parsing.dataloader import DataLoader
+from ansible.template import Templar, trust_as_template
+
+from ansible_collections.aibang.gke_platform.plugins.modules.release_info import ARGUMENT_SPEC, MUTUALLY_EXCLUSIVE
 
 ROOT = pathlib.Path(__file__).parents[2]
 GATED_STAGES = ["squid_gke", "cluster_dns", "app_workload"]
@@ -88,3 +93,21 @@ def test_the_prod_refusal_fails_and_the_default_runs_the_gates():
     wiring = _yaml("playbooks", "group_vars", "all", "wiring.yml")
     assert wiring["egress_verify"] is True and wiring["cluster_dns_verify"] == "{{ egress_verify }}"
     assert wiring["deploy_auto_rollback"] is True
+
+
+def rollback_call() -> dict:
+    """The arguments playbooks/rollback.yml gives release_info to choose the release."""
+    plays = yaml.safe_load(ROOT.joinpath("playbooks", "rollback.yml").read_text(encoding="utf-8"))
+    tasks = [task for play in plays for block in play["tasks"] for task in block.get("block", [block])]
+    return next(task["aibang.gke_platform.release_info"] for task in tasks if "aibang.gke_platform.release_info" in task)
+
+
+@pytest.mark.parametrize("release, chosen", [("3", {"release": 3}), ("previous", {"previous": True})])
+def test_rollback_yml_passes_one_of_release_and_previous(release, chosen):
+    """`rollback.yml -e release=N` once passed previous: false beside release, which the module refuses."""
+    arguments = {name: value for name, value in rollback_call().items() if name in ("release", "previous")}
+    rendered = Templar(loader=DataLoader(), variables={"release": release}).template(
+        {name: trust_as_template(value) for name, value in arguments.items()})
+    assert rendered == chosen
+    validated = ArgumentSpecValidator(ARGUMENT_SPEC, mutually_exclusive=MUTUALLY_EXCLUSIVE).validate({"releases": [], **rendered})
+    assert not validated.error_messages

@@ -1,18 +1,10 @@
 # -*- coding: utf-8 -*-
 from __future__ import annotations
 
-import pathlib
-
 import pytest
-import yaml
-from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
-from ansible.parsing.dataloader import DataLoader
-from ansible.template import Templar, trust_as_template
 
 from ansible_collections.aibang.gke_platform.plugins.module_utils.release_store import ReleaseStoreError, secret
-from ansible_collections.aibang.gke_platform.plugins.modules.release_info import ARGUMENT_SPEC, MUTUALLY_EXCLUSIVE, run_module
-
-ROOT = pathlib.Path(__file__).parents[4]
+from ansible_collections.aibang.gke_platform.plugins.modules.release_info import run_module
 
 
 def stored(number, state="success"):
@@ -58,21 +50,3 @@ def test_a_run_finds_its_release_and_prune_counts_the_one_it_is_about_to_write()
     assert run_module(params(run="run-2", history=3))["prune"] == []
     fresh = run_module(params(run="run-4", history=3))
     assert fresh["run_release"] is None and fresh["prune"] == ["aibang-release.v1"] and fresh["next_number"] == 4
-
-
-def rollback_call() -> dict:
-    """The arguments playbooks/rollback.yml gives release_info to choose the release."""
-    plays = yaml.safe_load(ROOT.joinpath("playbooks", "rollback.yml").read_text(encoding="utf-8"))
-    tasks = [task for play in plays for block in play["tasks"] for task in block.get("block", [block])]
-    return next(task["aibang.gke_platform.release_info"] for task in tasks if "aibang.gke_platform.release_info" in task)
-
-
-@pytest.mark.parametrize("release, chosen", [("3", {"release": 3}), ("previous", {"previous": True})])
-def test_rollback_yml_passes_one_of_release_and_previous(release, chosen):
-    """`rollback.yml -e release=N` once passed previous: false beside release, which the module refuses."""
-    arguments = {name: value for name, value in rollback_call().items() if name in ("release", "previous")}
-    rendered = Templar(loader=DataLoader(), variables={"release": release}).template(
-        {name: trust_as_template(value) for name, value in arguments.items()})
-    assert rendered == chosen
-    validated = ArgumentSpecValidator(ARGUMENT_SPEC, mutually_exclusive=MUTUALLY_EXCLUSIVE).validate({"releases": [], **rendered})
-    assert not validated.error_messages
