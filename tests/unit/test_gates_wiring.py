@@ -111,3 +111,21 @@ def test_rollback_yml_passes_one_of_release_and_previous(release, chosen):
     assert rendered == chosen
     validated = ArgumentSpecValidator(ARGUMENT_SPEC, mutually_exclusive=MUTUALLY_EXCLUSIVE).validate({"releases": [], **rendered})
     assert not validated.error_messages
+
+
+def test_a_reverted_statefulsets_stuck_pod_is_deleted_and_named():
+    """The pods are read from the namespace and chosen by owner reference (a label selector rendered from matchLabels
+    once came out as key=value and found none); each deleted pod is added to the restore's summary."""
+    tasks = _yaml("playbooks", "tasks", "stage_restore_statefulset.yml")
+    read, delete, say = tasks
+    assert read["loop"][1] == {"api_version": "v1", "kind": "Pod"}
+    assert "label_selectors" not in read["kubernetes.core.k8s_info"]
+    assert delete["kubernetes.core.k8s"]["state"] == "absent" and delete["loop"] == "{{ __stage_stuck_pods }}"
+    variables = {"__stage_statefulset": {"metadata": {"namespace": "shop", "name": "cart-redis"}},
+                 "stage_restore_plan": {"summary": ["restored StatefulSet shop/cart-redis"]},
+                 "__stage_stuck_pods": ["cart-redis-0"]}
+    rendered = Templar(loader=DataLoader(), variables=variables).template(
+        trust_as_template(say["ansible.builtin.set_fact"]["stage_restore_plan"]))
+    assert rendered["summary"] == ["restored StatefulSet shop/cart-redis",
+                                   "deleted Pod shop/cart-redis-0, stuck on the broken revision (recreated from the restored "
+                                   "template; its PersistentVolumeClaim stays)"]

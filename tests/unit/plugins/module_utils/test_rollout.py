@@ -5,7 +5,7 @@ import pytest
 
 from ansible_collections.aibang.gke_platform.plugins.module_utils.rollout import new_replicaset, pod_state, rollout_failure
 
-OWNER = [{"apiVersion": "apps/v1", "kind": "Deployment", "name": "squid-proxy", "uid": "uid-deploy", "controller": True}]
+OWNER = ({"apiVersion": "apps/v1", "kind": "Deployment", "name": "squid-proxy", "uid": "uid-deploy", "controller": True},)
 SCHEDULER = ("0/4 nodes are available: 1 node(s) had untolerated taint {node.kubernetes.io/not-ready: }, 3 Insufficient cpu. "
              "preemption: 0/4 nodes are available: 1 Preemption is not helpful for scheduling, 3 No preemption victims found.")
 
@@ -19,7 +19,7 @@ def deployment(updated=0, ready=2, available=2, total=3, wanted=2, conditions=()
 
 
 def replicaset(name, revision, template_hash, owner=OWNER, conditions=()):
-    return {"metadata": {"name": name, "labels": {"pod-template-hash": template_hash}, "ownerReferences": owner,
+    return {"metadata": {"name": name, "labels": {"pod-template-hash": template_hash}, "ownerReferences": list(owner),
                          "annotations": {"deployment.kubernetes.io/revision": str(revision)}},
             "status": {"conditions": list(conditions)}}
 
@@ -62,7 +62,7 @@ def test_a_long_scheduler_message_is_cut():
 
 
 def test_the_new_replicaset_is_the_owned_one_of_the_newest_revision():
-    stranger = replicaset("other-app", 9, "x", owner=[{"uid": "uid-other", "controller": True}])
+    stranger = replicaset("other-app", 9, "x", owner=({"uid": "uid-other", "controller": True},))
     assert new_replicaset(deployment(), [NEW, OLD, stranger]) is NEW
     assert new_replicaset(deployment(), [stranger]) is None
 
