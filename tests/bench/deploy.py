@@ -138,18 +138,25 @@ def run() -> bool:
         load_before = os.getloadavg()[0]
         seconds, report, starts = counted_playbook("-i", "inventories/local", "playbooks/deploy.yml")
         load_after = os.getloadavg()[0]
-        tasks, parses, changed = summarise(report)
-        processes = module_processes(report, starts)
+        ok = report_deploy(seconds, report, starts, load_before, load_after)
         floor = floor_seconds(len(starts))
     finally:
         if started_here:
             subprocess.run([str(TESTBED), "down"], check=False, capture_output=True, timeout=TIMEOUT_S)
+    print(f"baseline, same run: {len(starts)} do-nothing module tasks (one process each) {floor:.1f} s; the deploy is "
+          f"{seconds / floor:.2f}x that")
+    return ok
+
+
+def report_deploy(seconds: float, report: dict, starts: list, load_before: float, load_after: float) -> bool:
+    """Print the timed run's figures (before the floor is measured: they stand on their own); whether it is OK."""
+    tasks, parses, changed = summarise(report)
+    processes = module_processes(report, starts)
     ok = seconds <= BUDGET_S and not changed
     print(f"no-op deploy.yml (inventories/local, converged): {seconds:.1f} s, {tasks} tasks, {len(starts)} module "
           f"processes, {parses} policy parses, {'no change' if not changed else 'CHANGED on ' + ', '.join(changed)}; "
-          f"{seconds / BUDGET_S:.2f}x of the {BUDGET_S:.0f} s budget {'OK' if ok else 'OVER'}")
-    print(f"baseline, same run: {len(starts)} do-nothing module tasks (one process each) {floor:.1f} s; the deploy is "
-          f"{seconds / floor:.2f}x that; load average (1 min) {load_before:.1f} before the timed run, {load_after:.1f} after")
+          f"{seconds / BUDGET_S:.2f}x of the {BUDGET_S:.0f} s budget {'OK' if ok else 'OVER'}; "
+          f"load average (1 min) {load_before:.1f} before, {load_after:.1f} after", flush=True)
     for name, stage_seconds, stage_tasks, stage_processes in per_stage(report, processes):
         print(f"  {stage_processes:3d} module processes {stage_tasks:3d} tasks {stage_seconds:5.1f} s  {name[:70]}")
     print("tasks that started module processes (count, play, task):")
@@ -157,4 +164,5 @@ def run() -> bool:
     for play, task, count in processes:
         if count:
             print(f"  {count:2d}  {plays[play][:30]} | {task[:90]}")
+    sys.stdout.flush()
     return ok
