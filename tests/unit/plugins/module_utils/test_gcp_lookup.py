@@ -31,8 +31,8 @@ def test_what_exists_by_name_and_what_is_missing_left_out(gcp):
 
 
 def test_nothing_asked_nothing_read(gcp):
-    assert gcp.run(read_resources, dict(EMPTY, project="p")) == {"changed": False, "networks": {}, "subnetworks": {},
-                                                                  "firewall_rules": {}, "service_accounts": {}}
+    nothing = {"changed": False, "networks": {}, "subnetworks": {}, "firewall_rules": {}, "service_accounts": {}}
+    assert gcp.run(read_resources, dict(EMPTY, project="p")) == nothing
 
 
 def test_subnetworks_need_the_region(gcp):
