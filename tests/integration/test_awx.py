@@ -78,12 +78,12 @@ class Awx:
         return {node["identifier"]: ((node["summary_fields"].get("job") or {}).get("status"),
                                      (node["summary_fields"].get("job") or {}).get("id")) for node in nodes}
 
-    def update(self, kind, obj_id, field):
-        """Start an update of a project or an inventory source and wait for it to succeed."""
-        update_id = self.post(f"{kind}/{obj_id}/update/")[field]
-        path = f"{field}s/{update_id}/"
-        finished = self.wait_finished(path, timeout=300)
-        assert finished["status"] == "successful", (path, finished["status"], finished.get("result_traceback"))
+    def update(self, kind, obj_ids, field):
+        """Update projects or inventory sources (all at once) and wait for every update to succeed."""
+        paths = [f"{field}s/{self.post(f'{kind}/{obj_id}/update/')[field]}/" for obj_id in obj_ids]
+        for path in paths:
+            finished = self.wait_finished(path, timeout=300)
+            assert finished["status"] == "successful", (path, finished["status"], finished.get("result_traceback"))
 
     def cancel_unfinished(self):
         """Cancel the jobs and workflow jobs still pending or running (before the testbed they run against stops)."""
@@ -249,10 +249,10 @@ def lab(awx, applied, testbed_cluster):
     for workflow in workflows:
         awx.patch(f"workflow_job_templates/{workflow['id']}/", {"extra_vars": json.dumps({"k8s_kubeconfig": ""})})
     awx.patch(f"projects/{project['id']}/", {"scm_update_cache_timeout": LAB_CACHE_TIMEOUT})
-    awx.update("projects", project["id"], "project_update")
+    awx.update("projects", [project["id"]], "project_update")
     for source in sources:
         awx.patch(f"inventory_sources/{source['id']}/", {"update_cache_timeout": LAB_CACHE_TIMEOUT})
-        awx.update("inventory_sources", source["id"], "inventory_update")
+    awx.update("inventory_sources", [source["id"] for source in sources], "inventory_update")
     yield awx
     awx.cancel_unfinished()
     for workflow in workflows:
