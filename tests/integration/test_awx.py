@@ -393,28 +393,6 @@ def test_lab_the_dev_workflow_deploys_and_verifies(lab, testbed_cluster):
         assert sorted(credential["name"] for credential in job["summary_fields"]["credentials"]) == ["lab-gcp", "lab-k8s"]
 
 
-def test_lab_a_job_with_only_the_kubernetes_credential_reaches_the_cluster(lab, testbed_cluster):
-    """The collection's own Kubernetes client (app_workload_apply) and kubernetes.core, from AWX, with the Kubernetes
-    bearer-token credential alone and no kubeconfig anywhere: apply, re-apply unchanged, read, prune, delete."""
-    awx = lab
-    project = awx.one("projects", "aibang-gke-platform")
-    inventory = awx.one("inventories", "aibang-dev-inventory")
-    template = awx.post("job_templates/", {
-        "name": "lab-k8s-token-check", "project": project["id"], "inventory": inventory["id"],
-        "playbook": "tests/integration/awx/k8s_token_check.yml", "limit": "localhost"})
-    try:
-        awx.post(f"job_templates/{template['id']}/credentials/", {"id": awx.one("credentials", "lab-k8s")["id"]})
-        job_id = awx.post(f"job_templates/{template['id']}/launch/")["job"]
-        finished = awx.wait_finished(f"jobs/{job_id}/", timeout=300)
-        output = awx.stdout(job_id)
-        print(f"token-only job {job_id}: {finished['status']} in {finished['elapsed']:.0f}s")
-        assert finished["status"] == "successful", output[-3000:]
-        for line in ("K8S_AUTH_HOST=" + testbed_cluster["host"], "applied changed=True, re-applied changed=False",
-                     "read written_by=awx", "pruned=token-check"):
-            assert line in output, output[-3000:]
-    finally:
-        awx.session.delete(f"{URL}/api/v2/job_templates/{template['id']}/", timeout=30)
-
 def test_lab_the_prod_workflow_waits_for_approval_then_runs(lab):
     awx = lab
     job_id = launch_workflow(awx, "aibang-prod-deploy-workflow", "2026.11.2")
@@ -461,3 +439,25 @@ def test_lab_a_failing_verify_runs_the_rollback(lab):
     with open(os.path.join(os.environ.get("TESTBED_RUN_DIR", "/run/aibang-testbed"), "squid-vm.conf"), encoding="utf-8") as conf:
         assert "example.org" not in conf.read()
 
+
+def test_lab_a_job_with_only_the_kubernetes_credential_reaches_the_cluster(lab, testbed_cluster):
+    """The collection's own Kubernetes client (app_workload_apply) and kubernetes.core, from AWX, with the Kubernetes
+    bearer-token credential alone and no kubeconfig anywhere: apply, re-apply unchanged, read, prune, delete."""
+    awx = lab
+    project = awx.one("projects", "aibang-gke-platform")
+    inventory = awx.one("inventories", "aibang-dev-inventory")
+    template = awx.post("job_templates/", {
+        "name": "lab-k8s-token-check", "project": project["id"], "inventory": inventory["id"],
+        "playbook": "tests/integration/awx/k8s_token_check.yml", "limit": "localhost"})
+    try:
+        awx.post(f"job_templates/{template['id']}/credentials/", {"id": awx.one("credentials", "lab-k8s")["id"]})
+        job_id = awx.post(f"job_templates/{template['id']}/launch/")["job"]
+        finished = awx.wait_finished(f"jobs/{job_id}/", timeout=300)
+        output = awx.stdout(job_id)
+        print(f"token-only job {job_id}: {finished['status']} in {finished['elapsed']:.0f}s")
+        assert finished["status"] == "successful", output[-3000:]
+        for line in ("K8S_AUTH_HOST=" + testbed_cluster["host"], "applied changed=True, re-applied changed=False",
+                     "read written_by=awx", "pruned=token-check"):
+            assert line in output, output[-3000:]
+    finally:
+        awx.session.delete(f"{URL}/api/v2/job_templates/{template['id']}/", timeout=30)
