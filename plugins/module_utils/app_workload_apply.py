@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import copy
 
+from ansible_collections.aibang.gke_platform.plugins.module_utils.rollout import is_ready, pod_state
+
 RESOURCES = {
     ("v1", "Namespace"): ("/api/v1", "namespaces", False),
     ("v1", "ServiceAccount"): ("/api/v1", "serviceaccounts", True),
@@ -320,6 +322,38 @@ def gate_unmet(request, namespace: str, gates: dict, jobs: list) -> list:
         if why:
             unmet.append(f"Job {namespace}/{name}: {why}")
     return unmet
+
+
+GATED_WORKLOADS = (("deployments", "Deployment"), ("statefulsets", "StatefulSet"), ("daemonsets", "DaemonSet"))
+PODS_NAMED = 5
+
+
+def workload_pods(request, namespace: str, kind: str, name: str) -> list:
+    """The pods a Deployment, StatefulSet or DaemonSet selects (its matchLabels)."""
+    workload = call(request, "GET", path_of("apps/v1", kind, namespace, name), f"read {kind} {name}", missing_ok=True) or {}
+    labels = ((workload.get("spec") or {}).get("selector") or {}).get("matchLabels") or {}
+    if not labels:
+        return []
+    selector = ",".join(f"{label}={value}" for label, value in sorted(labels.items()))
+    return (call(request, "GET", f"/api/v1/namespaces/{namespace}/pods", "list pods", {"labelSelector": selector},
+                 missing_ok=True) or {}).get("items", [])
+
+
+def pods_not_ready(request, namespace: str, gates: dict, unmet: list) -> list:
+    """What the pods of each workload still unmet wait for (an image that does not pull, unschedulable, a crash), one
+    phrase per pod that is not ready, for the gate's failure message."""
+    found = []
+    for key, kind in GATED_WORKLOADS:
+        for name in gates.get(key, []):
+            if not any(line.startswith(f"{kind} {namespace}/{name}:") for line in unmet):
+                continue
+            try:
+                pods = workload_pods(request, namespace, kind, name)
+            except ApplyError as exc:  # the gate's own message still stands
+                found.append(f"the pods of {kind} {namespace}/{name} were not read ({exc})")
+                continue
+            found += [pod_state(pod) for pod in sorted(pods, key=lambda pod: pod["metadata"]["name"]) if not is_ready(pod)]
+    return found[:PODS_NAMED] + ([f"and {len(found) - PODS_NAMED} more"] if len(found) > PODS_NAMED else [])
 
 
 def job_from_cronjob(cronjob: dict, suffix: str) -> dict:

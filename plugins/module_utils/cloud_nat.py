@@ -11,13 +11,13 @@ from __future__ import annotations
 
 from ansible_collections.aibang.gke_platform.plugins.module_utils.gcp_client import GcpError
 from ansible_collections.aibang.gke_platform.plugins.module_utils.gcp_resource import (
-    MARK_KEY, MARK_VALUE, differences, link, regional, without_none)
+    DESCRIPTION_MARK, differences, link, regional, without_none)
 
 
 PRIMARY_ONLY = ["PRIMARY_IP_RANGE"]
 # Routers carry no labels: a router this module creates says so in its description, and only such a router, left
 # without NAT configs, interfaces or BGP peers, is deleted with O(delete_empty_router).
-ROUTER_MARK = f"{MARK_KEY}: {MARK_VALUE}"
+ROUTER_MARK = DESCRIPTION_MARK
 
 
 def router_leftover(router: dict | None, nats_left: list) -> str:

@@ -23,6 +23,18 @@ def with_mark(labels: dict | None) -> dict:
     return {**(labels or {}), MARK_KEY: MARK_VALUE}
 
 
+# Resources without labels (Cloud Routers, service attachments) carry the mark in their description instead.
+DESCRIPTION_MARK = f"{MARK_KEY}: {MARK_VALUE}"
+
+
+def described_marked(description: str | None) -> bool:
+    return DESCRIPTION_MARK in (description or "")
+
+
+def with_description_mark(description: str | None) -> str:
+    return f"{description} ({DESCRIPTION_MARK})" if description else DESCRIPTION_MARK
+
+
 def left_unmarked(what: str, label_field: str) -> str:
     return (f"{what} left in place: it does not carry the label {MARK_KEY}={MARK_VALUE} in {label_field}, so this "
             "collection did not create it (set delete_unmarked: true to delete it anyway)")

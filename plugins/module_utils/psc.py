@@ -10,12 +10,18 @@ from __future__ import annotations
 
 from ansible_collections.aibang.gke_platform.plugins.module_utils.gcp_client import GcpError
 from ansible_collections.aibang.gke_platform.plugins.module_utils.gcp_resource import (
+    DESCRIPTION_MARK,
+    described_marked,
     differences,
+    left_unmarked,
     link,
     link_path,
+    marked,
     project_of,
     regional,
     same_link,
+    with_description_mark,
+    with_mark,
     without_none,
 )
 
@@ -94,8 +100,7 @@ def ensure_endpoint(client, params: dict, check_mode: bool) -> dict:
     rule = client.request("GET", rule_url, what, not_found_ok=True)
     before = endpoint_view(rule, address)
     if params["state"] == "absent":
-        changed = _remove_endpoint(client, params, rule, address, check_mode)
-        return {"changed": changed, "endpoint": {}, "recreated": [], "diff": {"before": before, "after": {}}}
+        return _remove_marked(client, params, rule, address, check_mode)
     desired_address = _desired_address(params)
     drift, recreated = _drift(params, desired_address, address, rule)
     if drift and not params["recreate"]:
@@ -110,8 +115,8 @@ def ensure_endpoint(client, params: dict, check_mode: bool) -> dict:
         rule, address = None, (None if "address" in recreated else address)
     changed = bool(recreated)
     if address is None:
-        address = _insert(client, regional(params["project"], params["region"], "addresses"), desired_address,
-                          f"reserve address {desired_address['name']} for PSC endpoint {params['name']}")
+        what = f"reserve address {desired_address['name']} for PSC endpoint {params['name']}"
+        address = _mark(client, _insert(client, regional(params["project"], params["region"], "addresses"), desired_address, what), what)
         changed = True
     try:
         rule, rule_changed = _reconcile_rule(client, params, rule, _desired_rule(params, address["selfLink"]), check_mode)
@@ -173,7 +178,7 @@ def _reconcile_rule(client, params: dict, rule: dict | None, desired: dict, chec
         if check_mode:
             return None, True
         what = f"create forwarding rule of PSC endpoint {params['name']}"
-        return _insert(client, regional(params["project"], params["region"], "forwardingRules"), desired, what), True
+        return _mark(client, _insert(client, regional(params["project"], params["region"], "forwardingRules"), desired, what), what), True
     if bool(rule.get("allowPscGlobalAccess", False)) != bool(desired.get("allowPscGlobalAccess", False)):
         if check_mode:
             return rule, True
@@ -193,6 +198,14 @@ def _insert(client, collection_url: str, body: dict, what: str) -> dict:
     return client.request("GET", f"{collection_url}/{body['name']}", what)
 
 
+def _mark(client, resource: dict, what: str) -> dict:
+    """Label what this run created with the collection's mark. Google takes a PSC forwarding rule's labels only
+    through setLabels, never in the insert (the documented way for an address too), so it comes right after."""
+    body = without_none({"labels": with_mark(resource.get("labels")), "labelFingerprint": resource.get("labelFingerprint")})
+    client.operate("POST", resource["selfLink"] + "/setLabels", f"{what}: label it", body=body)
+    return client.request("GET", resource["selfLink"], what)
+
+
 def wait_accepted(client, rule_url: str, params: dict) -> dict:
     deadline = client.clock() + params["wait_timeout"]
     consumer = params["project"]
@@ -208,6 +221,30 @@ def wait_accepted(client, rule_url: str, params: dict) -> dict:
             raise GcpError(f"Failed to connect PSC endpoint {params['name']}: still {status} after "
                            f"{params['wait_timeout']}s: " + explain("PENDING", consumer, rule.get("target", "")))
         client.sleep(params["poll_interval"])
+
+
+def _remove_marked(client, params: dict, rule: dict | None, address: dict | None, check_mode: bool) -> dict:
+    """Delete the forwarding rule and the address that carry the collection's mark (every one, with
+    delete_unmarked); the result says what was left and why."""
+    before = endpoint_view(rule, address)
+    spared = not params.get("delete_unmarked")
+    endpoint = f"of PSC endpoint {params['name']}"
+    warnings = []
+    kept_rule = rule if rule is not None and spared and not marked(rule.get("labels")) else None
+    if kept_rule is not None:
+        warnings.append(left_unmarked(f"Forwarding rule {rule['name']} {endpoint}", "labels"))
+    kept_address = None
+    if address is not None and spared and not marked(address.get("labels")):
+        kept_address = address
+        warnings.append(left_unmarked(f"Address {address['name']} {endpoint}", "labels"))
+    elif address is not None and kept_rule is not None and _uses_address(kept_rule, address):
+        kept_address = address
+        warnings.append(f"Address {address['name']} {endpoint} left in place: forwarding rule {kept_rule['name']}, "
+                        "which stays, still uses it")
+    changed = _remove_endpoint(client, params, None if kept_rule else rule, None if kept_address else address, check_mode)
+    after = endpoint_view(kept_rule, kept_address)
+    result = {"changed": changed, "endpoint": after, "recreated": [], "diff": {"before": before, "after": after}}
+    return dict(result, left=True, warnings=warnings) if warnings else result
 
 
 def _remove_endpoint(client, params: dict, rule: dict | None, address: dict | None, check_mode: bool, why: str = "") -> bool:
@@ -291,6 +328,11 @@ def ensure_service_attachment(client, params: dict, check_mode: bool) -> dict:
     current = client.request("GET", url, f"read service attachment {params['name']}", not_found_ok=True)
     before = attachment_view(current)
     if params["state"] == "absent":
+        if current is not None and not described_marked(current.get("description")) and not params.get("delete_unmarked"):
+            return {"changed": False, "service_attachment": before, "left": True, "diff": {"before": before, "after": before},
+                    "warnings": [f"Service attachment {params['name']} left in place: its description lacks "
+                                 f"'{DESCRIPTION_MARK}', so this collection did not create it (set delete_unmarked: true "
+                                 "to delete it anyway)"]}
         changed = current is not None
         if changed and not check_mode:
             what = f"delete service attachment {params['name']}"
@@ -301,9 +343,12 @@ def ensure_service_attachment(client, params: dict, check_mode: bool) -> dict:
     if current is None:
         if check_mode:
             return {"changed": True, "service_attachment": attachment_view(desired), "diff": {"before": before, "after": attachment_view(desired)}}
-        current = _insert(client, regional(project, region, "serviceAttachments"), desired, f"create service attachment {params['name']}")
+        body = dict(desired, description=with_description_mark(desired.get("description")))
+        current = _insert(client, regional(project, region, "serviceAttachments"), body, f"create service attachment {params['name']}")
         changed = True
     else:
+        if described_marked(current.get("description")) and desired.get("description") is not None:
+            desired["description"] = with_description_mark(desired["description"])  # a description change keeps the mark
         stale = differences(desired, current)
         for field in ("targetService", "enableProxyProtocol"):
             if field in stale:

@@ -71,15 +71,21 @@ def restore_plan(before: list, now: list) -> dict:
             "summary": summary or ["nothing differed from the previous release"]}
 
 
+def owned_by(obj: dict, owner: dict) -> bool:
+    uid = (owner.get("metadata") or {}).get("uid")
+    return any(ref.get("uid") == uid and ref.get("controller") for ref in (obj.get("metadata") or {}).get("ownerReferences") or [])
+
+
 def stuck_pods(statefulset: dict, pods: list) -> list:
-    """Pods of a reverted StatefulSet that will not come back by themselves: not Ready and not of its current revision
-    (the StatefulSet controller waits for a broken pod to become Ready before it replaces it)."""
+    """Pods of a reverted StatefulSet that will not come back by themselves: its own (by owner reference, among the
+    namespace's pods), not Ready, and not of its update revision (the StatefulSet controller waits for a broken pod to
+    become Ready before it replaces it)."""
     status = statefulset.get("status") or {}
     wanted = status.get("updateRevision") or status.get("currentRevision")
     stuck = []
     for pod in pods or []:
         conditions = {c.get("type"): c.get("status") for c in (pod.get("status") or {}).get("conditions") or []}
         revision = ((pod.get("metadata") or {}).get("labels") or {}).get("controller-revision-hash")
-        if conditions.get("Ready") != "True" and revision != wanted:
+        if owned_by(pod, statefulset) and conditions.get("Ready") != "True" and revision != wanted:
             stuck.append(pod["metadata"]["name"])
     return sorted(stuck)

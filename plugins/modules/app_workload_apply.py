@@ -112,6 +112,11 @@ unmet:
   returned: failure
   type: list
   elements: str
+pods_not_ready:
+  description: What each pod of an unmet workload that is not ready waits for (e.g. an image that does not pull).
+  returned: failure
+  type: list
+  elements: str
 """
 
 import time
@@ -144,8 +149,10 @@ def run(module: AnsibleModule, request) -> dict:
         unmet = apply.wait_for_gates(request, params["namespace"], params["gates"] if params["wait"] else {},
                                      outcome["jobs"], params["wait_timeout"], time.monotonic, time.sleep)
         if unmet:
-            module.fail_json(msg=f"Gates not passed after {params['wait_timeout']} s: {'; '.join(unmet)}",
-                             unmet=unmet, **outcome)
+            waiting = apply.pods_not_ready(request, params["namespace"], params["gates"], unmet)
+            module.fail_json(msg=f"Gates not passed after {params['wait_timeout']} s: {'; '.join(unmet)}"
+                             + (f"; pods not ready: {'; '.join(waiting)}" if waiting else ""),
+                             unmet=unmet, pods_not_ready=waiting, **outcome)
     return outcome
 
 

@@ -12,6 +12,10 @@ version_added: 0.1.0
 description:
   - Creates, updates (TTL, data) or deletes the record set with this name and type, for example the A record of a
     Cloud SQL instance's C(dns_name) pointing at its PSC endpoint in a private zone.
+  - A record set has no labels or description, so nothing marks one as made by this collection. Deleting
+    (V(absent)) removes a record set only inside a zone that carries the collection's label
+    C(managed-by=aibang-gke-platform) (a zone M(aibang.gke_platform.gcp_dns_zones) created); in any other zone it is
+    left in place with a warning and named in RV(left), unless O(delete_unmarked) is set.
   - Written because google.cloud's C(gcp_dns_resource_record_set) fails with C(auth_kind=accesstoken)
     (it drops the token when it reads the zone's SOA record).
 author:
@@ -83,6 +87,10 @@ options:
         description: V(present) or V(absent). Defaults to O(state).
         type: str
         choices: [present, absent]
+  delete_unmarked:
+    description: With V(absent), also delete record sets in a zone this collection did not create.
+    type: bool
+    default: false
   state:
     description: V(present) or V(absent) (with O(records), for the items that do not set their own).
     type: str
@@ -108,6 +116,11 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+left:
+  description: The record sets (C(zone/name type)) V(absent) left in place because their zone lacks the mark.
+  returned: when one was left
+  type: list
+  elements: str
 record:
   description: C(name), C(type), C(ttl) and C(rrdatas) after the run (empty when absent).
   returned: with O(name)
@@ -143,6 +156,7 @@ def main() -> None:
                 **_RECORD,
                 "state": {"type": "str", "choices": ["present", "absent"]},
             }},
+            "delete_unmarked": {"type": "bool", "default": False},
             "state": {"type": "str", "choices": ["present", "absent"], "default": "present"},
         },
         mutually_exclusive=[("name", "records")],

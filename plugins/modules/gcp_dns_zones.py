@@ -13,8 +13,11 @@ description:
   - Creates, updates in place (description, the networks a private zone is visible to) or deletes each listed
     managed zone by name, in one module run (an Ansible loop would start one module process per zone).
   - A zone's DNS name and visibility cannot change in place; a difference there fails naming the zone.
-  - Every zone is checked before anything changes; an error names the zone by its index and name. Deleting a zone
-    that still holds record sets (other than its own NS and SOA) fails with Google's message.
+  - Every zone is checked before anything changes; an error names the zone by its index and name.
+  - A zone this module creates carries the label C(managed-by=aibang-gke-platform) (at creation only, never on a zone
+    found existing). V(absent) deletes only a zone carrying it (any zone with O(delete_unmarked)) that holds nothing
+    but its own NS and SOA records; any other zone is left in place with a warning saying why, and named in
+    RV(left).
 author:
   - Aibang Platform Engineering (@aibang)
 extends_documentation_fragment:
@@ -59,6 +62,10 @@ options:
         description: V(present) or V(absent). Defaults to O(state).
         type: str
         choices: [present, absent]
+  delete_unmarked:
+    description: With V(absent), also delete zones this collection did not create (still only empty ones).
+    type: bool
+    default: false
   state:
     description: V(present) or V(absent), for the zones that do not set their own.
     type: str
@@ -76,6 +83,11 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+left:
+  description: The zones V(absent) left in place (the warnings say why).
+  returned: when one was left
+  type: list
+  elements: str
 zones:
   description: >-
     Each listed zone after the run, in the order given (empty when absent) - C(name), C(dns_name), C(description),
@@ -99,6 +111,7 @@ def main() -> None:
             "networks": {"type": "list", "elements": "str", "default": []},
             "state": {"type": "str", "choices": ["present", "absent"]},
         }},
+        "delete_unmarked": {"type": "bool", "default": False},
         "state": {"type": "str", "choices": ["present", "absent"], "default": "present"},
     })
     run(module, ensure_zones)

@@ -18,6 +18,9 @@ description:
     With O(recreate=true) the module deletes and recreates the forwarding rule (and the address, if it is the
     address that differs) instead, returns what it recreated in RV(recreated) and warns. Connections through the
     endpoint drop, and the producer sees a new connection that it must accept again.
+  - The forwarding rule and the address it creates carry the label C(managed-by=aibang-gke-platform), set with
+    C(setLabels) right after each insert (Google refuses labels in the insert of a PSC forwarding rule), never on a
+    rule or address found existing. With O(state=absent) only what carries the label is deleted.
   - Waits until C(pscConnectionStatus) is C(ACCEPTED). Still C(PENDING) after O(wait_timeout) fails saying that the
     consumer project is not in the producer's accept list, naming both projects; C(REJECTED) and
     C(NEEDS_ATTENTION) fail at once with what the producer must do.
@@ -83,8 +86,17 @@ options:
     description: Seconds between status reads while waiting.
     type: int
     default: 5
+  delete_unmarked:
+    description:
+      - With O(state=absent), also delete a forwarding rule or address this collection did not create. Without it an
+        unmarked one is left in place with a warning, and C(left) is returned true; so is an address still used by a
+        forwarding rule that stays.
+    type: bool
+    default: false
   state:
-    description: V(present) creates or updates the endpoint, V(absent) deletes the forwarding rule and the address.
+    description:
+      - V(present) creates or updates the endpoint, V(absent) deletes the forwarding rule and the address that carry
+        the collection's mark (see O(delete_unmarked)).
     type: str
     choices: [present, absent]
     default: present
@@ -111,8 +123,12 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+left:
+  description: True when O(state=absent) left the forwarding rule or the address in place (the warnings say why).
+  returned: when something was left
+  type: bool
 endpoint:
-  description: The endpoint after the run (empty when absent).
+  description: The endpoint after the run (empty when absent, or what O(state=absent) left in place).
   returned: always
   type: dict
   contains:
@@ -152,6 +168,7 @@ def main() -> None:
             "wait": {"type": "bool", "default": True},
             "wait_timeout": {"type": "int", "default": 300},
             "poll_interval": {"type": "int", "default": 5},
+            "delete_unmarked": {"type": "bool", "default": False},
             "state": {"type": "str", "choices": ["present", "absent"], "default": "present"},
         },
         required_if=[("state", "present", ("network", "subnetwork", "service_attachment"))],

@@ -16,6 +16,10 @@ description:
     updated in place (with the attachment's fingerprint); the target service and proxy protocol cannot change in
     place and fail naming the field.
   - Returns the connected endpoints with their status, so a producer sees who is PENDING.
+  - An attachment this module creates carries the collection's mark in its description, the words C(managed-by)
+    and C(aibang-gke-platform) joined by a colon (service attachments have no labels), written at creation only,
+    never on an attachment found existing. V(absent) deletes only an attachment carrying it (any, with
+    O(delete_unmarked)); another is left in place with a warning and RV(left).
 author:
   - Aibang Platform Engineering (@aibang)
 extends_documentation_fragment:
@@ -82,8 +86,12 @@ options:
     type: list
     elements: str
   description:
-    description: Description of the attachment.
+    description: Description of the attachment (the collection's mark is added to it when the module creates it).
     type: str
+  delete_unmarked:
+    description: With O(state=absent), also delete an attachment this collection did not create.
+    type: bool
+    default: false
   state:
     description: V(present) or V(absent). Absent deletes the attachment, not its NAT subnets.
     type: str
@@ -107,8 +115,12 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+left:
+  description: True when O(state=absent) left an attachment in place because this collection did not create it.
+  returned: when an unmarked attachment was left
+  type: bool
 service_attachment:
-  description: The attachment after the run (empty when absent).
+  description: The attachment after the run (empty when absent, or the one O(state=absent) left in place).
   returned: always
   type: dict
   contains:
@@ -144,6 +156,7 @@ def main() -> None:
             "reconcile_connections": {"type": "bool", "default": True},
             "domain_names": {"type": "list", "elements": "str"},
             "description": {"type": "str"},
+            "delete_unmarked": {"type": "bool", "default": False},
             "state": {"type": "str", "choices": ["present", "absent"], "default": "present"},
         },
         required_if=[("state", "present", ("target_service", "nat_subnets"))],

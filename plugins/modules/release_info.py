@@ -123,19 +123,19 @@ def run_module(params: dict) -> dict:
     return result
 
 
+ARGUMENT_SPEC = {
+    "releases": {"type": "list", "elements": "dict", "required": True},
+    "release": {"type": "int"},
+    "previous": {"type": "bool", "default": False},
+    "history": {"type": "int", "default": 10},
+    "run": {"type": "str"},
+    "key": {"type": "str", "no_log": True},
+}
+MUTUALLY_EXCLUSIVE = [("release", "previous")]
+
+
 def main() -> None:
-    module = AnsibleModule(
-        argument_spec={
-            "releases": {"type": "list", "elements": "dict", "required": True},
-            "release": {"type": "int"},
-            "previous": {"type": "bool", "default": False},
-            "history": {"type": "int", "default": 10},
-            "run": {"type": "str"},
-            "key": {"type": "str", "no_log": True},
-        },
-        mutually_exclusive=[("release", "previous")],
-        supports_check_mode=True,
-    )
+    module = AnsibleModule(argument_spec=ARGUMENT_SPEC, mutually_exclusive=MUTUALLY_EXCLUSIVE, supports_check_mode=True)
     try:
         module.exit_json(**run_module(module.params))
     except ReleaseStoreError as exc:

@@ -2,8 +2,19 @@
 from __future__ import annotations
 
 import json
+import pathlib
+import sys
 
 import pytest
+
+from ansible.utils.collection_loader import AnsibleCollectionConfig
+from ansible.utils.collection_loader._collection_finder import _AnsibleCollectionFinder
+
+# Role templates name this collection's filters by FQCN: under plain pytest (ansible-test installs its own) the
+# collection loader goes in before anything of the collection is imported, on the sys.path root that holds it.
+if AnsibleCollectionConfig.collection_finder is None:
+    _ROOTS = [entry for entry in sys.path if (pathlib.Path(entry) / "ansible_collections" / "aibang" / "gke_platform").is_dir()]
+    _AnsibleCollectionFinder(paths=_ROOTS)._install()
 
 from ansible.module_utils import _internal
 from ansible.module_utils.testing import patch_module_args

@@ -163,8 +163,9 @@ class FakeGcp:
         self.seed(regional(project, region, "serviceAttachments"), body)
         return regional(project, region, "serviceAttachments", name)
 
-    def managed_zone(self, project: str, name: str, dns_name: str) -> None:
-        body = {"name": name, "dnsName": dns_name, "description": "", "visibility": "private"}
+    def managed_zone(self, project: str, name: str, dns_name: str, labels: dict | None = None) -> None:
+        """A private zone; ``labels=with_mark(None)`` for one this collection created, none for one it finds."""
+        body = without_none({"name": name, "dnsName": dns_name, "description": "", "visibility": "private", "labels": labels})
         self.seed(f"{DNS}projects/{project}/managedZones", body)
 
     def service_account(self, project: str, account_id: str) -> str:

@@ -9,6 +9,11 @@ import pathlib
 
 import pytest
 import yaml
+from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
+from ansible.parsing.dataloader import DataLoader
+from ansible.template import Templar, trust_as_template
+
+from ansible_collections.aibang.gke_platform.plugins.modules.release_info import ARGUMENT_SPEC, MUTUALLY_EXCLUSIVE
 
 ROOT = pathlib.Path(__file__).parents[2]
 GATED_STAGES = ["squid_gke", "cluster_dns", "app_workload"]
@@ -88,3 +93,39 @@ def test_the_prod_refusal_fails_and_the_default_runs_the_gates():
     wiring = _yaml("playbooks", "group_vars", "all", "wiring.yml")
     assert wiring["egress_verify"] is True and wiring["cluster_dns_verify"] == "{{ egress_verify }}"
     assert wiring["deploy_auto_rollback"] is True
+
+
+def rollback_call() -> dict:
+    """The arguments playbooks/rollback.yml gives release_info to choose the release."""
+    plays = yaml.safe_load(ROOT.joinpath("playbooks", "rollback.yml").read_text(encoding="utf-8"))
+    tasks = [task for play in plays for block in play["tasks"] for task in block.get("block", [block])]
+    return next(task["aibang.gke_platform.release_info"] for task in tasks if "aibang.gke_platform.release_info" in task)
+
+
+@pytest.mark.parametrize("release, chosen", [("3", {"release": 3}), ("previous", {"previous": True})])
+def test_rollback_yml_passes_one_of_release_and_previous(release, chosen):
+    """`rollback.yml -e release=N` once passed previous: false beside release, which the module refuses."""
+    arguments = {name: value for name, value in rollback_call().items() if name in ("release", "previous")}
+    rendered = Templar(loader=DataLoader(), variables={"release": release}).template(
+        {name: trust_as_template(value) for name, value in arguments.items()})
+    assert rendered == chosen
+    validated = ArgumentSpecValidator(ARGUMENT_SPEC, mutually_exclusive=MUTUALLY_EXCLUSIVE).validate({"releases": [], **rendered})
+    assert not validated.error_messages
+
+
+def test_a_reverted_statefulsets_stuck_pod_is_deleted_and_named():
+    """The pods are read from the namespace and chosen by owner reference (a label selector rendered from matchLabels
+    once came out as key=value and found none); each deleted pod is added to the restore's summary."""
+    tasks = _yaml("playbooks", "tasks", "stage_restore_statefulset.yml")
+    read, delete, say = tasks
+    assert read["loop"][1] == {"api_version": "v1", "kind": "Pod"}
+    assert "label_selectors" not in read["kubernetes.core.k8s_info"]
+    assert delete["kubernetes.core.k8s"]["state"] == "absent" and delete["loop"] == "{{ __stage_stuck_pods }}"
+    variables = {"__stage_statefulset": {"metadata": {"namespace": "shop", "name": "cart-redis"}},
+                 "stage_restore_plan": {"summary": ["restored StatefulSet shop/cart-redis"]},
+                 "__stage_stuck_pods": ["cart-redis-0"]}
+    rendered = Templar(loader=DataLoader(), variables=variables).template(
+        trust_as_template(say["ansible.builtin.set_fact"]["stage_restore_plan"]))
+    assert rendered["summary"] == ["restored StatefulSet shop/cart-redis",
+                                   "deleted Pod shop/cart-redis-0, stuck on the broken revision (recreated from the restored "
+                                   "template; its PersistentVolumeClaim stays)"]

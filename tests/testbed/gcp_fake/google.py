@@ -244,6 +244,8 @@ class FakeGoogle:
         resource.update({"id": self._new_id(), "creationTimestamp": time.strftime("%Y-%m-%dT%H:%M:%S.000-07:00"),
                          "selfLink": COMPUTE + key.split(":", 1)[1],
                          "kind": "compute#" + call.route.method["request"]["$ref"][0].lower() + call.route.method["request"]["$ref"][1:]})
+        if "labelFingerprint" in call.route.document["schemas"][call.route.method["request"]["$ref"]].get("properties", {}):
+            resource["labelFingerprint"] = _etag(resource.get("labels") or {})
         parts = key.split(":", 1)[1].split("/")
         if parts[2] in ("regions", "zones"):
             resource[parts[2][:-1]] = COMPUTE + "/".join(parts[:4])
@@ -285,6 +287,8 @@ class FakeGoogle:
     def _compute_setLabels(self, call, query, body, fault):
         resource_key = call.path.rsplit("/", 1)[0]
         resource = self._get(resource_key)
+        if body.get("labelFingerprint") and resource.get("labelFingerprint") and body["labelFingerprint"] != resource["labelFingerprint"]:
+            raise GoogleError(412, "Labels fingerprint either invalid or resource labels have changed", "conditionNotMet")
         resource["labels"] = body.get("labels", {})
         resource["labelFingerprint"] = _etag(resource["labels"])
         return self._operation("compute", call, resource_key, "setLabels", fault)
@@ -432,6 +436,9 @@ class FakeGoogle:
             self._psc_forwarding_rule(call, resource)
 
     def _psc_forwarding_rule(self, call, resource):
+        if resource.get("labels"):  # Google takes a PSC endpoint's labels only through setLabels, after the insert
+            raise GoogleError(400, "Invalid value for field 'resource.labels': ''. Invalid field set in Private Service "
+                                   "Connect Forwarding Rule. This field should not be set.", "invalid")
         if resource.get("loadBalancingScheme"):
             raise GoogleError(400, f"Invalid value for field 'resource.loadBalancingScheme': '{resource['loadBalancingScheme']}'. "
                                    "loadBalancingScheme must be empty for a forwarding rule that targets a service attachment.")

@@ -225,3 +225,28 @@ def test_diagnose_names_each_layer():
     assert layers["config"]["ok"] and layers["database"]["ok"]
     assert not layers["endpoint"]["ok"]
     assert layers["workload-identity"]["ok"]
+
+
+def test_a_failed_gate_names_what_the_pods_of_the_unmet_workloads_wait_for():
+    server = FakeApiServer()
+    deploy(server, rendered())
+    namespace = "aibang-dev"
+    redis = next(name for name in server.store if name.endswith("/statefulsets/orders-redis"))
+    selector = server.store[redis]["spec"]["selector"]["matchLabels"]
+    waiting = {"name": "redis", "ready": False, "state": {"waiting": {
+        "reason": "ImagePullBackOff", "message": 'Back-off pulling image "redis:not-built"'}}}
+    for name, labels, statuses in (("orders-redis-0", selector, [waiting]), ("someone-else", {"app": "x"}, [waiting])):
+        server.store[f"/api/v1/namespaces/{namespace}/pods/{name}"] = {
+            "metadata": {"name": name, "labels": labels},
+            "status": {"phase": "Pending", "conditions": [{"type": "Ready", "status": "False"}], "containerStatuses": statuses}}
+    unmet = [f"StatefulSet {namespace}/orders-redis: ready/updated/current 0/1/0 of 1"]
+    assert apply.pods_not_ready(server, namespace, {"deployments": ["orders"], "statefulsets": ["orders-redis"]}, unmet) == [
+        'orders-redis-0 Pending: container redis waiting (ImagePullBackOff: Back-off pulling image "redis:not-built")']
+    assert apply.pods_not_ready(server, namespace, {"statefulsets": ["orders-redis"]}, []) == []  # gates that passed
+
+
+def test_pods_that_cannot_be_read_leave_the_gates_message_standing():
+    def forbidding(method, path, query, body, content_type):
+        return 403, {"message": "pods is forbidden"}
+    assert apply.pods_not_ready(forbidding, "ns", {"statefulsets": ["r"]}, ["StatefulSet ns/r: ready/updated/current 0/1/0 of 1"]) == [
+        "the pods of StatefulSet ns/r were not read (Failed to read StatefulSet r: HTTP 403: pods is forbidden)"]

@@ -54,3 +54,31 @@ def test_one_run_sets_every_record_and_a_second_is_a_no_op(gcp):
     again = gcp.run(ensure_records, task)
     assert again["changed"] is False and gcp.mutations() == [] and again["diff"]["before"] == again["diff"]["after"]
     assert [record["name"] for record in again["records"]] == ["a.x.", "*.x."]
+
+
+# A record set has no mark of its own: absent deletes it only inside a zone the collection created (issue 16, item 7).
+MARK = {"managed-by": "aibang-gke-platform"}
+RECORD_KEY = "dns:projects/p/managedZones/z/rrsets/a.x./A"
+
+
+@pytest.mark.parametrize("check_mode", [True, False])
+def test_a_record_in_a_zone_the_collection_did_not_create_is_left_saying_why(gcp, check_mode):
+    gcp.managed_zone("p", "z", "x.")
+    gcp.run(ensure_records, _task(_item("a.x.")))
+    gcp.forget_calls()
+    left = gcp.run(ensure_records, _task(_item("a.x."), state="absent"), check_mode=check_mode)
+    assert left["changed"] is False and left["left"] == ["z/a.x. A"] and gcp.mutations() == []
+    assert "its zone z does not carry the label managed-by=aibang-gke-platform" in left["warnings"][0]
+    assert "a record set carries no mark of its own" in left["warnings"][0]
+    assert gcp.exists(RECORD_KEY)
+    single = gcp.run(ensure_records, dict(_task(), records=None, name="a.x.", state="absent"))
+    assert single["changed"] is False and single["left"] == ["z/a.x. A"] and gcp.exists(RECORD_KEY)
+    forced = gcp.run(ensure_records, _task(_item("a.x."), state="absent", delete_unmarked=True))
+    assert forced["changed"] is True and "left" not in forced and not gcp.exists(RECORD_KEY)
+
+
+def test_a_record_in_a_zone_the_collection_created_is_deleted(gcp):
+    gcp.managed_zone("p", "z", "x.", labels=MARK)
+    gcp.run(ensure_records, _task(_item("a.x.")))
+    removed = gcp.run(ensure_records, _task(_item("a.x."), state="absent"))
+    assert removed["changed"] is True and "left" not in removed and not gcp.exists(RECORD_KEY)

@@ -9,6 +9,7 @@ from ansible_collections.aibang.gke_platform.plugins.module_utils.psc import (
     _desired_attachment,
     _desired_rule,
     ensure_endpoint,
+    ensure_service_attachment,
     explain,
 )
 
@@ -167,6 +168,123 @@ def test_global_access_changes_in_place_without_recreate(consumer, connected):
     result = consumer.run(ensure_endpoint, endpoint_params(global_access=True))
     assert result["changed"] and result["recreated"] == [] and result["endpoint"]["global_access"] is True
     assert consumer.mutations() == ["compute.forwardingRules.patch"]
+
+
+# Cleanup deletes only what carries the collection's mark (issue 16, item 7).
+ADDRESS_KEY = f"compute:projects/{CONSUMER}/regions/{REGION}/addresses/psc-orders"
+MARK = {"managed-by": "aibang-gke-platform"}
+
+
+def test_what_the_module_creates_carries_the_mark_and_absent_deletes_it(consumer, connected):
+    for key in (RULE_KEY, ADDRESS_KEY):
+        assert consumer.google.resources[key]["labels"] == MARK
+    assert consumer.run(ensure_endpoint, endpoint_params(), check_mode=True)["changed"] is False
+    removed = consumer.run(ensure_endpoint, endpoint_params(state="absent"))
+    assert removed["changed"] is True and "left" not in removed and removed["endpoint"] == {}
+    assert not consumer.exists(RULE_KEY) and not consumer.exists(ADDRESS_KEY)
+
+
+def test_the_mark_comes_through_set_labels_because_a_psc_rule_refuses_labels_in_its_insert(consumer):
+    accept(consumer)
+    consumer.run(ensure_endpoint, endpoint_params())
+    assert consumer.mutations() == ["compute.addresses.insert", "compute.addresses.setLabels",
+                                    "compute.forwardingRules.insert", "compute.forwardingRules.setLabels"]
+    with pytest.raises(GcpError, match="Invalid field set in Private Service Connect Forwarding Rule"):
+        consumer.seed(f"https://compute.googleapis.com/compute/v1/projects/{CONSUMER}/regions/{REGION}/forwardingRules",
+                      {"name": "labelled", "network": "projects/consumer/global/networks/vpc", "labels": MARK,
+                       "target": f"projects/{PRODUCER}/regions/{REGION}/serviceAttachments/orders"})
+
+
+def _adopted_endpoint(gcp) -> None:
+    """An endpoint someone else made (same names, no labels): the address, then the rule on it."""
+    accept(gcp)
+    base = f"https://compute.googleapis.com/compute/v1/projects/{CONSUMER}/regions/{REGION}"
+    gcp.seed(f"{base}/addresses", {"name": "psc-orders", "addressType": "INTERNAL", "purpose": "GCE_ENDPOINT",
+                                   "subnetwork": f"{base}/subnetworks/nodes"})
+    gcp.seed(f"{base}/forwardingRules", {"name": "psc-orders", "network": "projects/consumer/global/networks/vpc",
+                                         "IPAddress": f"{base}/addresses/psc-orders",
+                                         "target": f"projects/{PRODUCER}/regions/{REGION}/serviceAttachments/orders"})
+    gcp.forget_calls()
+
+
+@pytest.mark.parametrize("check_mode", [True, False])
+def test_an_adopted_endpoint_is_left_in_place_saying_why(consumer, check_mode):
+    _adopted_endpoint(consumer)
+    adopted = consumer.run(ensure_endpoint, endpoint_params())
+    assert adopted["changed"] is False and consumer.mutations() == []  # found existing: never marked
+    left = consumer.run(ensure_endpoint, endpoint_params(state="absent"), check_mode=check_mode)
+    assert left["changed"] is False and left["left"] is True and consumer.mutations() == []
+    assert left["warnings"] == [AnyText("Forwarding rule psc-orders of PSC endpoint psc-orders left in place",
+                                        "does not carry the label managed-by=aibang-gke-platform"),
+                                AnyText("Address psc-orders of PSC endpoint psc-orders left in place", "does not carry the label")]
+    assert left["endpoint"]["forwarding_rule"] and left["endpoint"]["address"]
+    assert consumer.exists(RULE_KEY) and consumer.exists(ADDRESS_KEY)
+
+
+def test_delete_unmarked_deletes_an_adopted_endpoint(consumer):
+    _adopted_endpoint(consumer)
+    removed = consumer.run(ensure_endpoint, endpoint_params(state="absent", delete_unmarked=True))
+    assert removed["changed"] is True and "left" not in removed
+    assert not consumer.exists(RULE_KEY) and not consumer.exists(ADDRESS_KEY)
+
+
+def test_a_rule_made_on_an_adopted_address_goes_and_the_address_stays(consumer):
+    accept(consumer)
+    base = f"https://compute.googleapis.com/compute/v1/projects/{CONSUMER}/regions/{REGION}"
+    consumer.seed(f"{base}/addresses", {"name": "psc-orders", "addressType": "INTERNAL", "purpose": "GCE_ENDPOINT",
+                                        "subnetwork": f"{base}/subnetworks/nodes"})
+    consumer.run(ensure_endpoint, endpoint_params())
+    assert consumer.google.resources[RULE_KEY]["labels"] == MARK and not consumer.google.resources[ADDRESS_KEY].get("labels")
+    removed = consumer.run(ensure_endpoint, endpoint_params(state="absent"))
+    assert removed["changed"] is True and removed["left"] is True
+    assert removed["warnings"] == [AnyText("Address psc-orders of PSC endpoint psc-orders left in place", "does not carry the label")]
+    assert not consumer.exists(RULE_KEY) and consumer.exists(ADDRESS_KEY)
+
+
+def test_a_marked_address_under_an_adopted_rule_stays_while_the_rule_uses_it(consumer):
+    accept(consumer)
+    consumer.run(ensure_endpoint, endpoint_params())
+    consumer.google.resources[RULE_KEY].pop("labels")  # as if someone else had made the rule on our address
+    removed = consumer.run(ensure_endpoint, endpoint_params(state="absent"))
+    assert removed["changed"] is False and removed["left"] is True
+    assert removed["warnings"][1] == AnyText("Address psc-orders", "forwarding rule psc-orders, which stays, still uses it")
+    assert consumer.exists(RULE_KEY) and consumer.exists(ADDRESS_KEY)
+
+
+PUBLISHED_KEY = f"compute:projects/{PRODUCER}/regions/{REGION}/serviceAttachments/published"
+
+
+def _published(gcp, **changes):
+    gcp.service_attachment(PRODUCER, REGION, [])  # the producer's network, load balancer and NAT subnet (and 'orders')
+    gcp.forget_calls()
+    params = dict(attachment_params(project=PRODUCER, region=REGION, name="published", nat_subnets=[{"name": "psc-nat"}],
+                                    target_service="ilb", consumer_accept_lists=[{"project": CONSUMER, "connection_limit": 5}]),
+                  state="present", delete_unmarked=False)
+    params.update(changes)
+    return params
+
+
+@pytest.mark.parametrize("description, stored", [(None, "managed-by: aibang-gke-platform"),
+                                                 ("orders API", "orders API (managed-by: aibang-gke-platform)")])
+def test_an_attachment_the_module_creates_carries_the_mark_and_absent_deletes_it(gcp, description, stored):
+    params = _published(gcp, description=description)
+    gcp.run(ensure_service_attachment, params)
+    assert gcp.google.resources[PUBLISHED_KEY]["description"] == stored
+    gcp.forget_calls()
+    assert gcp.run(ensure_service_attachment, params)["changed"] is False and gcp.mutations() == []
+    removed = gcp.run(ensure_service_attachment, dict(params, state="absent"))
+    assert removed["changed"] is True and "left" not in removed and not gcp.exists(PUBLISHED_KEY)
+
+
+@pytest.mark.parametrize("check_mode", [True, False])
+def test_an_adopted_attachment_is_left_in_place_saying_why(gcp, check_mode):
+    params = _published(gcp)
+    left = gcp.run(ensure_service_attachment, dict(params, name="orders", state="absent"), check_mode=check_mode)
+    assert left["changed"] is False and left["left"] is True and gcp.mutations() == []
+    assert left["warnings"] == [AnyText("Service attachment orders left in place", "lacks 'managed-by: aibang-gke-platform'")]
+    assert left["service_attachment"]["name"] == "orders"
+    forced = gcp.run(ensure_service_attachment, dict(params, name="orders", state="absent", delete_unmarked=True))
+    assert forced["changed"] is True and not gcp.exists(f"compute:projects/{PRODUCER}/regions/{REGION}/serviceAttachments/orders")
 
 
 class AnyText(str):

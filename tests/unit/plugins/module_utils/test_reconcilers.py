@@ -22,6 +22,7 @@ from ansible_collections.aibang.gke_platform.plugins.module_utils.cloudsql impor
 from ansible_collections.aibang.gke_platform.plugins.module_utils.dns_record import ensure_records
 from ansible_collections.aibang.gke_platform.plugins.module_utils.dns_zone import ensure_zones
 from ansible_collections.aibang.gke_platform.plugins.module_utils.firewall_rules import ensure_rules
+from ansible_collections.aibang.gke_platform.plugins.module_utils.gcp_resource import with_mark
 from ansible_collections.aibang.gke_platform.plugins.module_utils.gcp_services import ensure_services
 from ansible_collections.aibang.gke_platform.plugins.module_utils.gke import ensure_cluster
 from ansible_collections.aibang.gke_platform.plugins.module_utils.iam_policy import ensure_member, role_members
@@ -170,7 +171,7 @@ ROWS = [
          "rrdatas": ["10.10.0.5"], "records": None},
         {"rrdatas": ["10.10.0.6"], "ttl": 60},
         _path("dns:projects/{project}/managedZones/{zone}/rrsets/{name}./{type}"),
-        lambda fake: fake.managed_zone(CONSUMER, "sql", "sql.internal.")),
+        lambda fake: fake.managed_zone(CONSUMER, "sql", "sql.internal.", with_mark(None))),
     Row(ensure_records,
         {"project": CONSUMER, "zone": "apis", "name": None, "type": "A", "ttl": 300, "rrdatas": [],
          "records": [_record("private.googleapis.com.", "A", ["199.36.153.8", "199.36.153.9"]),
@@ -178,7 +179,7 @@ ROWS = [
         {"records": [_record("private.googleapis.com.", "A", ["199.36.153.8", "199.36.153.9"]),
                      _record("*.googleapis.com.", "CNAME", ["private.googleapis.com."], ttl=60)]},
         _records_present,
-        lambda fake: fake.managed_zone(CONSUMER, "apis", "googleapis.com.")),
+        lambda fake: fake.managed_zone(CONSUMER, "apis", "googleapis.com.", with_mark(None))),
     Row(ensure_zones,
         {"project": CONSUMER, "zones": [_zone("googleapis", "googleapis.com."), _zone("gcr-io", "gcr.io")]},
         {"zones": [_zone("googleapis", "googleapis.com.", description="Private Google Access (mark)"), _zone("gcr-io", "gcr.io")]},

@@ -71,8 +71,9 @@ def test_the_plan_restores_the_object_as_it_was():
     assert plan["summary"] == ["restored Deployment intra-proxy/squid-proxy"]
 
 
-def pod(name, ready, revision):
-    return {"metadata": {"name": name, "labels": {"controller-revision-hash": revision}},
+def pod(name, ready, revision, owner="uid-redis"):
+    return {"metadata": {"name": name, "labels": {"controller-revision-hash": revision},
+                         "ownerReferences": [{"kind": "StatefulSet", "name": "redis", "uid": owner, "controller": True}]},
             "status": {"conditions": [{"type": "Ready", "status": "True" if ready else "False"}]}}
 
 
@@ -81,7 +82,10 @@ def pod(name, ready, revision):
     ([pod("redis-0", False, "redis-good")], []),  # of the reverted revision: it is on its way
     ([pod("redis-0", True, "redis-bad")], []),  # ready: the controller rolls it itself
     ([pod("redis-1", False, "redis-bad"), pod("redis-0", True, "redis-good")], ["redis-1"]),
+    ([pod("other-0", False, "other-bad", owner="uid-other")], []),  # another StatefulSet's pod in the namespace
+    ([{"metadata": {"name": "job-x"}, "status": {"phase": "Failed"}}], []),  # a pod no StatefulSet owns
 ])
 def test_stuck_pods(pods, expected):
-    statefulset = {"status": {"updateRevision": "redis-good", "currentRevision": "redis-bad"}}
+    statefulset = {"metadata": {"name": "redis", "uid": "uid-redis"},
+                   "status": {"updateRevision": "redis-good", "currentRevision": "redis-bad"}}
     assert stuck_pods(statefulset, pods) == expected

@@ -1,0 +1,100 @@
+# -*- coding: utf-8 -*-
+from __future__ import annotations
+
+import pytest
+
+from ansible_collections.aibang.gke_platform.plugins.module_utils.rollout import new_replicaset, pod_state, rollout_failure
+
+OWNER = ({"apiVersion": "apps/v1", "kind": "Deployment", "name": "squid-proxy", "uid": "uid-deploy", "controller": True},)
+SCHEDULER = ("0/4 nodes are available: 1 node(s) had untolerated taint {node.kubernetes.io/not-ready: }, 3 Insufficient cpu. "
+             "preemption: 0/4 nodes are available: 1 Preemption is not helpful for scheduling, 3 No preemption victims found.")
+
+
+def deployment(updated=0, ready=2, available=2, total=3, wanted=2, conditions=(), generation=4, observed=4):
+    return {"metadata": {"name": "squid-proxy", "namespace": "intra-proxy", "uid": "uid-deploy", "generation": generation,
+                         "annotations": {"deployment.kubernetes.io/revision": "5"}},
+            "spec": {"replicas": wanted},
+            "status": {"observedGeneration": observed, "updatedReplicas": updated, "readyReplicas": ready,
+                       "availableReplicas": available, "replicas": total, "conditions": list(conditions)}}
+
+
+def replicaset(name, revision, template_hash, owner=OWNER, conditions=()):
+    return {"metadata": {"name": name, "labels": {"pod-template-hash": template_hash}, "ownerReferences": list(owner),
+                         "annotations": {"deployment.kubernetes.io/revision": str(revision)}},
+            "status": {"conditions": list(conditions)}}
+
+
+OLD, NEW = replicaset("squid-proxy-old", 4, "old"), replicaset("squid-proxy-new", 5, "new")
+
+
+def pod(name, template_hash="new", ready=False, scheduled=True, containers=(), **metadata):
+    conditions = [{"type": "PodScheduled", "status": "True"} if scheduled else
+                  {"type": "PodScheduled", "status": "False", "reason": "Unschedulable", "message": SCHEDULER},
+                  {"type": "Ready", "status": "True" if ready else "False"}]
+    return {"metadata": {"name": name, "labels": {"pod-template-hash": template_hash}, **metadata},
+            "status": {"phase": "Running" if ready else "Pending", "conditions": conditions, "containerStatuses": list(containers)}}
+
+
+def waiting(reason, message="", **extra):
+    return {"name": "squid", "ready": False, "restartCount": extra.pop("restarts", 0),
+            "state": {"waiting": {"reason": reason, **({"message": message} if message else {})}}, **extra}
+
+
+@pytest.mark.parametrize("state, expected", [
+    (pod("p", scheduled=False), "p Pending (Unschedulable: 0/4 nodes are available: 1 node(s) had untolerated taint"),
+    (pod("p", containers=[waiting("ImagePullBackOff", 'Back-off pulling image "aibang-testbed.local/squid:nope"')]),
+     'p Pending: container squid waiting (ImagePullBackOff: Back-off pulling image "aibang-testbed.local/squid:nope")'),
+    (pod("p", containers=[waiting("CrashLoopBackOff", "back-off 20s restarting failed container",
+                                  lastState={"terminated": {"exitCode": 1, "reason": "Error"}})]),
+     "p Pending: container squid waiting (CrashLoopBackOff: back-off 20s restarting failed container, last exit code 1)"),
+    (pod("p", containers=[{"name": "squid", "ready": False, "restartCount": 3, "state": {"running": {}}}]),
+     "p Pending: container squid running, not ready (restarts 3)"),
+    (pod("p", containers=[{"name": "squid", "ready": True, "state": {"running": {}}}]), "p Pending, not ready"),
+    (pod("p", ready=True, containers=[{"name": "squid", "ready": True, "state": {"running": {}}}]), "p ready"),
+])
+def test_pod_state_names_what_the_pod_waits_for(state, expected):
+    assert pod_state(state).startswith(expected)
+
+
+def test_a_long_scheduler_message_is_cut():
+    described = pod_state(pod("p", scheduled=False))
+    assert described.endswith("...)") and len(described) < len(SCHEDULER) + 30
+
+
+def test_the_new_replicaset_is_the_owned_one_of_the_newest_revision():
+    stranger = replicaset("other-app", 9, "x", owner=({"uid": "uid-other", "controller": True},))
+    assert new_replicaset(deployment(), [NEW, OLD, stranger]) is NEW
+    assert new_replicaset(deployment(), [stranger]) is None
+
+
+def test_the_message_names_the_counts_and_the_new_pods_reason():
+    pods = [pod("squid-proxy-old-a", "old", ready=True), pod("squid-proxy-old-b", "old", ready=True),
+            pod("squid-proxy-new-c", scheduled=False)]
+    message = rollout_failure(deployment(), [OLD, NEW], pods, 20)
+    assert message.startswith("Deployment intra-proxy/squid-proxy did not roll out within 20 s: 0 of 2 replicas updated, "
+                              "2 ready, 2 available (3 pods in all); new pods not ready: squid-proxy-new-c Pending "
+                              "(Unschedulable: 0/4 nodes are available"), message
+    assert "squid-proxy-old" not in message
+
+
+@pytest.mark.parametrize("replicasets, pods, deployment_state, expected", [
+    ([OLD], [], deployment(), "; the controller has not created the new ReplicaSet"),
+    ([OLD, NEW], [], deployment(), "; the new ReplicaSet squid-proxy-new has no pod yet"),
+    ([OLD, replicaset("squid-proxy-new", 5, "new", conditions=[
+        {"type": "ReplicaFailure", "status": "True", "reason": "FailedCreate", "message": 'pods "x" is forbidden: exceeded quota'}])],
+     [], deployment(), '; ReplicaSet squid-proxy-new cannot create pods (FailedCreate: pods "x" is forbidden: exceeded quota)'),
+    ([OLD, NEW], [pod(f"squid-proxy-new-{index}", containers=[waiting("ErrImageNeverPull")]) for index in range(5)], deployment(),
+     "squid-proxy-new-2 Pending: container squid waiting (ErrImageNeverPull); and 2 more not ready"),
+    ([NEW], [pod("squid-proxy-new-a", ready=True), pod("squid-proxy-new-b", deletionTimestamp="2026-11-23T22:00:00Z")],
+     deployment(updated=2, ready=1, available=1), "; the 1 new pod(s) are ready"),
+    ([NEW], [], deployment(conditions=[{"type": "Progressing", "status": "False", "reason": "ProgressDeadlineExceeded",
+                                        "message": 'ReplicaSet "squid-proxy-new" has timed out progressing.'}]),
+     '(3 pods in all); ReplicaSet "squid-proxy-new" has timed out progressing.; the new ReplicaSet'),
+    ([NEW], [], deployment(generation=5, observed=4), "(3 pods in all); the controller has not seen the latest spec;"),
+])
+def test_the_message_for_each_way_a_rollout_stalls(replicasets, pods, deployment_state, expected):
+    assert expected in rollout_failure(deployment_state, replicasets, pods)
+
+
+def test_without_a_wait_the_message_names_no_duration():
+    assert rollout_failure(deployment(), [NEW], []).startswith("Deployment intra-proxy/squid-proxy did not roll out: ")
