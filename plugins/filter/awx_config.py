@@ -5,15 +5,22 @@
 from __future__ import annotations
 
 from ansible.errors import AnsibleFilterError
+from ansible.utils.display import Display
 from ansible_collections.aibang.gke_platform.plugins.module_utils import awx_config, awx_playbook_vars
+
+display = Display()
 
 
 def awx_config_plan(config, project_dir):
-    """The AWX objects (infra.aap_configuration shape) for a configuration; bad input fails naming field and value."""
+    """The AWX objects (infra.aap_configuration shape) for a configuration; bad input fails naming field and value.
+    What would work differently from AWX than by hand is shown as a warning."""
     try:
-        return awx_config.plan(config, project_dir)
+        planned = awx_config.plan(config, project_dir)
     except (awx_config.AwxConfigError, awx_playbook_vars.PlaybookReadError) as error:
         raise AnsibleFilterError('awx_config_plan: {0}'.format(error))
+    for warning in planned['warnings']:
+        display.warning('awx_config_plan: {0}'.format(warning))
+    return planned
 
 
 def awx_workflows_to_write(workflows, current_nodes):

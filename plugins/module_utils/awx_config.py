@@ -19,6 +19,11 @@ __metaclass__ = type
 
 import os
 
+try:
+    import yaml
+except ImportError:  # only the controller reads the project's files; PyYAML comes with ansible-core there
+    yaml = None
+
 from ansible_collections.aibang.gke_platform.plugins.module_utils.awx_playbook_vars import accepted_variables
 
 APPROVALS = ('none', 'optional', 'required')
@@ -107,6 +112,60 @@ def check(config, project_dir, playbook_vars=accepted_variables):
         if not os.path.isfile(os.path.join(project_dir, catalogue[key].get('playbook', ''))):
             _fail('job_templates.{0}.playbook'.format(key), catalogue[key].get('playbook'), 'no such playbook')
         check_survey(key, catalogue[key], project_dir, playbook_vars)
+
+
+def _variable_names(path):
+    """The top-level variable names a group_vars file or directory sets (vault-encrypted files: none readable)."""
+    class NamesLoader(yaml.SafeLoader):  # a tagged value (!vault, !unsafe) loads as None: only the names count
+        pass
+
+    NamesLoader.add_multi_constructor('!', lambda loader, suffix, node: None)
+    files = [path] if os.path.isfile(path) else [
+        os.path.join(path, name) for name in sorted(os.listdir(path)) if os.path.isfile(os.path.join(path, name))]
+    names = set()
+    for name in files:
+        if os.path.splitext(name)[1] not in ('', '.yml', '.yaml', '.json'):
+            continue
+        with open(name) as handle:
+            text = handle.read()
+        try:
+            data = None if text.startswith('$ANSIBLE_VAULT') else yaml.load(text, Loader=NamesLoader)
+        except yaml.YAMLError as error:
+            raise AwxConfigError('cannot read {0}: {1}'.format(name, error))
+        names.update(data if isinstance(data, dict) else {})
+    return names
+
+
+def _group_vars(directory):
+    """group name -> path of its file or directory, for a group_vars directory (missing: none)."""
+    if not os.path.isdir(directory):
+        return {}
+    return {os.path.splitext(entry)[0] if os.path.isfile(os.path.join(directory, entry)) else entry:
+            os.path.join(directory, entry) for entry in sorted(os.listdir(directory))}
+
+
+def shadowed_variables(config, project_dir):
+    """Warnings for the variables an environment's inventory sets for a group (not all) that the playbooks'
+    group_vars/all sets too. Run by hand the inventory's value wins (its group_vars/<group> rank above a playbook's
+    group_vars/all); from AWX the playbook's does: AWX imports the inventory's variables into its own inventory and
+    hands them to the job as an inventory script's, which rank below every group_vars file."""
+    playbook_dirs = sorted({os.path.dirname(entry['playbook']) for entry in config['job_templates'].values()})
+    playbook_all = set()
+    for directory in playbook_dirs:
+        path = _group_vars(os.path.join(project_dir, directory, 'group_vars')).get('all')
+        playbook_all |= _variable_names(path) if path else set()
+    warnings = []
+    for index, env in enumerate(config['environments']):
+        for group, path in _group_vars(os.path.join(project_dir, env['inventory'], 'group_vars')).items():
+            names = sorted(_variable_names(path) & playbook_all) if group != 'all' else []
+            if names:
+                warnings.append(
+                    "environments[{0}].inventory={1!r}: group_vars/{2} sets {3}, which {4} sets too; "
+                    "from AWX the playbooks' value is used, not the inventory's (an inventory source's variables rank "
+                    "below a playbook's group_vars): set them in the environment's extra_vars or in host_vars"
+                    .format(index, env['inventory'], group, ', '.join(names),
+                            ', '.join(os.path.join(directory, 'group_vars', 'all') for directory in playbook_dirs)))
+    return warnings
 
 
 def object_name(prefix, env_name, kind):
@@ -238,6 +297,7 @@ def plan(config, project_dir, playbook_vars=accepted_variables):
         'controller_credentials': [credential(config, cred) for cred in config.get('credentials') or []],
         'controller_templates': [job_template(config, env, key) for env in envs for key in sorted(config['job_templates'])],
         'controller_workflows': [workflow(config, env) for env in envs],
+        'warnings': shadowed_variables(config, project_dir),
     }
 
 

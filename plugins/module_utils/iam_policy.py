@@ -49,38 +49,106 @@ def _read_policy(client, resource_type: str, base: str, what: str) -> dict:
 
 
 def ensure_member(client, params: dict, check_mode: bool) -> dict:
-    """The members in (or out of) each role of O(role) or O(roles), in one read-modify-write of the policy."""
+    """The members in (or out of) each role of O(role) or O(roles) on one resource, or of each item of O(bindings):
+    every item is checked before anything changes, then one read-modify-write of the policy per resource."""
+    if params.get("bindings") is not None:
+        return apply_bindings(client, params, check_mode)
     check_members(params["members"])
     roles = params["roles"] if params.get("roles") is not None else [params["role"]]
     if not roles:
         return {"changed": False, "members": [], "bindings": {}, "diff": {"before": {}, "after": {}}}
     present = params["state"] == "present"
     resource = params["resource"] or params["project"]
-    base = POLICY_URLS[params["resource_type"]].format(resource=resource)
-    what = f"{'grant' if present else 'revoke'} {', '.join(roles)} on {params['resource_type']} {resource}"
-    for attempt in range(params["conflict_retries"] + 1):
+    changes = [(role, params["members"], present) for role in roles]
+    result = apply_to_policy(client, params["resource_type"], resource, changes, params["conflict_retries"], check_mode)
+    return dict(result, members=result["bindings"][roles[0]])
+
+
+def apply_bindings(client, params: dict, check_mode: bool) -> dict:
+    """O(bindings): one policy write per resource; diff and RV(bindings) keyed C(<resource type> <resource> <role>)."""
+    by_resource = {}
+    for index, item in enumerate(params["bindings"]):
+        resource_type, resource, changes = planned_binding(item, f"bindings[{index}]", params)
+        by_resource.setdefault((resource_type, resource), []).extend(changes)
+    result = {"changed": False, "members": [], "bindings": {}, "diff": {"before": {}, "after": {}}, "warnings": []}
+    for (resource_type, resource), changes in by_resource.items():
+        done = apply_to_policy(client, resource_type, resource, changes, params["conflict_retries"], check_mode)
+        result["changed"] |= done["changed"]
+        result["warnings"] += done.get("warnings", [])
+        for side in ("before", "after"):
+            result["diff"][side].update({f"{resource_type} {resource} {role}": members
+                                         for role, members in done["diff"][side].items()})
+    result["bindings"] = dict(result["diff"]["after"])
+    result["members"] = next(iter(result["bindings"].values()), [])
+    return result
+
+
+BINDING_KEYS = {"resource_type", "resource", "role", "roles", "members", "state"}
+
+
+def planned_binding(item, label: str, params: dict) -> tuple:
+    """(resource type, resource, [(role, members, present)]) of one O(bindings) item; a bad item fails naming it."""
+    if not isinstance(item, dict):
+        raise GcpError(f"{label}: must be a mapping, got {item!r}")
+    unknown = sorted(set(item) - BINDING_KEYS)
+    if unknown:
+        raise GcpError(f"{label}: unknown key(s) {', '.join(unknown)} (known: {', '.join(sorted(BINDING_KEYS))})")
+    resource_type = item.get("resource_type") or "project"
+    if resource_type not in POLICY_URLS:
+        raise GcpError(f"{label}.resource_type: must be one of {', '.join(POLICY_URLS)}, got {resource_type!r}")
+    resource = item.get("resource") or (params["project"] if resource_type == "project" else None)
+    if not resource:
+        raise GcpError(f"{label}.resource: the service account's email is required with resource_type service_account")
+    if (item.get("role") is None) == (item.get("roles") is None):
+        raise GcpError(f"{label}: set exactly one of role or roles")
+    roles = [item["role"]] if item.get("role") is not None else item["roles"]
+    if not isinstance(roles, list) or not all(isinstance(role, str) and role for role in roles):
+        raise GcpError(f"{label}.roles: must be a list of role names, got {roles!r}")
+    members = item.get("members")
+    if not isinstance(members, list) or not members or not all(isinstance(member, str) for member in members):
+        raise GcpError(f"{label}.members: must be a non-empty list of members, got {members!r}")
+    try:
+        check_members(members)
+    except GcpError as exc:
+        raise GcpError(f"{label}.members: {exc}") from None
+    state = item.get("state") or params["state"]
+    if state not in ("present", "absent"):
+        raise GcpError(f"{label}.state: must be present or absent, got {state!r}")
+    return resource_type, resource, [(role, members, state == "present") for role in roles]
+
+
+def apply_to_policy(client, resource_type: str, resource: str, changes: list, conflict_retries: int, check_mode: bool) -> dict:
+    """Apply ``changes`` ((role, members, present), in order) to one resource's policy in one read-modify-write."""
+    base = POLICY_URLS[resource_type].format(resource=resource)
+    roles = list(dict.fromkeys(role for role, _members, _present in changes))
+    verbs = " and ".join(dict.fromkeys("grant" if present else "revoke" for _role, _members, present in changes))
+    what = f"{verbs} {', '.join(roles)} on {resource_type} {resource}"
+    for attempt in range(conflict_retries + 1):
         try:
-            policy = _read_policy(client, params["resource_type"], base, what)
+            policy = _read_policy(client, resource_type, base, what)
         except GcpError as exc:
             if exc.status == 404 and check_mode:  # made earlier in this run, which check mode skipped
-                return {"changed": present, "members": sorted(params["members"]),
-                        "bindings": {role: sorted(params["members"]) if present else [] for role in roles},
-                        "warnings": [f"{params['resource_type']} {resource} does not exist yet; it would get {', '.join(roles)}"]}
+                wanted = {"bindings": []}
+                for role, members, present in changes:
+                    wanted = with_members(wanted, role, members, present)
+                after = {role: role_members(wanted, role) for role in roles}
+                return {"changed": any(after.values()), "bindings": after,
+                        "diff": {"before": {role: [] for role in roles}, "after": after},
+                        "warnings": [f"{resource_type} {resource} does not exist yet; it would get {', '.join(roles)}"]}
             raise
         wanted = policy
-        for role in roles:
-            wanted = with_members(wanted, role, params["members"], present)
+        for role, members, present in changes:
+            wanted = with_members(wanted, role, members, present)
         before = {role: role_members(policy, role) for role in roles}
         after = {role: role_members(wanted, role) for role in roles}
-        result = {"changed": before != after, "members": after[roles[0]], "bindings": after,
-                  "diff": {"before": before, "after": after}}
+        result = {"changed": before != after, "bindings": after, "diff": {"before": before, "after": after}}
         if before == after or check_mode:
             return result
         try:
             client.request("POST", base + ":setIamPolicy", what, body={"policy": wanted})
             return result
         except GcpError as exc:
-            if exc.status != 409 or attempt == params["conflict_retries"]:
+            if exc.status != 409 or attempt == conflict_retries:
                 raise
             client.sleep(client.jitter() * min(8.0, 0.5 * 2 ** attempt))
     raise GcpError(f"Failed to {what}: the policy kept changing")  # not reached

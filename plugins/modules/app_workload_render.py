@@ -18,12 +18,20 @@ description:
   - Secrets carry empty values here; M(aibang.gke_platform.app_workload_apply) fills them from its no_log option.
   - Checks the rendered objects for production readiness and, with O(output=kustomize), renders the same objects as a
     kustomize base and overlay plus the Flux objects that would sync them.
-  - Read-only; writes nothing.
+  - Read-only; writes nothing. Runs in the controller (an action plugin of the same name); it only computes, so no
+    module process is started.
 author:
   - Aibang Platform Engineering (@aibang)
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
+  - ansible.builtin.action_common_attributes.flow
 attributes:
+  action:
+    support: full
+  async:
+    support: none
+  bypass_host_loop:
+    support: none
   check_mode:
     support: full
   diff_mode:
@@ -150,7 +158,26 @@ from ansible_collections.aibang.gke_platform.plugins.module_utils import app_wor
 from ansible_collections.aibang.gke_platform.plugins.module_utils import app_workload_readiness
 
 
-def run(params: dict) -> dict:
+ARGUMENT_SPEC = {
+    "apps": {"type": "list", "elements": "dict", "required": True},
+    "environment": {"type": "dict", "required": True},
+    "context": {"type": "dict", "required": True},
+    "output": {"type": "str", "choices": ["apply", "kustomize"], "default": "apply"},
+    "repository": {"type": "dict", "default": {}},
+    "secrets_from_vault": {"type": "bool", "default": True},
+}
+
+
+def run_module(params: dict) -> dict:
+    """The rendered apps, or the failure naming the app and the field; also what the action plugin returns, run in the
+    controller."""
+    try:
+        return {"changed": False, **render(params)}
+    except app_workload.AppWorkloadError as exc:
+        return {"failed": True, "msg": f"Invalid apps: {exc}"}
+
+
+def render(params: dict) -> dict:
     rendered = app_workload.render(params["apps"], params["environment"], params["context"])
     unmet = app_workload_readiness.check(app_workload.all_objects(rendered), params["environment"].get("name") == "prod",
                                          params["secrets_from_vault"])
@@ -163,22 +190,11 @@ def run(params: dict) -> dict:
 
 
 def main() -> None:
-    module = AnsibleModule(
-        argument_spec={
-            "apps": {"type": "list", "elements": "dict", "required": True},
-            "environment": {"type": "dict", "required": True},
-            "context": {"type": "dict", "required": True},
-            "output": {"type": "str", "choices": ["apply", "kustomize"], "default": "apply"},
-            "repository": {"type": "dict", "default": {}},
-            "secrets_from_vault": {"type": "bool", "default": True},
-        },
-        supports_check_mode=True,
-    )
-    try:
-        result = run(module.params)
-    except app_workload.AppWorkloadError as exc:
-        module.fail_json(msg=f"Invalid apps: {exc}")
-    module.exit_json(changed=False, **result)
+    module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
+    result = run_module(module.params)
+    if result.pop("failed", False):
+        module.fail_json(**result)
+    module.exit_json(**result)
 
 
 if __name__ == "__main__":

@@ -15,11 +15,21 @@ description:
     request is answered as M(aibang.gke_platform.squid_policy_check) decides it for the whole chain (tier 1 sees the
     probe pod's address, tier 2 sees O(tier2_client)).
   - Fails on any disagreement, naming the alias or the request. Changes nothing.
+  - Runs in the controller (an action plugin of the same name); it only computes, so no module process is started.
+    With O(hosts_file) on a host other than the controller (not the local connection), the module runs on that host,
+    where the file is.
 author:
   - Aibang Platform Engineering (@aibang)
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
+  - ansible.builtin.action_common_attributes.flow
 attributes:
+  action:
+    support: full
+  async:
+    support: none
+  bypass_host_loop:
+    support: none
   check_mode:
     support: full
   diff_mode:
@@ -111,7 +121,33 @@ from ansible_collections.aibang.gke_platform.plugins.module_utils.cluster_probe 
 from ansible_collections.aibang.gke_platform.plugins.module_utils.squid_policy import PolicyError, parse_policy
 
 
+ARGUMENT_SPEC = {
+    "log": {"type": "str", "required": True},
+    "aliases": {"type": "dict", "default": {}},
+    "requests": {"type": "list", "elements": "dict", "default": []},
+    "policy": {"type": "dict"},
+    "tier2_client": {"type": "str"},
+    "hosts_file": {"type": "path"},
+    "diagnose": {"type": "bool", "default": False},
+    "proxy_url": {"type": "str", "default": ""},
+    "app": {"type": "str", "default": ""},
+    "service_account": {"type": "str", "default": ""},
+}
+
+
 def run_module(params: dict) -> dict:
+    """The judgement, a failure included (C(failed), C(msg)); also what the action plugin returns, run in the controller."""
+    if params["requests"] and not (params["policy"] and params["tier2_client"]):
+        return {"failed": True, "msg": "requests needs policy and tier2_client"}
+    try:
+        return judge(params)
+    except ProbeError as exc:
+        return {"failed": True, "msg": str(exc)}
+    except PolicyError as exc:
+        return {"failed": True, "msg": f"Invalid egress policy: {exc}", "field": exc.field}
+
+
+def judge(params: dict) -> dict:
     observed = parse_log(params["log"])
     if params.get("diagnose") and params.get("app"):
         return {"changed": False, "pod_ip": observed["pod_ip"],
@@ -132,29 +168,11 @@ def run_module(params: dict) -> dict:
 
 
 def main() -> None:
-    module = AnsibleModule(
-        argument_spec={
-            "log": {"type": "str", "required": True},
-            "aliases": {"type": "dict", "default": {}},
-            "requests": {"type": "list", "elements": "dict", "default": []},
-            "policy": {"type": "dict"},
-            "tier2_client": {"type": "str"},
-            "hosts_file": {"type": "path"},
-            "diagnose": {"type": "bool", "default": False},
-            "proxy_url": {"type": "str", "default": ""},
-            "app": {"type": "str", "default": ""},
-            "service_account": {"type": "str", "default": ""},
-        },
-        supports_check_mode=True,
-    )
-    if module.params["requests"] and not (module.params["policy"] and module.params["tier2_client"]):
-        module.fail_json(msg="requests needs policy and tier2_client")
-    try:
-        module.exit_json(**run_module(module.params))
-    except ProbeError as exc:
-        module.fail_json(msg=str(exc))
-    except PolicyError as exc:
-        module.fail_json(msg=f"Invalid egress policy: {exc}", field=exc.field)
+    module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
+    result = run_module(module.params)
+    if result.pop("failed", False):
+        module.fail_json(**result)
+    module.exit_json(**result)
 
 
 if __name__ == "__main__":

@@ -16,6 +16,8 @@ description:
     again and retries, up to O(conflict_retries) times.
   - Used for C(roles/cloudsql.client) on the consumer project and C(roles/iam.workloadIdentityUser) on the app's
     Google service account (member C(serviceAccount:<project>.svc.id.goog[<namespace>/<ksa>])).
+  - With O(bindings), several resources' bindings in one module run (one read-modify-write per resource); every item
+    is checked before anything changes, and a bad one fails naming it (V(bindings[2].members)).
 author:
   - Aibang Platform Engineering (@aibang)
 extends_documentation_fragment:
@@ -38,7 +40,7 @@ options:
     description: The project ID, or the service account's email. Defaults to O(project).
     type: str
   role:
-    description: The role, for example V(roles/cloudsql.client). Set O(role) or O(roles), not both.
+    description: The role, for example V(roles/cloudsql.client). Set one of O(role), O(roles) or O(bindings).
     type: str
   roles:
     description:
@@ -47,10 +49,20 @@ options:
     type: list
     elements: str
   members:
-    description: Members with their type prefix (V(serviceAccount:app@p.iam.gserviceaccount.com)).
+    description: Members with their type prefix (V(serviceAccount:app@p.iam.gserviceaccount.com)); required with O(role)
+      or O(roles).
     type: list
     elements: str
-    required: true
+  bindings:
+    description:
+      - Bindings on several resources in one module run, instead of O(role) or O(roles) with O(members) on one.
+      - Each item has C(resource_type) (V(project), the default, or V(service_account)), C(resource) (default
+        O(project) for a project; the email for a service account), C(role) or C(roles), C(members), and optionally
+        C(state) (default O(state)).
+      - Items on the same resource share one read-modify-write of its policy. RV(bindings) and the diff are keyed
+        C(<resource type> <resource> <role>).
+    type: list
+    elements: dict
   conflict_retries:
     description: How often to retry after a concurrent policy change (HTTP 409).
     type: int
@@ -76,16 +88,30 @@ EXAMPLES = r"""
     project: consumer-prod
     roles: [roles/logging.logWriter, roles/monitoring.metricWriter, roles/artifactregistry.reader]
     members: ["serviceAccount:gke-nodes@consumer-prod.iam.gserviceaccount.com"]
+
+- name: The app's project roles, Cloud SQL in the producer project, and Workload Identity, in one module run
+  aibang.gke_platform.gcp_iam_member:
+    project: consumer-prod
+    bindings:
+      - {roles: [roles/logging.logWriter], members: ["serviceAccount:orders@consumer-prod.iam.gserviceaccount.com"]}
+      - {resource: producer-prod, role: roles/cloudsql.client,
+         members: ["serviceAccount:orders@consumer-prod.iam.gserviceaccount.com"]}
+      - resource_type: service_account
+        resource: orders@consumer-prod.iam.gserviceaccount.com
+        role: roles/iam.workloadIdentityUser
+        members: ["serviceAccount:consumer-prod.svc.id.goog[orders/orders]"]
 """
 
 RETURN = r"""
 members:
-  description: The members after the run of O(role) (with O(roles), of its first role); unconditional binding.
+  description: The members after the run of O(role) (with O(roles), of its first role; with O(bindings), of the first
+    binding's first role); unconditional binding.
   returned: always
   type: list
   elements: str
 bindings:
-  description: Each role of O(role) or O(roles) and its members after the run (unconditional bindings).
+  description: Each role of O(role) or O(roles) and its members after the run (unconditional bindings); with
+    O(bindings), keyed C(<resource type> <resource> <role>).
   returned: always
   type: dict
 """
@@ -100,10 +126,12 @@ def main() -> None:
         "resource": {"type": "str"},
         "role": {"type": "str"},
         "roles": {"type": "list", "elements": "str"},
-        "members": {"type": "list", "elements": "str", "required": True},
+        "members": {"type": "list", "elements": "str"},
+        "bindings": {"type": "list", "elements": "dict"},
         "conflict_retries": {"type": "int", "default": 5},
         "state": {"type": "str", "choices": ["present", "absent"], "default": "present"},
-    }, mutually_exclusive=[("role", "roles")], required_one_of=[("role", "roles")])
+    }, mutually_exclusive=[("role", "roles", "bindings"), ("bindings", "members"), ("bindings", "resource")],
+        required_one_of=[("role", "roles", "bindings")], required_by={"role": "members", "roles": "members"})
     run(module, ensure_member)
 
 

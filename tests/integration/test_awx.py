@@ -78,7 +78,21 @@ class Awx:
         return {node["identifier"]: ((node["summary_fields"].get("job") or {}).get("status"),
                                      (node["summary_fields"].get("job") or {}).get("id")) for node in nodes}
 
+    def update(self, kind, obj_ids, field):
+        """Update projects or inventory sources (all at once) and wait for every update to succeed."""
+        paths = [f"{field}s/{self.post(f'{kind}/{obj_id}/update/')[field]}/" for obj_id in obj_ids]
+        for path in paths:
+            finished = self.wait_finished(path, timeout=300)
+            assert finished["status"] == "successful", (path, finished["status"], finished.get("result_traceback"))
+
+    def cancel_unfinished(self):
+        """Cancel the jobs and workflow jobs still pending or running (before the testbed they run against stops)."""
+        for job in self.get("unified_jobs/", status__in="pending,waiting,running", page_size=100)["results"]:
+            self.session.post(URL + job["url"] + "cancel/", timeout=30)
+
     def stdout(self, job_id):
+        """The job's output, once AWX has stored all its events (they arrive after the job's status says finished)."""
+        self.wait(f"jobs/{job_id}/", lambda job: job["event_processing_finished"], 120, f"job {job_id}'s events")
         response = self.session.get(f"{URL}/api/v2/jobs/{job_id}/stdout/", params={"format": "txt"}, timeout=30)
         response.raise_for_status()
         return response.text
@@ -212,14 +226,51 @@ def applied(awx, project_repo, tmp_path_factory):
         assert code == 0, output[-4000:]
 
 
+# Seconds the lab group's jobs reuse the project sync and inventory updates its fixture runs.
+LAB_CACHE_TIMEOUT = 3600
+
+
 @pytest.fixture(scope="module")
 def lab(awx, applied, testbed_cluster):
-    """AWX with the configuration's Kubernetes credential pointing at the running testbed (its new CA and token)."""
+    """AWX pointed at the running testbed, for the workflows' jobs:
+    - the configuration's Kubernetes credential: the testbed's new CA and a service-account token;
+    - no kubeconfig: inventories/local names the testbed's for the playbooks run by hand (k8s_kubeconfig); the
+      workflows here give k8s_kubeconfig='' so their jobs, as in a real environment, have the credential's
+      K8S_AUTH_* and nothing else to reach the cluster with;
+    - no GCE credential on the workflows' job templates: the lab's inventory reaches the GCP fake with a placeholder
+      access token (gcp_auth), and google.cloud's modules refuse the credential's service-account file
+      (GCP_SERVICE_ACCOUNT_FILE) next to any other auth_kind ("Service Account File only works with Service
+      Account-based authentication", the first lab hold's deploy job 41);
+    - the project and the inventories synced once here, then reused by the jobs (cache timeouts), rather than before
+      each of the group's eight jobs (about 20 s each: a third of the hold)."""
     credential = awx.one("credentials", "lab-k8s")
     awx.patch(f"credentials/{credential['id']}/", {"inputs": {
         "host": testbed_cluster["host"], "bearer_token": testbed_cluster["bearer_token"], "verify_ssl": True,
         "ssl_ca_cert": testbed_cluster["ca"]}})
-    return awx
+    workflows = [awx.one("workflow_job_templates", f"aibang-{env}-deploy-workflow") for env in ("dev", "prod")]
+    project = awx.one("projects", "aibang-gke-platform")
+    sources = awx.get("inventory_sources/", source_project=project["id"], page_size=50)["results"]
+    for workflow in workflows:
+        awx.patch(f"workflow_job_templates/{workflow['id']}/", {"extra_vars": json.dumps({"k8s_kubeconfig": ""})})
+    gce = awx.one("credentials", "lab-gcp")
+    templates = [awx.one("job_templates", f"aibang-{env}-{key}") for env in ("dev", "prod")
+                 for key in ("deploy", "verify", "rollback")]
+    for template in templates:
+        awx.post(f"job_templates/{template['id']}/credentials/", {"id": gce["id"], "disassociate": True})
+    awx.patch(f"projects/{project['id']}/", {"scm_update_cache_timeout": LAB_CACHE_TIMEOUT})
+    awx.update("projects", [project["id"]], "project_update")
+    for source in sources:
+        awx.patch(f"inventory_sources/{source['id']}/", {"update_cache_timeout": LAB_CACHE_TIMEOUT})
+    awx.update("inventory_sources", [source["id"] for source in sources], "inventory_update")
+    yield awx
+    awx.cancel_unfinished()
+    for workflow in workflows:
+        awx.patch(f"workflow_job_templates/{workflow['id']}/", {"extra_vars": workflow["extra_vars"]})
+    for template in templates:
+        awx.post(f"job_templates/{template['id']}/credentials/", {"id": gce["id"]})
+    awx.patch(f"projects/{project['id']}/", {"scm_update_cache_timeout": project["scm_update_cache_timeout"]})
+    for source in sources:
+        awx.patch(f"inventory_sources/{source['id']}/", {"update_cache_timeout": source["update_cache_timeout"]})
 
 
 def test_the_configuration_applies_and_a_second_run_changes_nothing(configured, awx):
@@ -336,7 +387,7 @@ def summary(awx, job_id, finished):
     return f"workflow job {job_id} {finished['status']} in {finished['elapsed']:.0f}s ({'; '.join(parts)})"
 
 
-def test_lab_the_dev_workflow_deploys_and_verifies(lab):
+def test_lab_the_dev_workflow_deploys_and_verifies(lab, testbed_cluster):
     awx = lab
     job_id = launch_workflow(awx, "aibang-dev-deploy-workflow", "2026.11.1")
     finished = awx.wait_finished(f"workflow_jobs/{job_id}/")
@@ -346,6 +397,11 @@ def test_lab_the_dev_workflow_deploys_and_verifies(lab):
     assert nodes["deploy"][0] == "successful" and nodes["verify"][0] == "successful"
     assert nodes["rollback"][0] is None
     assert "2026.11.1-" in awx.stdout(nodes["deploy"][1])
+    for node in ("deploy", "verify"):
+        job = awx.get(f"jobs/{nodes[node][1]}/")
+        assert json.loads(job["extra_vars"])["k8s_kubeconfig"] == "", job["extra_vars"]
+        assert job["job_env"]["K8S_AUTH_HOST"] == testbed_cluster["host"]
+        assert [credential["name"] for credential in job["summary_fields"]["credentials"]] == ["lab-k8s"]
 
 
 def test_lab_the_prod_workflow_waits_for_approval_then_runs(lab):
@@ -393,3 +449,26 @@ def test_lab_a_failing_verify_runs_the_rollback(lab):
     assert re.search(r"Rolling back (squid_vm, squid_gke|squid_gke, squid_vm) \(changed by deploy run 2026\.11\.3-", rollback), rollback[-3000:]
     with open(os.path.join(os.environ.get("TESTBED_RUN_DIR", "/run/aibang-testbed"), "squid-vm.conf"), encoding="utf-8") as conf:
         assert "example.org" not in conf.read()
+
+
+def test_lab_a_job_with_only_the_kubernetes_credential_reaches_the_cluster(lab, testbed_cluster):
+    """The collection's own Kubernetes client (app_workload_apply) and kubernetes.core, from AWX, with the Kubernetes
+    bearer-token credential alone and no kubeconfig anywhere: apply, re-apply unchanged, read, prune, delete."""
+    awx = lab
+    project = awx.one("projects", "aibang-gke-platform")
+    inventory = awx.one("inventories", "aibang-dev-inventory")
+    template = awx.post("job_templates/", {
+        "name": "lab-k8s-token-check", "project": project["id"], "inventory": inventory["id"],
+        "playbook": "tests/integration/awx/k8s_token_check.yml", "limit": "localhost"})
+    try:
+        awx.post(f"job_templates/{template['id']}/credentials/", {"id": awx.one("credentials", "lab-k8s")["id"]})
+        job_id = awx.post(f"job_templates/{template['id']}/launch/")["job"]
+        finished = awx.wait_finished(f"jobs/{job_id}/", timeout=300)
+        output = awx.stdout(job_id)
+        print(f"token-only job {job_id}: {finished['status']} in {finished['elapsed']:.0f}s")
+        assert finished["status"] == "successful", output[-3000:]
+        for line in ("K8S_AUTH_HOST=" + testbed_cluster["host"], "applied changed=True, re-applied changed=False",
+                     "read written_by=awx", "pruned=token-check"):
+            assert line in output, output[-3000:]
+    finally:
+        awx.session.delete(f"{URL}/api/v2/job_templates/{template['id']}/", timeout=30)

@@ -5,18 +5,23 @@ The playbooks run against inventories/local with Ansible's JSON callback, so a t
 message is never cut across output lines). A fault is a temporary inventory: the local one plus one file of bad values
 in group_vars/control, read after the others there (those win over playbooks/group_vars/all, as an environment's own
 values do). The fault tests
-share one deployed chain (module scope) and run in file order. The killed deploy, the release keep-and-restore, the
-tampered snapshot and an app's database path from diagnose are on branch gates until they pass on the lab.
+share one deployed chain (module scope) and run in file order; the killed deploy leaves tier 1 at three replicas (the
+next egress deploy puts the inventory's two back). The release keep-and-restore, an app's database path from diagnose
+and the StatefulSet rollback are on branch gates-lab-pending until they pass on the lab.
 """
 
 from __future__ import annotations
 
+import base64
+import gzip
 import ipaddress
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
+import time
 import urllib.request
 from dataclasses import dataclass
 
@@ -228,6 +233,66 @@ def test_a_dns_alias_change_that_breaks_resolution_is_rolled_back(testbed, egres
     regate = [result for result in done.task("Gate: each alias answers like its target", "cluster_dns/tasks/gate.yml")
               if not result.get("skipped")]
     assert len(regate) == 2 and regate[0].get("failed") and not regate[1].get("failed"), regate
+
+
+def wait_for(condition, timeout: float, what: str):
+    """Poll ``condition`` (a callable) every second until it returns something true; fail naming ``what``."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        found = condition()
+        if found:
+            return found
+        time.sleep(1)
+    raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+
+
+def test_a_deploy_killed_halfway_then_run_again_converges_and_keeps_the_history_readable(testbed, egress, tmp_path):
+    """kill -9 the play while tier 1 rolls out a change (a third replica); the re-run finishes the change; every release
+    still reads against its sha256; a third run changes nothing and keeps no release."""
+    history_before = releases(testbed)
+    inventory = faulty_inventory(tmp_path, {"squid_gke_replicas": 3})
+    command, env = playbook_command("deploy.yml", "--tags", "squid_gke", inventory=inventory)
+    with subprocess.Popen(command, env=env, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                          start_new_session=True) as running:
+        try:
+            wait_for(lambda: deployment(testbed)["spec"]["replicas"] == 3, 180, "the play to apply three replicas")
+        finally:
+            os.killpg(running.pid, signal.SIGKILL)
+            running.wait(timeout=30)
+    assert running.returncode == -signal.SIGKILL
+
+    again = playbook("deploy.yml", "--tags", "squid_gke", inventory=inventory)
+    assert again.returncode == 0, again.summary()
+    status = deployment(testbed)["status"]
+    assert status.get("readyReplicas") == status.get("updatedReplicas") == 3, status
+    history_after = releases(testbed)
+    assert set(history_before) <= set(history_after)
+    for number, stored in history_after.items():  # every release decodes against its sha256, numbers are unique
+        assert release_store.read(stored)["number"] == number
+    third = playbook("deploy.yml", "--tags", "squid_gke", inventory=inventory)
+    assert third.returncode == 0, third.summary()
+    assert not [task for task, _where, _host, result in third.results if result.get("changed")], third.summary()
+    assert releases(testbed).keys() == history_after.keys()  # converged: nothing changed, no release kept
+
+
+def test_rollback_to_a_tampered_snapshot_is_refused(testbed, egress):
+    """Release content changed in the Secret (its sha256 annotation kept): rollback.yml refuses it, nothing changes."""
+    kept = releases(testbed)
+    number = min(kept)
+    name, payload = kept[number]["metadata"]["name"], kept[number]["data"]["release"]
+    release = json.loads(gzip.decompress(base64.b64decode(base64.b64decode(payload))))
+    release["run"] += "-tampered"
+    forged = base64.b64encode(base64.b64encode(gzip.compress(json.dumps(release).encode(), mtime=0))).decode()
+    before = tier1(testbed)
+    testbed.kubectl("patch", "secret", "-n", "kube-system", name, "--type", "merge", "-p", json.dumps({"data": {"release": forged}}))
+    try:
+        done = playbook("rollback.yml", "-e", f"release={number}")
+        assert done.returncode != 0
+        message = done.failure_message()
+        assert f"release Secret {name} was modified: its content's sha256 is" in message and "refusing it" in message, message
+        assert tier1(testbed) == before
+    finally:
+        testbed.kubectl("patch", "secret", "-n", "kube-system", name, "--type", "merge", "-p", json.dumps({"data": {"release": payload}}))
 
 
 def fake(path: str, body: dict | None = None):

@@ -8,7 +8,7 @@ import pytest
 import yaml
 
 from ansible_collections.aibang.gke_platform.plugins.module_utils.awx_config import (
-    AwxConfigError, plan, workflows_to_write)
+    AwxConfigError, plan, shadowed_variables, workflows_to_write)
 
 ROOT = pathlib.Path(__file__).parents[4]
 DEFAULTS = yaml.safe_load((ROOT / "roles/awx_config/defaults/main.yml").read_text())
@@ -133,6 +133,43 @@ def test_bad_input_is_refused_naming_the_field_and_value(cfg, message):
     with pytest.raises(AwxConfigError) as error:
         plan(cfg, str(ROOT))
     assert message in str(error.value)
+
+
+def test_the_environments_inventories_set_nothing_awx_would_ignore():
+    assert plan(config(), str(ROOT))["warnings"] == []
+
+
+def test_the_labs_inventory_values_that_awx_would_ignore_are_named():
+    warnings = plan(with_env(0, inventory="inventories/local"), str(ROOT))["warnings"]
+    assert warnings == [
+        "environments[0].inventory='inventories/local': group_vars/control sets app_workload_preset, "
+        "diagnose_workload_identity_url, egress_verify_requests, which playbooks/group_vars/all sets too; from AWX "
+        "the playbooks' value is used, not the inventory's (an inventory source's variables rank below a playbook's "
+        "group_vars): set them in the environment's extra_vars or in host_vars"]
+
+
+def write(path, text):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+
+
+def test_group_variables_the_playbooks_group_vars_all_also_set_are_warned_about(tmp_path):
+    write(tmp_path / "play/group_vars/all/wiring.yml", "alias: a\nrequests: []\nport: 1\nshared: x\n")
+    write(tmp_path / "inv/group_vars/all/main.yml", "shared: y\n")  # ranks below the playbooks' all anyway
+    write(tmp_path / "inv/group_vars/control/main.yml", "requests: [b]\nsecret: !vault |\n  $ANSIBLE_VAULT;1.1\n")
+    write(tmp_path / "inv/group_vars/control/vault.yml", "$ANSIBLE_VAULT;1.1;AES256\n6162\n")
+    write(tmp_path / "inv/group_vars/edge.yaml", "port: 2\nalias: c\n")
+    write(tmp_path / "inv/group_vars/edge_notes.txt", "alias: ignored\n")
+    write(tmp_path / "inv/group_vars/web/main.yml", "other: 1\n")
+    cfg = {"environments": [{"name": "dev", "inventory": "inv"}, {"name": "qa", "inventory": "no-group-vars"}],
+           "job_templates": {"deploy": {"playbook": "play/deploy.yml"}}}
+    assert shadowed_variables(cfg, str(tmp_path)) == [
+        "environments[0].inventory='inv': group_vars/control sets requests, which play/group_vars/all sets too; "
+        "from AWX the playbooks' value is used, not the inventory's (an inventory source's variables rank below a "
+        "playbook's group_vars): set them in the environment's extra_vars or in host_vars",
+        "environments[0].inventory='inv': group_vars/edge sets alias, port, which play/group_vars/all sets too; "
+        "from AWX the playbooks' value is used, not the inventory's (an inventory source's variables rank below a "
+        "playbook's group_vars): set them in the environment's extra_vars or in host_vars"]
 
 
 def test_kubernetes_credential_without_tls_verification_needs_no_ca():

@@ -71,6 +71,15 @@ def _roles_present(fake, params) -> bool:
     return all(set(params["members"]) <= set(role_members(policy, role)) for role in params["roles"])
 
 
+def _bindings_present(fake, params) -> bool:
+    def policy(item):
+        if item.get("resource_type") == "service_account":
+            return fake.google.policies.get(f"iam:projects/{CONSUMER}/serviceAccounts/{item['resource']}", {})
+        return fake.google.policies.get(f"cloudresourcemanager:projects/{item.get('resource') or params['project']}", {})
+    return all(set(item["members"]) <= set(role_members(policy(item), role))
+               for item in params["bindings"] for role in item.get("roles") or [item["role"]])
+
+
 def _path(template: str) -> Callable:
     return lambda fake, params: fake.exists(template.format(**params))
 
@@ -116,6 +125,13 @@ RULES = [_rule("vpc-gke-egress-deny-all", direction="EGRESS", priority=65000, de
 
 SQL_USER = {"name": "app", "password": "s3cret-unit", "host": "%"}
 APP_SA = f"serviceAccount:app-runtime@{CONSUMER}.iam.gserviceaccount.com"
+
+BINDINGS = [
+    {"roles": ["roles/logging.logWriter", "roles/monitoring.viewer"], "members": [APP_SA]},
+    {"resource": PRODUCER, "role": "roles/cloudsql.client", "members": [APP_SA]},
+    {"resource_type": "service_account", "resource": f"app-runtime@{CONSUMER}.iam.gserviceaccount.com",
+     "role": "roles/iam.serviceAccountTokenCreator", "members": ["group:ops@example.com"]},
+]
 
 ROWS = [
     Row(ensure_endpoint,
@@ -200,6 +216,12 @@ ROWS = [
          "roles": ["roles/logging.logWriter", "roles/monitoring.viewer"], "members": [APP_SA], "conflict_retries": 5},
         {"roles": ["roles/logging.logWriter", "roles/monitoring.viewer", "roles/artifactregistry.reader"]},
         _roles_present,
+        lambda fake: fake.service_account(CONSUMER, "app-runtime")),
+    Row(ensure_member,
+        {"project": CONSUMER, "resource_type": "project", "resource": None, "role": None, "roles": None, "members": None,
+         "conflict_retries": 5, "bindings": BINDINGS},
+        {"bindings": [*BINDINGS, {"resource": PRODUCER, "role": "roles/cloudsql.instanceUser", "members": [APP_SA]}]},
+        _bindings_present,
         lambda fake: fake.service_account(CONSUMER, "app-runtime")),
 ]
 
