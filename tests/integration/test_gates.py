@@ -246,6 +246,33 @@ def wait_for(condition, timeout: float, what: str):
     raise AssertionError(f"timed out after {timeout} s waiting for {what}")
 
 
+def _descendants(pid: int) -> list:
+    """Every process below ``pid``: ansible-playbook's workers call setsid(), so killing its process group misses them."""
+    children = {}
+    for entry in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            with open(f"/proc/{entry}/stat", encoding="utf-8") as handle:
+                parent = int(handle.read().rsplit(")", 1)[1].split()[1])
+        except (OSError, ValueError, IndexError):
+            continue
+        children.setdefault(parent, []).append(int(entry))
+    found, todo = [], [pid]
+    while todo:
+        below = children.get(todo.pop(), [])
+        found += below
+        todo += below
+    return found
+
+
+def _kill_play(pid: int) -> None:
+    """kill -9 the play and everything it started, as when the controller dies."""
+    for each in [pid, *_descendants(pid)]:
+        try:
+            os.kill(each, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+
+
 def test_a_deploy_killed_halfway_then_run_again_converges_and_keeps_the_history_readable(testbed, egress, tmp_path):
     """kill -9 the play while tier 1 rolls out a change (a third replica); the re-run finishes the change; every release
     still reads against its sha256; a third run changes nothing and keeps no release."""
@@ -257,7 +284,7 @@ def test_a_deploy_killed_halfway_then_run_again_converges_and_keeps_the_history_
         try:
             wait_for(lambda: deployment(testbed)["spec"]["replicas"] == 3, 180, "the play to apply three replicas")
         finally:
-            os.killpg(running.pid, signal.SIGKILL)
+            _kill_play(running.pid)
             running.wait(timeout=30)
     assert running.returncode == -signal.SIGKILL
 
