@@ -93,7 +93,7 @@ def main() -> None:
         "region": {"type": "str"},
         "firewall_rules": {"type": "list", "elements": "str", "default": []},
         "service_accounts": {"type": "list", "elements": "str", "default": []},
-    }, required_by={"subnetworks": "region"})
+    })
     run(module, read_resources)
 
 
