@@ -28,6 +28,28 @@ def namespace_mark(found):
     return {MARK_KEY: MARK_VALUE} if namespace_marked(found) else {}
 
 
+# What every namespace holds from the start: its API server CA (kube-root-ca.crt).
+NAMESPACE_DEFAULTS = {("ConfigMap", "kube-root-ca.crt")}
+
+
+def namespace_others(found, own_labels):
+    """``Kind/name`` of each object found that is neither the caller's own (it carries every one of ``own_labels``) nor
+    one every namespace holds. ``found`` is the results of a k8s_info task looped over kind names (the loop item names
+    the kind: a list's items carry none); the namespace is safe to delete when this is empty."""
+    if not isinstance(found, list) or not isinstance(own_labels, dict) or not own_labels:
+        raise AnsibleFilterError("namespace_others expects a looped k8s_info's results (a list) and a non-empty label dict")
+    others = []
+    for read in found:
+        for item in read.get("resources") or []:
+            metadata = item.get("metadata") or {}
+            labels = metadata.get("labels") or {}
+            kind, name = item.get("kind") or read.get("item", ""), metadata.get("name", "")
+            if (kind, name) in NAMESPACE_DEFAULTS or all(labels.get(key) == value for key, value in own_labels.items()):
+                continue
+            others.append(f"{kind}/{name}")
+    return others
+
+
 class FilterModule:
     def filters(self):
-        return {"namespace_marked": namespace_marked, "namespace_mark": namespace_mark}
+        return {"namespace_marked": namespace_marked, "namespace_mark": namespace_mark, "namespace_others": namespace_others}

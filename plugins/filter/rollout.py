@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 from ansible_collections.aibang.gke_platform.plugins.module_utils.rollout import rollout_failure as failure_message
+from ansible_collections.aibang.gke_platform.plugins.module_utils.rollout import rolled_out, workloads_failure
 
 
 def rollout_failure(deployment, replicasets, pods, waited=None):
@@ -12,6 +13,24 @@ def rollout_failure(deployment, replicasets, pods, waited=None):
     return failure_message(dict(deployment or {}), list(replicasets or []), list(pods or []), waited)
 
 
+def as_read(result) -> dict:
+    """The workload a k8s_info loop result read (its item, the object asked for, when the read found nothing)."""
+    item = dict(result.get("item") or {})
+    found = (result.get("resources") or [item])[0]
+    return {**found, "kind": item.get("kind", found.get("kind"))}
+
+
+def workload_rolled_out(workload):
+    """Every replica of the Deployment, StatefulSet or DaemonSet is updated and ready, no older pod left."""
+    return rolled_out(dict(workload or {}))
+
+
+def workloads_not_ready(results, replicasets, pods, waited=None):
+    """For each workload of a k8s_info loop (one item per workload) not rolled out: its counts and what its pods wait for."""
+    return workloads_failure([as_read(result) for result in results or []], list(replicasets or []), list(pods or []), waited)
+
+
 class FilterModule:
     def filters(self):
-        return {"rollout_failure": rollout_failure}
+        return {"rollout_failure": rollout_failure, "workload_rolled_out": workload_rolled_out,
+                "workloads_not_ready": workloads_not_ready}

@@ -374,6 +374,14 @@ def peer(source: dict) -> dict:
     return result
 
 
+# GKE's metadata server, where a pod gets its Workload Identity token: Google asks clusters with network policies to
+# allow egress to 169.254.169.254:80 (GKE Dataplane V2) and 169.254.169.252:988 (the others).
+METADATA_SERVER_EGRESS = [
+    {"to": [{"ipBlock": {"cidr": "169.254.169.254/32"}}], "ports": [{"protocol": "TCP", "port": 80}]},
+    {"to": [{"ipBlock": {"cidr": "169.254.169.252/32"}}], "ports": [{"protocol": "TCP", "port": 988}]},
+]
+
+
 def app_network_policy(app: dict, context: dict) -> dict:
     name = app["name"]
     dns = {"to": [{"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "kube-system"}},
@@ -389,6 +397,8 @@ def app_network_policy(app: dict, context: dict) -> dict:
     if app["redis"]:
         egress.append({"to": [{"podSelector": {"matchLabels": selector_labels(f"{name}-redis")}}],
                        "ports": [{"protocol": "TCP", "port": REDIS_PORT}]})
+    if context.get("gsa_email"):
+        egress.extend(copy.deepcopy(METADATA_SERVER_EGRESS))
     spec = {"podSelector": {"matchLabels": selector_labels(name)}, "policyTypes": ["Ingress", "Egress"],
             "egress": egress, "ingress": []}
     if app["ingress_from"]:

@@ -131,20 +131,26 @@ def call(request, method: str, path: str, what: str, query: dict | None = None, 
 
 
 def apply_one(request, obj: dict, field_manager: str, dry_run: bool, force: bool) -> dict:
-    path = object_path(obj)
-    name = identity(obj)
-    before = call(request, "GET", path, f"read {name}", missing_ok=True)
-    query = {"fieldManager": field_manager, "force": "true" if force else "false"}
-    if dry_run:
-        query["dryRun"] = "All"
+    before = call(request, "GET", object_path(obj), f"read {identity(obj)}", missing_ok=True)
     namespace = obj.get("metadata", {}).get("namespace")
     if dry_run and before is None and namespace and obj["kind"] != "Namespace":
         # A dry run cannot create into a namespace the same dry run only pretended to create.
         if call(request, "GET", path_of("v1", "Namespace", name=namespace), f"read namespace {namespace}",
                 missing_ok=True) is None:
             return result_of(obj, None, obj)
-    after = call(request, "PATCH", path, f"apply {name}", query, obj, APPLY_CONTENT_TYPE)
-    return result_of(obj, before, after)
+    return result_of(obj, before, server_side_apply(request, obj, field_manager, dry_run, force))
+
+
+def server_side_apply(request, obj: dict, field_manager: str, dry_run: bool, force: bool) -> dict:
+    """The object as the API server answers one server-side apply (a dry run when asked)."""
+    query = {"fieldManager": field_manager, "force": "true" if force else "false", **({"dryRun": "All"} if dry_run else {})}
+    return call(request, "PATCH", object_path(obj), f"apply {identity(obj)}", query, obj, APPLY_CONTENT_TYPE)
+
+
+def delete_owned(request, api_version: str, kind: str, namespace: str, name: str, dry_run: bool) -> None:
+    query = {"propagationPolicy": "Background", **({"dryRun": "All"} if dry_run else {})}
+    call(request, "DELETE", path_of(api_version, kind, namespace, name), f"delete {kind} {namespace}/{name}", query,
+         missing_ok=True)
 
 
 def result_of(obj: dict, before: dict | None, after: dict | None) -> dict:
@@ -186,9 +192,7 @@ def prune(request, keep: list, namespaces: list, selector: str, dry_run: bool = 
                 labels = item["metadata"].get("labels") or {}
                 if (api_version, kind, namespace, name) in wanted or not all(key in labels for key in OWNED_LABELS):
                     continue
-                query = {"propagationPolicy": "Background", **({"dryRun": "All"} if dry_run else {})}
-                call(request, "DELETE", path_of(api_version, kind, namespace, name),
-                     f"delete {kind} {namespace}/{name}", query, missing_ok=True)
+                delete_owned(request, api_version, kind, namespace, name, dry_run)
                 removed.append({"kind": kind, "namespace": namespace, "name": name})
     return removed
 
@@ -465,3 +469,119 @@ def diagnose(request, app: dict) -> list:
     for layer in layers:
         layer["app"] = name
     return layers
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# The whole stage in one call: the namespaces' objects, then every app's, one listing per kind per namespace (the
+# objects' previous state and what to prune at once), and every app's gates judged first on the apply's own answers.
+
+class StageReads:
+    """What the API server answered during the stage: the listings (an object's state before the apply) and the
+    apply's responses (the state the gates read first)."""
+
+    def __init__(self):
+        self.listed = {}
+        self.applied = {}
+
+    def before(self, request, obj: dict):
+        """The object as it is now: from the listing where it is there, else read (an object without the labels)."""
+        found = self.listed.get(key_of(obj))
+        if found is not None:
+            return found
+        return call(request, "GET", object_path(obj), f"read {identity(obj)}", missing_ok=True)
+
+
+LISTING_WORKERS = 4
+
+
+def list_owned(request, namespaces: list, selector: str, reads: StageReads) -> None:
+    """One listing per prunable kind per namespace, LISTING_WORKERS at a time (reads only; `request` is thread-safe)."""
+    from concurrent.futures import ThreadPoolExecutor  # pylint: disable=import-outside-toplevel
+
+    def listing(where: tuple) -> tuple:
+        namespace, api_version, kind = where
+        return where, call(request, "GET", path_of(api_version, kind, namespace), f"list {kind} in {namespace}",
+                           {"labelSelector": selector}) or {}
+
+    with ThreadPoolExecutor(max_workers=LISTING_WORKERS) as pool:
+        found = list(pool.map(listing, [(namespace, *kind) for namespace in namespaces for kind in PRUNABLE]))
+    for (_namespace, api_version, kind), answer in found:
+        for item in answer.get("items", []):
+            item = dict(item, apiVersion=api_version, kind=kind)  # a listing's items leave these out
+            reads.listed[key_of(item)] = item
+
+
+def apply_known(request, obj: dict, before, field_manager: str, dry_run: bool, force: bool, namespaces_there: set,
+                reads: StageReads) -> dict:
+    """apply_one with the object's previous state already known."""
+    namespace = obj.get("metadata", {}).get("namespace")
+    if dry_run and before is None and namespace and namespace not in namespaces_there:
+        return result_of(obj, None, obj)  # a dry run cannot create into a namespace it only pretended to create
+    after = server_side_apply(request, obj, field_manager, dry_run, force)
+    reads.applied[object_path(obj)] = after
+    return result_of(obj, before, after)
+
+
+def prune_owned(request, apps: list, reads: StageReads, dry_run: bool) -> list:
+    """Delete every listed object carrying OWNED_LABELS that the app its label names no longer has (every object of
+    an app no longer listed)."""
+    kept = {app["name"]: {key_of(obj) for obj in app["objects"]} for app in apps}
+    removed = []
+    for (api_version, kind, namespace, name), item in sorted(reads.listed.items(), key=str):
+        labels = item["metadata"].get("labels") or {}
+        if not all(key in labels for key in OWNED_LABELS) or (api_version, kind, namespace, name) in kept.get(
+                labels["aibang.io/app"], ()):
+            continue
+        delete_owned(request, api_version, kind, namespace, name, dry_run)
+        removed.append({"kind": kind, "namespace": namespace, "name": name, "app": labels["aibang.io/app"]})
+    return removed
+
+
+def apply_stage(request, namespace_objects: list, apps: list, namespaces: list, selector: str, field_manager: str,
+                dry_run: bool = False, force: bool = True) -> tuple:
+    """Apply the namespaces' objects and every app's, prune what the apps no longer have; return (results, pruned,
+    reads). An error names the app."""
+    reads = StageReads()
+    results, there = [], set()
+    for obj in namespace_objects:
+        if obj["kind"] != "Namespace":
+            continue
+        before = reads.before(request, obj)
+        results.append(apply_known(request, obj, before, field_manager, dry_run, force, there, reads))
+        if before is not None or not dry_run:
+            there.add(obj["metadata"]["name"])
+    list_owned(request, [name for name in namespaces if name in there], selector, reads)
+    for obj in namespace_objects:
+        if obj["kind"] != "Namespace":
+            results.append(apply_known(request, obj, reads.before(request, obj), field_manager, dry_run, force, there,
+                                       reads))
+    for app in apps:
+        try:
+            results += [dict(apply_known(request, obj, reads.before(request, obj), field_manager, dry_run, force,
+                                         there, reads), app=app["name"]) for obj in app["objects"]]
+        except ApplyError as exc:
+            raise ApplyError(f"App {app['name']}: {exc}") from None
+    return results, prune_owned(request, apps, reads, dry_run), reads
+
+
+def answering_from(request, answers: dict):
+    """A request that answers a read of an object in `answers` (path: object) without asking the API server."""
+    def answer(method, path, query, body, content_type):
+        if method == "GET" and answers.get(path) is not None:
+            return 200, answers[path]
+        return request(method, path, query, body, content_type)
+    return answer
+
+
+def wait_for_apps(request, apps: list, jobs: dict, answers: dict, timeout: float, clock, sleep,
+                  interval: float = 2.0) -> list:
+    """wait_for_gates for every app at once; the first round reads the apply's answers (no request when they pass)."""
+    deadline = clock() + timeout
+    first = answering_from(request, answers)
+    while True:
+        unmet = [line for app in apps
+                 for line in gate_unmet(first, app["namespace"], app["gates"], jobs.get(app["name"], []))]
+        first = request
+        if not unmet or clock() >= deadline:
+            return unmet
+        sleep(min(interval, max(deadline - clock(), 0)))

@@ -9,7 +9,8 @@ from __future__ import annotations
 import json
 import os
 
-from ansible.module_utils.basic import env_fallback
+# AUTH_ARGUMENT_SPEC lives in k8s_auth (no kubernetes import); still importable from here for the modules that do
+from ansible_collections.aibang.gke_platform.plugins.module_utils.k8s_auth import AUTH_ARGUMENT_SPEC  # noqa: F401 pylint: disable=unused-import
 
 try:
     from kubernetes import client as k8s_client, config as k8s_config
@@ -17,18 +18,6 @@ try:
     HAS_KUBERNETES = True
 except ImportError:
     HAS_KUBERNETES = False
-
-
-# The connection options of the modules that use this client, with kubernetes.core's environment variables (AWX's
-# Kubernetes bearer token credential injects K8S_AUTH_HOST, K8S_AUTH_API_KEY, K8S_AUTH_VERIFY_SSL, K8S_AUTH_SSL_CA_CERT).
-AUTH_ARGUMENT_SPEC = {
-    "kubeconfig": {"type": "path", "fallback": (env_fallback, ["K8S_AUTH_KUBECONFIG"])},
-    "context": {"type": "str", "fallback": (env_fallback, ["K8S_AUTH_CONTEXT"])},
-    "host": {"type": "str", "fallback": (env_fallback, ["K8S_AUTH_HOST"])},
-    "api_key": {"type": "str", "no_log": True, "fallback": (env_fallback, ["K8S_AUTH_API_KEY"])},
-    "ca_cert": {"type": "path", "fallback": (env_fallback, ["K8S_AUTH_SSL_CA_CERT"])},
-    "validate_certs": {"type": "bool", "default": True, "fallback": (env_fallback, ["K8S_AUTH_VERIFY_SSL"])},
-}
 
 
 def api_client(params: dict):
@@ -63,8 +52,11 @@ def requester(client):
             auth_settings=["BearerToken"])
         try:
             response = client.call_api(method, url, header_params=headers, body=body)
-        except ApiException as exc:
-            return exc.status, exc.body
+        except ApiException as exc:  # the body decoded as k8s_http's requester decodes it, for the same messages
+            try:
+                return exc.status, json.loads(exc.body) if exc.body else None
+            except ValueError:
+                return exc.status, exc.body
         text = response.read()
         try:
             return response.status, json.loads(text) if text else None

@@ -17,6 +17,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import configparser
 import os
 
 try:
@@ -114,57 +115,119 @@ def check(config, project_dir, playbook_vars=accepted_variables):
         check_survey(key, catalogue[key], project_dir, playbook_vars)
 
 
-def _variable_names(path):
-    """The top-level variable names a group_vars file or directory sets (vault-encrypted files: none readable)."""
-    class NamesLoader(yaml.SafeLoader):  # a tagged value (!vault, !unsafe) loads as None: only the names count
+def _variables(path):
+    """The top-level variables a group_vars or host_vars file or directory sets. A tagged value (!vault, !unsafe)
+    reads as None; a vault-encrypted file sets nothing readable."""
+    class ValuesLoader(yaml.SafeLoader):
         pass
 
-    NamesLoader.add_multi_constructor('!', lambda loader, suffix, node: None)
+    ValuesLoader.add_multi_constructor('!', lambda loader, suffix, node: None)
     files = [path] if os.path.isfile(path) else [
         os.path.join(path, name) for name in sorted(os.listdir(path)) if os.path.isfile(os.path.join(path, name))]
-    names = set()
+    variables = {}
     for name in files:
         if os.path.splitext(name)[1] not in ('', '.yml', '.yaml', '.json'):
             continue
         with open(name) as handle:
             text = handle.read()
         try:
-            data = None if text.startswith('$ANSIBLE_VAULT') else yaml.load(text, Loader=NamesLoader)
+            data = None if text.startswith('$ANSIBLE_VAULT') else yaml.load(text, Loader=ValuesLoader)
         except yaml.YAMLError as error:
             raise AwxConfigError('cannot read {0}: {1}'.format(name, error))
-        names.update(data if isinstance(data, dict) else {})
-    return names
+        variables.update(data if isinstance(data, dict) else {})
+    return variables
 
 
-def _group_vars(directory):
-    """group name -> path of its file or directory, for a group_vars directory (missing: none)."""
+def _vars_dir(directory):
+    """group (or host) name -> path of its file or directory, for a group_vars or host_vars directory (missing:
+    none)."""
     if not os.path.isdir(directory):
         return {}
     return {os.path.splitext(entry)[0] if os.path.isfile(os.path.join(directory, entry)) else entry:
             os.path.join(directory, entry) for entry in sorted(os.listdir(directory))}
 
 
+# ansible.cfg's [defaults] precedence that ranks the playbooks' group_vars below every inventory's variables.
+PLAYBOOK_VARS_FIRST = ('all_plugins_play', 'groups_plugins_play')
+
+
+def playbook_group_vars_rank_lowest(project_dir):
+    """Whether the project's ansible.cfg ranks the playbooks' group_vars below every inventory's variables (the
+    `precedence` setting starts with all_plugins_play and groups_plugins_play), as AWX jobs, run in the project,
+    read it."""
+    parser = configparser.ConfigParser(interpolation=None)
+    parser.read(os.path.join(project_dir, 'ansible.cfg'))
+    order = [entry.strip() for entry in parser.get('defaults', 'precedence', fallback='').split(',') if entry.strip()]
+    return tuple(order[:len(PLAYBOOK_VARS_FIRST)]) == PLAYBOOK_VARS_FIRST
+
+
 def shadowed_variables(config, project_dir):
     """Warnings for the variables an environment's inventory sets for a group (not all) that the playbooks'
-    group_vars/all sets too. Run by hand the inventory's value wins (its group_vars/<group> rank above a playbook's
+    group_vars/all sets too, unless the project's ansible.cfg ranks the playbooks' group_vars lowest. With Ansible's
+    default order, run by hand the inventory's value wins (its group_vars/<group> rank above a playbook's
     group_vars/all); from AWX the playbook's does: AWX imports the inventory's variables into its own inventory and
     hands them to the job as an inventory script's, which rank below every group_vars file."""
+    if playbook_group_vars_rank_lowest(project_dir):
+        return []
     playbook_dirs = sorted({os.path.dirname(entry['playbook']) for entry in config['job_templates'].values()})
     playbook_all = set()
     for directory in playbook_dirs:
-        path = _group_vars(os.path.join(project_dir, directory, 'group_vars')).get('all')
-        playbook_all |= _variable_names(path) if path else set()
+        path = _vars_dir(os.path.join(project_dir, directory, 'group_vars')).get('all')
+        playbook_all |= set(_variables(path)) if path else set()
     warnings = []
     for index, env in enumerate(config['environments']):
-        for group, path in _group_vars(os.path.join(project_dir, env['inventory'], 'group_vars')).items():
-            names = sorted(_variable_names(path) & playbook_all) if group != 'all' else []
+        for group, path in _vars_dir(os.path.join(project_dir, env['inventory'], 'group_vars')).items():
+            names = sorted(set(_variables(path)) & playbook_all) if group != 'all' else []
             if names:
                 warnings.append(
                     "environments[{0}].inventory={1!r}: group_vars/{2} sets {3}, which {4} sets too; "
                     "from AWX the playbooks' value is used, not the inventory's (an inventory source's variables rank "
-                    "below a playbook's group_vars): set them in the environment's extra_vars or in host_vars"
+                    "below a playbook's group_vars): rank the playbooks' group_vars lowest in the project's ansible.cfg "
+                    "([defaults] precedence = {5}, ...), or set them in the environment's extra_vars or in host_vars"
                     .format(index, env['inventory'], group, ', '.join(names),
-                            ', '.join(os.path.join(directory, 'group_vars', 'all') for directory in playbook_dirs)))
+                            ', '.join(os.path.join(directory, 'group_vars', 'all') for directory in playbook_dirs),
+                            ', '.join(PLAYBOOK_VARS_FIRST)))
+    return warnings
+
+
+def _gcp_auth_sources(env, project_dir):
+    """(where, gcp_auth) for each place that gives the environment's jobs gcp_auth: its extra_vars, its inventory's
+    group_vars and host_vars."""
+    sources = [('extra_vars', env['extra_vars']['gcp_auth'])] if 'gcp_auth' in env.get('extra_vars', {}) else []
+    for kind in ('group_vars', 'host_vars'):
+        for path in _vars_dir(os.path.join(project_dir, env['inventory'], kind)).values():
+            variables = _variables(path)
+            if 'gcp_auth' in variables:
+                sources.append((os.path.relpath(path, project_dir), variables['gcp_auth']))
+    return sources
+
+
+def gce_credential_conflicts(config, project_dir):
+    """Refuse an environment that attaches a GCE credential while its jobs get a gcp_auth whose auth_kind is not
+    serviceaccount: AWX's GCE credential injects GCP_SERVICE_ACCOUNT_FILE, google.cloud's modules take it as their
+    service_account_file and fail every task ("Service Account File only works with Service Account-based
+    authentication"). Returns warnings for a gcp_auth whose auth_kind cannot be read here (templated, vaulted)."""
+    gce = {cred['name'] for cred in config.get('credentials') or [] if cred.get('type') == 'gce'}
+    warnings = []
+    for index, env in enumerate(config['environments']):
+        attached = [name for name in env.get('credentials', []) if name in gce]
+        if not attached:
+            continue
+        field = 'environments[{0}].credentials'.format(index)
+        for where, gcp_auth in _gcp_auth_sources(env, project_dir):
+            kind = gcp_auth.get('auth_kind', 'serviceaccount') if isinstance(gcp_auth, dict) else None
+            if isinstance(kind, str) and '{' not in kind and kind != 'serviceaccount':
+                _fail(field, env['credentials'],
+                      "GCE credential {0} injects GCP_SERVICE_ACCOUNT_FILE while {1} sets gcp_auth.auth_kind={2!r} "
+                      "for environment {3}: google.cloud's modules refuse a service-account file next to another "
+                      "auth_kind ('Service Account File only works with Service Account-based authentication'); "
+                      "attach no GCE credential or leave gcp_auth unset".format(
+                          ', '.join(attached), where, kind, env['name']))
+            if not isinstance(kind, str) or '{' in kind:
+                warnings.append(
+                    "{0}={1!r}: GCE credential {2} injects GCP_SERVICE_ACCOUNT_FILE and {3} sets gcp_auth, whose "
+                    "auth_kind cannot be read before the job runs: unless it is serviceaccount, google.cloud's modules "
+                    "will refuse the pair".format(field, env['credentials'], ', '.join(attached), where))
     return warnings
 
 
@@ -297,7 +360,7 @@ def plan(config, project_dir, playbook_vars=accepted_variables):
         'controller_credentials': [credential(config, cred) for cred in config.get('credentials') or []],
         'controller_templates': [job_template(config, env, key) for env in envs for key in sorted(config['job_templates'])],
         'controller_workflows': [workflow(config, env) for env in envs],
-        'warnings': shadowed_variables(config, project_dir),
+        'warnings': shadowed_variables(config, project_dir) + gce_credential_conflicts(config, project_dir),
     }
 
 

@@ -328,16 +328,7 @@ def ensure_service_attachment(client, params: dict, check_mode: bool) -> dict:
     current = client.request("GET", url, f"read service attachment {params['name']}", not_found_ok=True)
     before = attachment_view(current)
     if params["state"] == "absent":
-        if current is not None and not described_marked(current.get("description")) and not params.get("delete_unmarked"):
-            return {"changed": False, "service_attachment": before, "left": True, "diff": {"before": before, "after": before},
-                    "warnings": [f"Service attachment {params['name']} left in place: its description lacks "
-                                 f"'{DESCRIPTION_MARK}', so this collection did not create it (set delete_unmarked: true "
-                                 "to delete it anyway)"]}
-        changed = current is not None
-        if changed and not check_mode:
-            what = f"delete service attachment {params['name']}"
-            client.operate("DELETE", url, what)
-        return {"changed": changed, "service_attachment": {}, "diff": {"before": before, "after": {}}}
+        return _remove_attachment(client, params, current, check_mode)
     changed = _ensure_nat_subnets(client, params, check_mode)
     desired = _desired_attachment(params)
     if current is None:
@@ -373,6 +364,65 @@ def ensure_service_attachment(client, params: dict, check_mode: bool) -> dict:
     return {"changed": changed, "service_attachment": after, "diff": {"before": before, "after": after}}
 
 
+def _left_undescribed(what: str) -> str:
+    return (f"{what} left in place: its description lacks '{DESCRIPTION_MARK}', so this collection did not create it "
+            "(set delete_unmarked: true to delete it anyway)")
+
+
+def _remove_attachment(client, params: dict, current: dict | None, check_mode: bool) -> dict:
+    """Delete the attachment, then the NAT subnets this collection created for it that no other attachment uses."""
+    before = attachment_view(current)
+    if current is not None and not described_marked(current.get("description")) and not params.get("delete_unmarked"):
+        return {"changed": False, "service_attachment": before, "left": True, "diff": {"before": before, "after": before},
+                "warnings": [_left_undescribed(f"Service attachment {params['name']}")]}
+    changed = current is not None
+    if changed and not check_mode:
+        url = regional(params["project"], params["region"], "serviceAttachments", params["name"])
+        client.operate("DELETE", url, f"delete service attachment {params['name']}")
+    deleted, warnings = _remove_nat_subnets(client, params, check_mode)
+    result = {"changed": changed or bool(deleted), "service_attachment": {}, "nat_subnets_deleted": deleted,
+              "diff": {"before": dict(before, nat_subnets_deleted=deleted) if deleted else before, "after": {}}}
+    return dict(result, warnings=warnings) if warnings else result
+
+
+def _remove_nat_subnets(client, params: dict, check_mode: bool) -> tuple[list, list]:
+    """The NAT subnets deleted (or to delete, in check mode) and a warning for each one left, saying why."""
+    if not params["nat_subnets"]:
+        return [], []
+    project, region, name = params["project"], params["region"], params["name"]
+    others = [attachment for attachment in client.list_all(regional(project, region, "serviceAttachments"), "items",
+                                                           "list service attachments") if attachment["name"] != name]
+    deleted, warnings = [], []
+    for subnet in params["nat_subnets"]:
+        url = regional(project, region, "subnetworks", subnet["name"])
+        current = client.request("GET", url, f"read NAT subnet {subnet['name']}", not_found_ok=True)
+        if current is None:
+            continue
+        users = [other["name"] for other in others if any(same_link(used, url) for used in other.get("natSubnets", []))]
+        left = f"NAT subnet {subnet['name']} left in place: "
+        if users:
+            warnings.append(left + f"service attachment {', '.join(users)} still uses it")
+        elif current.get("purpose") != "PRIVATE_SERVICE_CONNECT":
+            warnings.append(left + f"its purpose is {current.get('purpose', 'PRIVATE')!r}, so it is no NAT subnet")
+        elif not described_marked(current.get("description")) and not params.get("delete_unmarked"):
+            warnings.append(_left_undescribed(f"NAT subnet {subnet['name']}"))
+        elif check_mode or _delete_unless_used(client, url, f"delete NAT subnet {subnet['name']}"):
+            deleted.append(subnet["name"])
+        else:
+            warnings.append(left + "a service attachment of another project still uses it")
+    return deleted, warnings
+
+
+def _delete_unless_used(client, url: str, what: str) -> bool:
+    try:
+        client.operate("DELETE", url, what, not_found_ok=True)
+    except GcpError as exc:
+        if exc.reason == "resourceInUseByAnotherResource":
+            return False
+        raise
+    return True
+
+
 def _ensure_nat_subnets(client, params: dict, check_mode: bool) -> bool:
     changed = False
     project, region = params["project"], params["region"]
@@ -393,6 +443,7 @@ def _ensure_nat_subnets(client, params: dict, check_mode: bool) -> bool:
         changed = True
         if not check_mode:
             body = {"name": subnet["name"], "network": link(subnet["network"], project, "networks"),
-                    "ipCidrRange": subnet["ip_cidr_range"], "purpose": "PRIVATE_SERVICE_CONNECT"}
+                    "ipCidrRange": subnet["ip_cidr_range"], "purpose": "PRIVATE_SERVICE_CONNECT",
+                    "description": with_description_mark(None)}
             _insert(client, regional(project, region, "subnetworks"), body, f"create NAT subnet {subnet['name']}")
     return changed

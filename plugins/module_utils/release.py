@@ -55,19 +55,35 @@ def snapshot(objects: list) -> list:
     return sorted(kept, key=lambda obj: tuple(str(part) for part in key(obj)))
 
 
+def patch(previous: dict, current: dict) -> list:
+    """The JSON patch (RFC 6902) that puts ``previous`` back over ``current`` (both cleaned): its labels, annotations
+    and each top-level field set whole, the fields it did not have removed. A PATCH, unlike a replace, needs no
+    resourceVersion (a PodDisruptionBudget refuses an update without one) and does not lose to a status update the
+    controllers made since the read (a replace at the version read would)."""
+    ops = [{"op": "add", "path": f"/metadata/{field}", "value": previous["metadata"].get(field) or {}}
+           for field in ("labels", "annotations")]
+    for field in sorted((set(previous) | set(current)) - {"apiVersion", "kind", "metadata"}):
+        ops.append({"op": "add", "path": f"/{field}", "value": previous[field]} if field in previous else
+                   {"op": "remove", "path": f"/{field}"})
+    return ops
+
+
 def restore_plan(before: list, now: list) -> dict:
-    """What puts the objects back as they were: {replace, create, delete (keys as labels), workloads, summary}.
+    """What puts the objects back as they were: {replace (the objects that differ), patches (a JSON patch for each),
+    create, delete (keys as labels), workloads, summary}.
 
     ``before`` is the snapshot; ``now`` the same queries read again. An object that is the same is left alone."""
     previous = {key(obj): obj for obj in snapshot(before)}
     current = {key(obj): clean(obj) for obj in now or [] if obj.get("kind") not in NEVER_SNAPSHOT}
     replace = [previous[k] for k in sorted(previous, key=str) if k in current and current[k] != previous[k]]
+    patches = [{"api_version": k[0], "kind": k[1], "namespace": k[2], "name": k[3], "patch": patch(previous[k], current[k])}
+               for k in sorted(previous, key=str) if k in current and current[k] != previous[k]]
     create = [previous[k] for k in sorted(previous, key=str) if k not in current]
     delete = [{"api_version": k[0], "kind": k[1], "namespace": k[2], "name": k[3]} for k in sorted(current, key=str) if k not in previous]
     workloads = [obj for obj in replace + create if obj["kind"] in WORKLOAD_KINDS]
     summary = ([f"restored {label(key(obj))}" for obj in replace] + [f"re-created {label(key(obj))}" for obj in create]
                + [f"deleted {item['kind']} {item['namespace']}/{item['name']}" for item in delete])
-    return {"replace": replace, "create": create, "delete": delete, "workloads": workloads,
+    return {"replace": replace, "patches": patches, "create": create, "delete": delete, "workloads": workloads,
             "summary": summary or ["nothing differed from the previous release"]}
 
 

@@ -37,7 +37,11 @@ ENCRYPTION_ANNOTATION = "aibang.io/encryption"
 ENCRYPTION = "aes-256-gcm"
 SECRET_KEY = "release"
 NONCE_BYTES = 12
-STATES = ("pending", "running", "success", "failed", "rolled_back")
+STATES = ("pending", "running", "success", "failed", "rolled_back", "interrupted")
+RUNNING = "running"
+SUCCESS = "success"
+FAILED = "failed"
+INTERRUPTED = "interrupted"
 DEFAULT_HISTORY = 10
 
 
@@ -196,6 +200,14 @@ def of_run(stored: list, run: str, key: str = "") -> dict | None:
     return choose(stored, row["number"], key) if row else None
 
 
+def left_running(stored: list, run: str, key: str = "") -> list:
+    """Releases other deploy runs left ``running`` (checked, oldest first): a run marks its release success, failed or
+    rolled_back before it ends, so one still running was killed or ended before its last step. ``run`` is the run
+    asking, whose own release is running by right."""
+    rows = [row for row in history(stored, key) if row["state"] == RUNNING and row["run"] != run and not row["error"]]
+    return [choose(stored, row["number"], key) for row in reversed(rows)]
+
+
 def choose(stored: list, number: int | None = None, key: str = "") -> dict:
     """The release to restore: ``number``, or the newest successful one before the newest release. Refuses a damaged
     or unknown release with the reason."""
@@ -212,3 +224,41 @@ def choose(stored: list, number: int | None = None, key: str = "") -> dict:
     if row["error"]:
         raise ReleaseStoreError(row["error"])
     return read(next(item for item in stored if (item.get("metadata") or {}).get("name") == row["name"]), key)
+
+
+def outcome(run_release: dict | None, run: str, verify_failures: list) -> dict:
+    """How a deploy run ends once every stage passed its gate: ``verify_failures`` are the checks of verify.yml (the
+    end-to-end check) that failed, empty when all passed. Returns {state (success or failed), release (this run's
+    release marked so, to write; None when the run wrote none or its release is no longer running), summary (one line
+    for the history), message (why the run fails and what to do; empty on success)}."""
+    failures = [str(failure) for failure in verify_failures or []]
+    state = FAILED if failures else SUCCESS
+    release = None
+    if isinstance(run_release, dict) and run_release.get("state") == RUNNING:
+        release = {**run_release, "state": state, **({"verify_failures": failures} if failures else {})}
+    if release:
+        summary = f"This run: release {release['number']} is now {state}"
+    elif run_release:
+        summary = f"This run: release {run_release.get('number')} stays {run_release.get('state')}"
+    else:
+        summary = "This run: changed nothing, no release"
+    if not failures:
+        return {"state": state, "release": release, "summary": summary, "message": ""}
+    return {"state": state, "release": release, "summary": f"{summary}; its end-to-end check failed",
+            "message": failure_message(run_release, release, run, failures)}
+
+
+def failure_message(run_release: dict | None, release: dict | None, run: str, failures: list) -> str:
+    """Why a deploy run whose end-to-end check failed fails, and what to do. That check names no single stage, so
+    nothing is restored automatically (a stage's own gate does that): its release is marked failed instead."""
+    changed = ", ".join((run_release or {}).get("changed") or [])
+    if release:
+        marked = f"Release {release['number']} (changed: {changed}) is marked failed."
+    elif run_release:
+        marked = f"Release {run_release.get('number')} stays {run_release.get('state')}."
+    else:
+        marked = "This run changed nothing (no release to mark): what was deployed before fails the check."
+    undo = f" To undo this run, run playbooks/rollback.yml: it restores what the run changed ({changed})." if changed else ""
+    return (f"Deploy run {run} failed its end-to-end check (verify): {'; '.join(failures)}. {marked} Nothing was restored "
+            "automatically: every stage passed its own gate, and the end-to-end check names no single stage. Run "
+            f"playbooks/diagnose.yml to find the broken layer.{undo}")

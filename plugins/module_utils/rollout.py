@@ -121,3 +121,56 @@ def rollout_failure(deployment: dict, replicasets: list, pods: list, waited=None
         parts.append(quoted(progressing.get("message")))
     parts.append(new_pods_phrase(deployment, replicasets, pods))
     return "; ".join(parts)
+
+
+def workload_counts(workload: dict) -> dict:
+    """A Deployment's, StatefulSet's or DaemonSet's replicas as wanted, updated, ready, and in all (pods of every
+    revision), from its spec and status."""
+    status = (workload or {}).get("status") or {}
+    if (workload or {}).get("kind") == "DaemonSet":
+        wanted = status.get("desiredNumberScheduled", 0)
+        return {"wanted": wanted, "updated": status.get("updatedNumberScheduled", 0), "ready": status.get("numberReady", 0),
+                "total": status.get("currentNumberScheduled", wanted)}
+    wanted = ((workload or {}).get("spec") or {}).get("replicas", 1)
+    return {"wanted": wanted, "updated": status.get("updatedReplicas", 0), "ready": status.get("readyReplicas", 0),
+            "total": status.get("replicas", wanted)}
+
+
+def rolled_out(workload: dict) -> bool:
+    """The controller saw the latest spec, and every replica it wants is updated and ready, with no pod of an older
+    revision left."""
+    seen = ((workload or {}).get("status") or {}).get("observedGeneration", 0) >= metadata(workload).get("generation", 1)
+    counts = workload_counts(workload)
+    return seen and counts["updated"] == counts["ready"] == counts["total"] == counts["wanted"]
+
+
+def selected_by(pod: dict, workload: dict) -> bool:
+    wanted = (((workload or {}).get("spec") or {}).get("selector") or {}).get("matchLabels") or {}
+    labels = metadata(pod).get("labels") or {}
+    return metadata(pod).get("namespace", "") == metadata(workload).get("namespace", "") and bool(wanted) \
+        and all(labels.get(name) == value for name, value in wanted.items())
+
+
+def workload_failure(workload: dict, replicasets: list, pods: list, waited=None) -> str:
+    """Why one workload is not rolled out: a Deployment as rollout_failure() says it, a StatefulSet or DaemonSet by its
+    counts and what each of its pods that is not ready waits for."""
+    mine = [pod for pod in pods or [] if selected_by(pod, workload)]
+    if workload.get("kind", "Deployment") == "Deployment":
+        namespace = metadata(workload).get("namespace", "")
+        return rollout_failure(workload, [rs for rs in replicasets or [] if metadata(rs).get("namespace", namespace) == namespace],
+                               mine, waited)
+    counts, meta = workload_counts(workload), metadata(workload)
+    waited_phrase = f" within {waited} s" if waited not in (None, "") else ""
+    waiting = [pod for pod in sorted(mine, key=lambda pod: metadata(pod).get("name", "")) if not is_ready(pod)]
+    named = "; ".join(pod_state(pod) for pod in waiting[:PODS_NAMED])
+    more = f"; and {len(waiting) - PODS_NAMED} more not ready" if len(waiting) > PODS_NAMED else ""
+    return (f"{workload.get('kind')} {meta.get('namespace', '')}/{meta.get('name', '?')} did not roll out{waited_phrase}: "
+            f"{counts['updated']} of {counts['wanted']} replicas updated, {counts['ready']} ready ({counts['total']} pods in all); "
+            + (f"pods not ready: {named}{more}" if waiting else "no pod of it is waiting"))
+
+
+def workloads_failure(workloads: list, replicasets: list, pods: list, waited=None) -> str:
+    """One message for every workload that is not rolled out (``workloads`` as read last), each as workload_failure()
+    says it; empty when every one is."""
+    return ". ".join(workload_failure(workload, replicasets, pods, waited) for workload in workloads or []
+                     if not rolled_out(workload))

@@ -31,10 +31,23 @@ attributes:
     platforms: posix
 options:
   objects:
-    description: The objects, as M(aibang.gke_platform.app_workload_render) returns them; applied in order.
+    description:
+      - The objects, as M(aibang.gke_platform.app_workload_render) returns them; applied in order.
+      - With O(apps), the namespaces' objects (its RV(aibang.gke_platform.app_workload_render#module:namespace_objects)).
     type: list
     elements: dict
     required: true
+  apps:
+    description:
+      - The apps as M(aibang.gke_platform.app_workload_render) returns them (each with C(name), C(namespace),
+        C(objects) and C(gates)), all applied in this one call after O(objects).
+      - One listing per kind per namespace of O(prune_namespaces) with O(prune_selector) gives the objects' previous
+        state and what to prune - every object carrying C(app.kubernetes.io/managed-by) and C(aibang.io/app) that the
+        app this label names does not have (all the objects of an app no longer listed).
+      - The gates of every app are waited for together (O(gates) and O(namespace) are then not used).
+    type: list
+    elements: dict
+    default: []
   secrets:
     description: Values for the Secrets' keys of these names (for example V(DB_PASSWORD)), written base64 into C(data).
     type: dict
@@ -119,68 +132,20 @@ pods_not_ready:
   elements: str
 """
 
-import time
-
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
-from ansible_collections.aibang.gke_platform.plugins.module_utils import app_workload_apply as apply
 from ansible_collections.aibang.gke_platform.plugins.module_utils.app_workload_client import (
-    AUTH_ARGUMENT_SPEC, HAS_KUBERNETES, api_client, requester)
-
-
-def run(module: AnsibleModule, request) -> dict:
-    params, check = module.params, module.check_mode
-    objects = apply.fill_secrets(params["objects"], params["secrets"])
-    results = apply.apply_all(request, objects, params["field_manager"], dry_run=check, force=params["force_conflicts"])
-    pruned = apply.prune(request, objects, params["prune_namespaces"], params["prune_selector"], dry_run=check) \
-        if params["prune_selector"] else []
-    changed = any(result["changed"] for result in results) or bool(pruned)
-    outcome = {"changed": changed, "pruned": pruned, "jobs": [],
-               "results": [{key: result[key] for key in ("kind", "namespace", "name", "changed", "fields")}
-                           for result in results]}
-    if module._diff:
-        outcome["diff"] = apply.diff_of(results, pruned)
-    if check:
-        return outcome
-    if params["run_cronjobs"] and params["gates"].get("cronjobs"):
-        outcome["jobs"] = apply.run_cronjobs(request, params["namespace"], params["gates"]["cronjobs"],
-                                             f"manual-{int(time.time())}")
-        outcome["changed"] = True
-    if params["wait"] or outcome["jobs"]:
-        unmet = apply.wait_for_gates(request, params["namespace"], params["gates"] if params["wait"] else {},
-                                     outcome["jobs"], params["wait_timeout"], time.monotonic, time.sleep)
-        if unmet:
-            waiting = apply.pods_not_ready(request, params["namespace"], params["gates"], unmet)
-            module.fail_json(msg=f"Gates not passed after {params['wait_timeout']} s: {'; '.join(unmet)}"
-                             + (f"; pods not ready: {'; '.join(waiting)}" if waiting else ""),
-                             unmet=unmet, pods_not_ready=waiting, **outcome)
-    return outcome
+    HAS_KUBERNETES, api_client, requester)
+from ansible_collections.aibang.gke_platform.plugins.module_utils.app_workload_stage import ARGUMENT_SPEC, run_module
 
 
 def main() -> None:
-    module = AnsibleModule(
-        argument_spec={
-            "objects": {"type": "list", "elements": "dict", "required": True},
-            "secrets": {"type": "dict", "default": {}, "no_log": True},
-            "field_manager": {"type": "str", "default": "aibang.gke_platform"},
-            "force_conflicts": {"type": "bool", "default": True},
-            "prune_selector": {"type": "str", "default": ""},
-            "prune_namespaces": {"type": "list", "elements": "str", "default": []},
-            "gates": {"type": "dict", "default": {}},
-            "namespace": {"type": "str", "default": "default"},
-            "wait": {"type": "bool", "default": False},
-            "wait_timeout": {"type": "int", "default": 300},
-            "run_cronjobs": {"type": "bool", "default": False},
-            **AUTH_ARGUMENT_SPEC,
-        },
-        supports_check_mode=True,
-    )
+    module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
     if not HAS_KUBERNETES:
         module.fail_json(msg=missing_required_lib("kubernetes"))
-    try:
-        request = requester(api_client(module.params))
-        module.exit_json(**run(module, request))
-    except apply.ApplyError as exc:
-        module.fail_json(msg=str(exc))
+    outcome = run_module(module.params, module.check_mode, module._diff, requester(api_client(module.params)))
+    if outcome.pop("failed", False):
+        module.fail_json(**outcome)
+    module.exit_json(**outcome)
 
 
 if __name__ == "__main__":

@@ -51,7 +51,8 @@ layers:
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 from ansible_collections.aibang.gke_platform.plugins.module_utils import app_workload_apply as apply
 from ansible_collections.aibang.gke_platform.plugins.module_utils.app_workload_client import (
-    AUTH_ARGUMENT_SPEC, HAS_KUBERNETES, api_client, requester)
+    HAS_KUBERNETES, api_client, requester)
+from ansible_collections.aibang.gke_platform.plugins.module_utils.k8s_auth import AUTH_ARGUMENT_SPEC
 
 
 def main() -> None:

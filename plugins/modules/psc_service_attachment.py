@@ -48,6 +48,9 @@ options:
     description:
       - Subnets Google translates consumer traffic from. Created with purpose C(PRIVATE_SERVICE_CONNECT) when
         missing (then C(network) and C(ip_cidr_range) are needed); an existing subnet must have that purpose.
+      - With O(state=absent), each one this collection created (its description carries the mark; every one of purpose
+        C(PRIVATE_SERVICE_CONNECT) with O(delete_unmarked)) is deleted after the attachment, unless a service
+        attachment, of this project or another, still uses it (RV(nat_subnets_deleted)).
     type: list
     elements: dict
     default: []
@@ -115,6 +118,14 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+nat_subnets_deleted:
+  description:
+    - The O(nat_subnets) that O(state=absent) deleted (would delete, in check mode). One it leaves in place comes with
+      a warning saying why - another service attachment uses it, its purpose is not C(PRIVATE_SERVICE_CONNECT), or
+      this collection did not create it.
+  returned: when O(state=absent) deleted the attachment
+  type: list
+  elements: str
 left:
   description: True when O(state=absent) left an attachment in place because this collection did not create it.
   returned: when an unmarked attachment was left

@@ -50,7 +50,17 @@ options:
     description:
       - A deploy run's id. Returns the release that run wrote so far as C(run_release), and C(prune) then counts the
         release that run is about to write when it has none yet.
+      - Also returns as C(left_running) the releases other runs left C(running) (a run killed halfway), which the
+        deploy then marks C(interrupted).
     type: str
+  verify_failures:
+    description:
+      - With O(run), the checks of C(verify.yml) that failed at the end of that deploy run (empty - all passed). The
+        module then returns as C(outcome) how the run ends - its release marked C(success), or C(failed) when a check
+        failed - and what to say. Changes nothing; the play writes the release.
+    type: list
+    elements: str
+    default: []
   key:
     description:
       - The key of releases written encrypted (AES-256-GCM), 32 bytes as 64 hex digits or base64, from vault. An
@@ -100,6 +110,20 @@ run_release:
   description: The release O(run) wrote so far (number, state, run, changed, stages), or null.
   returned: with O(run)
   type: dict
+left_running:
+  description:
+    - Releases (number, state, run, changed, stages) that runs other than O(run) left in state C(running), oldest
+      first. Their run was killed or ended before marking them.
+  returned: with O(run)
+  type: list
+  elements: dict
+outcome:
+  description:
+    - How the run ends once its stages passed their gates, from O(verify_failures) - C(state) (success or failed),
+      C(release) (the run's release marked so, to write; null when the run wrote none or it is not running),
+      C(summary) (one line for the history) and C(message) (why the run fails and what to do; empty on success).
+  returned: with O(run)
+  type: dict
 chosen:
   description: The release asked for with O(release) or O(previous) (number, state, run, changed, stages).
   returned: with O(release) or O(previous)
@@ -108,7 +132,7 @@ chosen:
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.aibang.gke_platform.plugins.module_utils.release_store import (
-    ReleaseStoreError, choose, history, next_number, of_run, table, to_prune)
+    ReleaseStoreError, choose, history, left_running, next_number, of_run, outcome, table, to_prune)
 
 
 def run_module(params: dict) -> dict:
@@ -117,6 +141,8 @@ def run_module(params: dict) -> dict:
     result = {"changed": False, "history": rows, "table": table(rows), "next_number": next_number(rows)}
     if params["run"]:
         result["run_release"] = of_run(params["releases"], params["run"], key)
+        result["left_running"] = left_running(params["releases"], params["run"], key)
+        result["outcome"] = outcome(result["run_release"], params["run"], params.get("verify_failures") or [])
     result["prune"] = to_prune(rows, params["history"], adding=bool(params["run"]) and result["run_release"] is None)
     if params["release"] is not None or params["previous"]:
         result["chosen"] = choose(params["releases"], params["release"], key)
@@ -129,6 +155,7 @@ ARGUMENT_SPEC = {
     "previous": {"type": "bool", "default": False},
     "history": {"type": "int", "default": 10},
     "run": {"type": "str"},
+    "verify_failures": {"type": "list", "elements": "str", "default": []},
     "key": {"type": "str", "no_log": True},
 }
 MUTUALLY_EXCLUSIVE = [("release", "previous")]

@@ -140,10 +140,12 @@ def run() -> bool:
         load_after = os.getloadavg()[0]
         ok = report_deploy(seconds, report, starts, load_before, load_after)
         floor = floor_seconds(len(starts))
+        load_floor = os.getloadavg()[0]
     finally:
         if started_here:
             subprocess.run([str(TESTBED), "down"], check=False, capture_output=True, timeout=TIMEOUT_S)
-    print(f"baseline, same run: {len(starts)} do-nothing module tasks (one process each) {floor:.1f} s; the deploy is "
+    print(f"baseline, same run: {len(starts)} do-nothing module tasks (one process each) {floor:.1f} s "
+          f"({floor / max(len(starts), 1):.2f} s each; load average {load_floor:.1f} after); the deploy is "
           f"{seconds / floor:.2f}x that")
     return ok
 

@@ -166,7 +166,12 @@ def service_account_key():
 
 
 def lab_config(project_repo, cluster, **overrides):
-    """The configuration the tests apply: dev (no approval) and prod (approval required), both on the lab."""
+    """The configuration the tests apply: dev (no approval) and prod (approval required), both on the lab.
+
+    Their job templates get the Kubernetes credential only: the lab's inventory reaches the GCP fake with a
+    placeholder access token (gcp_auth), and the role refuses a GCE credential next to it (google.cloud's modules
+    refuse the credential's service-account file next to any other auth_kind: the first lab hold's deploy job 41).
+    The GCE credential is created for the credential test, which attaches it to a job template of its own."""
     config = {
         "awx_config_controller_host": URL,
         "awx_config_controller_username": AUTH[0],
@@ -176,10 +181,9 @@ def lab_config(project_repo, cluster, **overrides):
         "awx_config_project": {"name": "aibang-gke-platform", "scm_type": "git",
                                "scm_url": "file://" + str(project_repo), "scm_branch": "main"},
         "awx_config_environments": [
-            {"name": "dev", "inventory": "inventories/local", "approval": "none",
-             "credentials": ["lab-gcp", "lab-k8s"]},
+            {"name": "dev", "inventory": "inventories/local", "approval": "none", "credentials": ["lab-k8s"]},
             {"name": "prod", "inventory": "inventories/local", "approval": "required", "approval_timeout": 600,
-             "credentials": ["lab-gcp", "lab-k8s"]},
+             "credentials": ["lab-k8s"]},
         ],
         "awx_config_credentials": [
             {"name": "lab-gcp", "type": "gce",
@@ -237,10 +241,6 @@ def lab(awx, applied, testbed_cluster):
     - no kubeconfig: inventories/local names the testbed's for the playbooks run by hand (k8s_kubeconfig); the
       workflows here give k8s_kubeconfig='' so their jobs, as in a real environment, have the credential's
       K8S_AUTH_* and nothing else to reach the cluster with;
-    - no GCE credential on the workflows' job templates: the lab's inventory reaches the GCP fake with a placeholder
-      access token (gcp_auth), and google.cloud's modules refuse the credential's service-account file
-      (GCP_SERVICE_ACCOUNT_FILE) next to any other auth_kind ("Service Account File only works with Service
-      Account-based authentication", the first lab hold's deploy job 41);
     - the project and the inventories synced once here, then reused by the jobs (cache timeouts), rather than before
       each of the group's eight jobs (about 20 s each: a third of the hold)."""
     credential = awx.one("credentials", "lab-k8s")
@@ -252,11 +252,6 @@ def lab(awx, applied, testbed_cluster):
     sources = awx.get("inventory_sources/", source_project=project["id"], page_size=50)["results"]
     for workflow in workflows:
         awx.patch(f"workflow_job_templates/{workflow['id']}/", {"extra_vars": json.dumps({"k8s_kubeconfig": ""})})
-    gce = awx.one("credentials", "lab-gcp")
-    templates = [awx.one("job_templates", f"aibang-{env}-{key}") for env in ("dev", "prod")
-                 for key in ("deploy", "verify", "rollback")]
-    for template in templates:
-        awx.post(f"job_templates/{template['id']}/credentials/", {"id": gce["id"], "disassociate": True})
     awx.patch(f"projects/{project['id']}/", {"scm_update_cache_timeout": LAB_CACHE_TIMEOUT})
     awx.update("projects", [project["id"]], "project_update")
     for source in sources:
@@ -266,8 +261,6 @@ def lab(awx, applied, testbed_cluster):
     awx.cancel_unfinished()
     for workflow in workflows:
         awx.patch(f"workflow_job_templates/{workflow['id']}/", {"extra_vars": workflow["extra_vars"]})
-    for template in templates:
-        awx.post(f"job_templates/{template['id']}/credentials/", {"id": gce["id"]})
     awx.patch(f"projects/{project['id']}/", {"scm_update_cache_timeout": project["scm_update_cache_timeout"]})
     for source in sources:
         awx.patch(f"inventory_sources/{source['id']}/", {"update_cache_timeout": source["update_cache_timeout"]})
@@ -300,6 +293,10 @@ def with_survey_variable_verify_does_not_use(config):
     config["awx_config_job_templates"] = catalogue
 
 
+def with_gce_credential_next_to_an_access_token(config):
+    config["awx_config_environments"][0]["credentials"] = ["lab-gcp", "lab-k8s"]
+
+
 def with_approval_timeout_zero(config):
     config["awx_config_environments"][1]["approval_timeout"] = 0
 
@@ -311,6 +308,9 @@ def with_approval_timeout_zero(config):
     (with_survey_variable_verify_does_not_use, "job_templates.verify.survey[0].variable='platform_release': "
                                                "playbook playbooks/verify.yml does not use this variable"),
     (with_approval_timeout_zero, "environments[1].approval_timeout=0"),
+    (with_gce_credential_next_to_an_access_token,
+     "environments[0].credentials=['lab-gcp', 'lab-k8s']: GCE credential lab-gcp injects GCP_SERVICE_ACCOUNT_FILE "
+     "while inventories/local/group_vars/control sets gcp_auth.auth_kind='accesstoken'"),
 ])
 def test_bad_input_is_refused_before_anything_is_sent(configured, awx, project_repo, tmp_path, change, message):
     config = lab_config(project_repo, PLACEHOLDER_CLUSTER)
@@ -370,7 +370,8 @@ def test_the_credentials_environment_reaches_the_playbooks(configured, awx):
                      "GCP_SERVICE_ACCOUNT_FILE client_email=deployer@aibang-local-consumer.iam.gserviceaccount.com",
                      "K8S_AUTH_HOST=" + PLACEHOLDER_CLUSTER["host"], "K8S_AUTH_VERIFY_SSL=True",
                      "K8S_AUTH_SSL_CA_CERT sha256=" + sha256(PLACEHOLDER_CLUSTER["ca"]),
-                     "K8S_AUTH_API_KEY sha256=" + sha256(PLACEHOLDER_CLUSTER["bearer_token"])):
+                     "K8S_AUTH_API_KEY sha256=" + sha256(PLACEHOLDER_CLUSTER["bearer_token"]),
+                     "precedence=all_plugins_play,groups_plugins_play,all_inventory,"):
             assert line in output, output[-3000:]
     finally:
         awx.session.delete(f"{URL}/api/v2/job_templates/{template['id']}/", timeout=30)
@@ -393,10 +394,14 @@ def test_lab_the_dev_workflow_deploys_and_verifies(lab, testbed_cluster):
     finished = awx.wait_finished(f"workflow_jobs/{job_id}/")
     nodes = awx.nodes(job_id)
     print("dev workflow:", summary(awx, job_id, finished))
-    assert finished["status"] == "successful", nodes
+    assert finished["status"] == "successful", (nodes, [output_tail(awx, job) for status, job in nodes.values()
+                                                        if status == "failed" and job])
     assert nodes["deploy"][0] == "successful" and nodes["verify"][0] == "successful"
     assert nodes["rollback"][0] is None
     assert "2026.11.1-" in awx.stdout(nodes["deploy"][1])
+    # The lab's own requests (inventories/local group_vars/control), not the ones derived from the policy
+    # (playbooks/group_vars/all): the project's ansible.cfg ranks the playbooks' group_vars lowest in AWX too.
+    assert "loopback.microsoft.com:443" in awx.stdout(nodes["verify"][1])
     for node in ("deploy", "verify"):
         job = awx.get(f"jobs/{nodes[node][1]}/")
         assert json.loads(job["extra_vars"])["k8s_kubeconfig"] == "", job["extra_vars"]
@@ -414,7 +419,8 @@ def test_lab_the_prod_workflow_waits_for_approval_then_runs(lab):
     finished = awx.wait_finished(f"workflow_jobs/{job_id}/")
     nodes = awx.nodes(job_id)
     print(f"prod workflow, approval {approval_id} approved through the API:", summary(awx, job_id, finished))
-    assert finished["status"] == "successful", nodes
+    assert finished["status"] == "successful", (nodes, [output_tail(awx, job) for status, job in nodes.values()
+                                                        if status == "failed" and job])
     assert nodes["approval"][0] == "successful" and nodes["deploy"][0] == "successful"
     assert nodes["verify"][0] == "successful" and nodes["rollback"][0] is None
 
@@ -425,28 +431,41 @@ def policy_also_allowing(domain):
     return {**policy, "allowed_domains": [*policy["allowed_domains"], domain]}
 
 
+def output_tail(awx, job_id, chars=3000):
+    """The end of a job's output, from its last failure on when it has one: what a failed assertion shows."""
+    output = awx.stdout(job_id)
+    return ("fatal:" + output.rsplit("fatal:", 1)[-1] if "fatal:" in output else output)[-chars:]
+
+
 def test_lab_a_failing_verify_runs_the_rollback(lab):
     """Release 2026.11.3 deploys (stage egress) a policy that also allows example.org, as an unreviewed change
-    reaching deploy would: deploy's own gates pass, they judge the chain by the policy it was given. The verify node
+    reaching deploy would. Deploy runs the stages and their gates, which judge each tier by the policy deploy was
+    given, and pass; its own end-to-end verification is skipped (skip_tags verify: the first run of this test, job
+    21, failed in deploy's bypass check, which must see example.org refused through the alias). The verify node
     judges the running chain by the inventory's policy, which denies example.org: tier 2 lets it through, verify
     fails, and the rollback node puts back both tiers' previous release."""
     awx = lab
     deploy = awx.one("job_templates", "aibang-dev-deploy")
-    awx.patch(f"job_templates/{deploy['id']}/", {"job_tags": "egress",
-                                                 "extra_vars": json.dumps({"egress_policy": policy_also_allowing("example.org")})})
+    awx.patch(f"job_templates/{deploy['id']}/", {
+        "job_tags": "egress", "skip_tags": "verify",
+        "extra_vars": json.dumps({"egress_policy": policy_also_allowing("example.org")})})
     try:
         job_id = launch_workflow(awx, "aibang-dev-deploy-workflow", "2026.11.3")
         finished = awx.wait_finished(f"workflow_jobs/{job_id}/")
     finally:
-        awx.patch(f"job_templates/{deploy['id']}/", {"job_tags": deploy["job_tags"], "extra_vars": deploy["extra_vars"]})
+        awx.patch(f"job_templates/{deploy['id']}/", {"job_tags": deploy["job_tags"], "skip_tags": deploy["skip_tags"],
+                                                     "extra_vars": deploy["extra_vars"]})
     nodes = awx.nodes(job_id)
     print("dev workflow with a policy verify does not agree with:", summary(awx, job_id, finished))
-    assert nodes["deploy"][0] == "successful" and nodes["verify"][0] == "failed", nodes
-    verify_failure = awx.stdout(nodes["verify"][1]).rsplit("fatal:", 1)[-1]
-    assert "example.org" in verify_failure, verify_failure[-3000:]
-    assert nodes["rollback"][0] == "successful", nodes
+    assert nodes["deploy"][0] == "successful", (nodes, output_tail(awx, nodes["deploy"][1]))
+    assert nodes["verify"][0] == "failed", nodes
+    verify_failure = output_tail(awx, nodes["verify"][1])
+    assert "example.org" in verify_failure, verify_failure
+    assert nodes["rollback"][0] == "successful", (nodes, output_tail(awx, nodes["rollback"][1]))
     rollback = awx.stdout(nodes["rollback"][1])
-    assert re.search(r"Rolling back (squid_vm, squid_gke|squid_gke, squid_vm) \(changed by deploy run 2026\.11\.3-", rollback), rollback[-3000:]
+    rolled_back = re.search(r"Rolling back ([a-z_, ]+) \(changed by deploy run 2026\.11\.3-", rollback)
+    assert rolled_back, rollback[-3000:]
+    assert {"squid_vm", "squid_gke"} <= set(rolled_back.group(1).split(", ")), rolled_back.group(0)
     with open(os.path.join(os.environ.get("TESTBED_RUN_DIR", "/run/aibang-testbed"), "squid-vm.conf"), encoding="utf-8") as conf:
         assert "example.org" not in conf.read()
 

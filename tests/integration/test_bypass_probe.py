@@ -30,7 +30,7 @@ PLAYBOOK = """
   hosts: localhost
   gather_facts: false
   module_defaults:
-    group/kubernetes.core.k8s: {kubeconfig: "{{ kubeconfig }}"}
+    group/aibang.gke_platform.k8s: {kubeconfig: "{{ kubeconfig }}"}
   tasks:
     - name: The product's probe
       ansible.builtin.include_role:

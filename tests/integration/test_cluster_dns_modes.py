@@ -1,5 +1,6 @@
 # -*- coding: utf-8 -*-
-"""cluster_dns's kube_dns_stub mode with real CoreDNS at both hops, and its cloud_dns mode through the GCP fake."""
+"""cluster_dns's kube_dns_stub mode with real CoreDNS at both hops (the stub server's pods run on the testbed's real
+nodes, from the CoreDNS image it builds), and its cloud_dns mode through the GCP fake."""
 
 from __future__ import annotations
 
@@ -53,6 +54,10 @@ def test_kube_dns_stub_serves_the_alias_and_keeps_other_stub_domains(testbed, na
                                   "jsonpath={.spec.clusterIP}").stdout
         assert domains[alias] == [stub_ip]
         assert answer(testbed, alias) == address          # cluster DNS -> stub domain -> the stub CoreDNS -> ClusterIP
+        stubs = json.loads(testbed.kubectl("get", "pods", "-n", namespace, "-l", "app.kubernetes.io/component=cluster-dns-stub",
+                                           "-o", "json").stdout)["items"]
+        assert len(stubs) == 2 and all(stub["spec"]["nodeName"].startswith("gke-testbed-real-pool-") for stub in stubs), stubs
+        assert "CoreDNS-" in testbed.kubectl("logs", "-n", namespace, stubs[0]["metadata"]["name"]).stdout  # its own banner
 
         testbed.kubectl("create", "service", "clusterip", "other", "--tcp=3128:3128", "-n", namespace)
         other = testbed.kubectl("get", "service", "other", "-n", namespace, "-o", "jsonpath={.spec.clusterIP}").stdout
@@ -65,6 +70,32 @@ def test_kube_dns_stub_serves_the_alias_and_keeps_other_stub_domains(testbed, na
         assert stub_domains(testbed) == OTHER_STUB
         assert answer(testbed, alias) == ""
     finally:
+        testbed.kubectl("delete", "configmap", "kube-dns", "-n", "kube-system", check=False)
+
+
+def test_kube_dns_stub_deletes_the_namespace_it_created_once_nothing_else_is_in_it(testbed, namespace, gcp_fake):
+    testbed.kubectl("create", "service", "clusterip", "target", "--tcp=3128:3128", "-n", namespace)
+    testbed.kubectl("create", "configmap", "kube-dns", "-n", "kube-system")
+    alias, stub_namespace = f"proxy.{namespace}.aibang.local", f"{namespace}-stub"
+    where = ("-e", f"stub_ns={stub_namespace}")
+    try:
+        run(gcp_fake, "cluster_dns_kube_dns_stub.yml", namespace, alias, "present", *where)
+        created = json.loads(testbed.kubectl("get", "namespace", stub_namespace, "-o", "json").stdout)
+        assert created["metadata"]["annotations"]["aibang.io/created-by"] == "aibang.gke_platform"
+        testbed.kubectl("run", "other", "-n", stub_namespace, "--image=aibang-testbed.local/probe:1", "--restart=Never",
+                        "--command", "--", "sleep", "600")
+
+        kept = run(gcp_fake, "cluster_dns_kube_dns_stub.yml", namespace, alias, "absent", *where)
+        words = " ".join(kept.stdout.split())  # the default callback wraps messages as YAML
+        assert f"Left in place: namespace {stub_namespace}, which still holds Pod/other." in words, kept.stdout[-3000:]
+        assert testbed.kubectl("get", "namespace", stub_namespace, check=False).returncode == 0
+        assert testbed.kubectl("get", "deployment", f"alias-dns-{namespace}", "-n", stub_namespace, check=False).returncode != 0
+
+        testbed.kubectl("delete", "pod", "other", "-n", stub_namespace, "--grace-period=0", "--force", "--wait=true")
+        run(gcp_fake, "cluster_dns_kube_dns_stub.yml", namespace, alias, "absent", *where)
+        assert testbed.kubectl("get", "namespace", stub_namespace, check=False).returncode != 0
+    finally:
+        testbed.kubectl("delete", "namespace", stub_namespace, "--wait=false", check=False)
         testbed.kubectl("delete", "configmap", "kube-dns", "-n", "kube-system", check=False)
 
 

@@ -6,8 +6,8 @@ message is never cut across output lines). A fault is a temporary inventory: the
 in group_vars/control, read after the others there (those win over playbooks/group_vars/all, as an environment's own
 values do). The fault tests
 share one deployed chain (module scope) and run in file order; the killed deploy leaves tier 1 at three replicas (the
-next egress deploy puts the inventory's two back). The release keep-and-restore, an app's database path from diagnose
-and the StatefulSet rollback are on branch gates-lab-pending until they pass on the lab.
+next egress deploy puts the inventory's two back). The tests of the apps share the Cloud SQL stand-in (MariaDB
+at the PSC endpoint) and deploy their own app namespaces.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ import gzip
 import ipaddress
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -29,6 +30,7 @@ import pytest
 import yaml
 
 from ansible_collections.aibang.gke_platform.plugins.module_utils import release_store
+from tests.testbed import cloudsql_lab, cluster, node
 
 REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 ALIAS = "microsoft.intra.aibang.local"
@@ -93,8 +95,8 @@ def playbook(name: str, *extra: str, inventory: str | None = None) -> Run:
     return run
 
 
-def faulty_inventory(tmp_path, values: dict) -> str:
-    inventory = tmp_path / "inventory"
+def faulty_inventory(tmp_path, values: dict, name: str = "inventory") -> str:
+    inventory = tmp_path / name
     shutil.copytree(os.path.join(REPO, "inventories", "local"), inventory)
     (inventory / "group_vars" / "control" / "zz-fault.yml").write_text(yaml.safe_dump(values), encoding="utf-8")
     return str(inventory)
@@ -302,6 +304,59 @@ def test_a_deploy_killed_halfway_then_run_again_converges_and_keeps_the_history_
     assert releases(testbed).keys() == history_after.keys()  # converged: nothing changed, no release kept
 
 
+def test_a_release_a_killed_run_left_running_is_marked_interrupted_by_the_next_run(testbed, egress):
+    """What a run killed after writing its release leaves (the killed-deploy test above kills before its run wrote
+    one): a release of its own, valid against its sha256, still running. The next run marks it interrupted and says so."""
+    history = releases(testbed)
+    newest = release_store.read(history[max(history)])
+    left = {**newest, "number": newest["number"] + 1, "run": f"{newest['run']}-killed", "state": "running"}
+    testbed.kubectl("apply", "-f", "-", stdin=json.dumps(release_store.secret(left, "kube-system")))
+    done = playbook("deploy.yml", "--tags", "squid_gke")
+    assert done.returncode == 0, done.summary()
+    said = " ".join(done.messages())
+    assert f"Release {left['number']} (deploy run {left['run']}) was still running" in said and "marked interrupted" in said, said
+    assert release_store.read(releases(testbed)[left["number"]]) == {**left, "state": "interrupted"}
+    assert not [number for number, stored in releases(testbed).items() if stored["metadata"]["labels"]["aibang.io/state"] == "running"]
+
+
+def test_a_changing_deploy_keeps_a_release_and_rollback_restores_a_chosen_one(testbed, egress, tmp_path):
+    """Tier 1 at two replicas (the local inventory); three -> release N, a change of replicas alone that the release
+    record names; rollback.yml puts the two replicas' objects back; rollback.yml -e release=N puts N's back."""
+    two = playbook("deploy.yml", "--tags", "squid_gke")
+    assert two.returncode == 0, two.summary()
+    assert any("RELEASE  STATE" in message for message in two.messages()), two.summary()  # the history, as a table
+    before_three = max(releases(testbed))
+    as_two_left_it = tier1(testbed)
+
+    three = playbook("deploy.yml", "--tags", "squid_gke", inventory=faulty_inventory(tmp_path, {"squid_gke_replicas": 3}))
+    assert three.returncode == 0, three.summary()
+    kept = releases(testbed)
+    chosen = max(kept)
+    assert chosen == before_three + 1
+    assert kept[chosen]["metadata"]["labels"]["aibang.io/state"] == "success"
+    assert len(kept[chosen]["metadata"]["annotations"]["aibang.io/sha256"]) == 64
+    assert release_record(testbed)["changed"] == ["squid_gke"]  # replicas alone are a change rollback.yml must know
+    as_three_left_it = tier1(testbed)
+    assert as_three_left_it != as_two_left_it
+
+    undone = playbook("rollback.yml")
+    assert undone.returncode == 0, undone.summary()
+    said = " ".join(undone.messages())
+    assert "Rolling back squid_gke (changed by deploy run" in said, said
+    assert "squid_gke: restored Deployment intra-proxy/squid-proxy" in said, said
+    assert tier1(testbed) == as_two_left_it
+    assert "Nothing to roll back" in " ".join(playbook("rollback.yml").messages())  # a second one in a row
+
+    rolled = playbook("rollback.yml", "-e", f"release={chosen}")
+    assert rolled.returncode == 0, rolled.summary()
+    said = " ".join(rolled.messages())
+    assert f"Restoring release {chosen} (success" in said, said
+    assert "squid_gke: restored Deployment intra-proxy/squid-proxy" in said, said
+    assert tier1(testbed) == as_three_left_it
+    status = deployment(testbed)["status"]
+    assert status.get("readyReplicas") == status.get("updatedReplicas") == status.get("replicas") == 3, status
+
+
 def test_rollback_to_a_tampered_snapshot_is_refused(testbed, egress):
     """Release content changed in the Secret (its sha256 annotation kept): rollback.yml refuses it, nothing changes."""
     kept = releases(testbed)
@@ -330,6 +385,37 @@ def fake(path: str, body: dict | None = None):
         return json.loads(answer.read() or b"null")
 
 
+def test_rollback_puts_the_previous_tier2_config_back(testbed, egress, tmp_path):
+    """A deploy of a policy that also allows example.org (its verify skipped, as an unreviewed release reaching deploy)
+    changes both tiers; rollback.yml, naming no release, puts tier 2's previous squid.conf back and tier 1's objects,
+    rolled out. AWX's rollback node found this path failing: squid_vm's rollback waited for a port from a policy it
+    never compiled. In file order tier 1 comes here at three replicas (rollback -e release=N above), one per real node:
+    its restore is a rollout at as many replicas as nodes, which never completed while the strategy wanted a surge pod
+    before taking one down (the required anti-affinity left that pod no node)."""
+    conf = os.path.join(os.environ.get("TESTBED_RUN_DIR", "/run/aibang-testbed"), "squid-vm.conf")
+    with open(conf, encoding="utf-8") as running:
+        before = running.read()
+    tier1_before = tier1(testbed)
+    replicas_before = deployment(testbed)["spec"]["replicas"]
+    with open(os.path.join(REPO, "inventories", "local", "group_vars", "all", "egress.yml"), encoding="utf-8") as local:
+        policy = yaml.safe_load(local)["egress_policy"]
+    extra = tmp_path / "policy.json"
+    extra.write_text(json.dumps({"egress_policy": {**policy, "allowed_domains": [*policy["allowed_domains"], "example.org"]}}),
+                     encoding="utf-8")
+    changed = playbook("deploy.yml", "--tags", "egress", "--skip-tags", "verify", "-e", f"@{extra}")
+    assert changed.returncode == 0, changed.summary()
+    with open(conf, encoding="utf-8") as running:
+        assert "example.org" in running.read()
+
+    rolled = playbook("rollback.yml")
+    assert rolled.returncode == 0, rolled.summary()
+    with open(conf, encoding="utf-8") as running:
+        assert running.read() == before
+    status = deployment(testbed)["status"]
+    assert status.get("readyReplicas") == status.get("updatedReplicas") == status.get("replicas") == replicas_before, status
+    assert tier1(testbed) == tier1_before
+
+
 def test_a_google_api_500_mid_deploy_then_a_rerun_converges(testbed):
     """Every attempt (the client's retries included) of the first forwarding-rule call (the PSC endpoint: read, or
     created on a fresh lab) answers 500: the play fails naming it; run again, it converges; a third run sends Google no
@@ -346,3 +432,159 @@ def test_a_google_api_500_mid_deploy_then_a_rerun_converges(testbed):
     third = playbook("deploy.yml", "--tags", "gcp")
     assert third.returncode == 0, third.summary()
     assert len([call for call in fake("/_fake/requests") if call["mutating"] and call["status"] == 200]) == mutations
+
+
+def app_as_deployed(name: str, namespace: str, endpoint: dict, password: str) -> list:
+    """What diagnose reads of an app: a Deployment (no replica needed) whose container takes its database settings
+    from a ConfigMap and a Secret, as app_workload renders them, and the app's Kubernetes service account."""
+    user, _host, _password = endpoint["users"][0]
+    labels = {"app.kubernetes.io/name": name, "app.kubernetes.io/component": "app", "aibang.io/app": name,
+              "app.kubernetes.io/managed-by": "aibang.gke_platform"}
+    return [
+        {"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {"name": "app", "namespace": namespace}},
+        {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": f"{name}-db", "namespace": namespace},
+         "data": {"DB_HOST": endpoint["address"], "DB_PORT": "3306", "DB_NAME": endpoint["databases"][0], "DB_USER": user}},
+        {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": f"{name}-db", "namespace": namespace},
+         "stringData": {"DB_PASSWORD": password}},
+        {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": name, "namespace": namespace, "labels": labels},
+         "spec": {"replicas": 0, "selector": {"matchLabels": {"app.kubernetes.io/name": name}},
+                  "template": {"metadata": {"labels": labels},
+                               "spec": {"serviceAccountName": "app", "containers": [{
+                                   "name": "app", "image": "aibang-testbed.local/app:1",
+                                   "envFrom": [{"configMapRef": {"name": f"{name}-db"}}, {"secretRef": {"name": f"{name}-db"}}]}]}}}},
+    ]
+
+
+def app_layers(run: Run, app: str) -> list:
+    shown = run.task("Show the layers")
+    return [item["item"] for item in shown[-1]["results"] if item["item"].get("app") == app]
+
+
+@pytest.fixture(name="database", scope="module")
+def fixture_database(testbed):
+    """MariaDB stands for Cloud SQL at the PSC endpoint (tests/testbed/cloudsql_lab.py), with the users the deploy
+    created through the API; returns the endpoint (address, databases, users)."""
+    if not cloudsql_lab.endpoints(cloudsql_lab.fake_resources()):  # the Google API test before made the endpoint
+        deployed = playbook("deploy.yml", "--tags", "gcp")
+        assert deployed.returncode == 0, deployed.summary()
+    started = subprocess.run([sys.executable, "-m", "tests.testbed.cloudsql_lab", "up"], cwd=REPO, capture_output=True,
+                             text=True, timeout=180, check=False)
+    assert started.returncode == 0, started.stdout + started.stderr
+    return cloudsql_lab.endpoints(cloudsql_lab.fake_resources())[0]
+
+
+def test_diagnose_walks_an_apps_database_path_from_a_pod_that_runs_as_the_app(testbed, egress, database, namespace):
+    """With the app's Secret right, diagnose logs in over TLS as the app; with it wrong, it stops at db-auth and says
+    what to fix."""
+    endpoint = database
+    right = endpoint["users"][0][2]
+    testbed.kubectl("apply", "-f", "-", stdin=json.dumps({"apiVersion": "v1", "kind": "List",
+                                                          "items": app_as_deployed("it-db", namespace, endpoint, right)}))
+    healthy = playbook("diagnose.yml", "--tags", "apps")
+    layers = app_layers(healthy, "it-db")
+    assert [(layer["layer"], layer["ok"]) for layer in layers] == [("db-dns", True), ("db-tcp", True), ("db-auth", True)], layers
+    assert layers[1]["detail"] == f"connected to {endpoint['address']}:3306 (the PSC endpoint)"
+    assert layers[2]["detail"] == f"user {endpoint['users'][0][0]} logged in to {endpoint['databases'][0]} over TLS with the app's Secret"
+    assert not testbed.kubectl("get", "jobs,networkpolicies", "-n", namespace, "-o", "name").stdout.strip()  # the probe is gone
+
+    testbed.kubectl("apply", "-f", "-", stdin=json.dumps(app_as_deployed("it-db", namespace, endpoint, "not-the-password")[2]))
+    broken = playbook("diagnose.yml", "--tags", "apps")
+    assert broken.returncode != 0
+    layers = app_layers(broken, "it-db")
+    assert [(layer["layer"], layer["ok"]) for layer in layers] == [("db-dns", True), ("db-tcp", True), ("db-auth", False)], layers
+    assert "Access denied for user" in layers[2]["detail"], layers[2]
+    assert "does not match the Cloud SQL user's password" in layers[2]["detail"], layers[2]
+    assert "db-auth" in broken.failure_message()
+
+
+REDIS_PASSWORD = "lab-redis-not-a-secret"
+ON_REAL_NODES = {"nodeSelector": {node.REAL_NODE_LABEL: "true"},
+                 "tolerations": [{"key": node.REAL_NODE_LABEL, "operator": "Exists", "effect": "NoSchedule"}]}
+
+
+def app_with_a_cache(tmp_path, name: str, namespace: str, endpoint: dict, redis_image: str, wait_timeout: int) -> str:
+    """An inventory that deploys one app with Redis (app_workload's StatefulSet) on the real nodes, its database the
+    Cloud SQL stand-in (a --tags apps run has no gcp stage to hand the apps the endpoint's address)."""
+    return faulty_inventory(tmp_path, {
+        "apps": [{"name": "it-cache", "namespace": namespace, "image": cluster.image("app"), "port": 8080,
+                  "hpa": {"enabled": False}, "redis": {"image": redis_image}, "scheduling": ON_REAL_NODES}],
+        "app_workload_db_ip": endpoint["address"], "vault_redis_password": REDIS_PASSWORD,
+        "app_workload_wait_timeout": wait_timeout}, name)
+
+
+def redis_volume(testbed, namespace: str, directory: str) -> str:
+    """A volume Redis's user (999) can write, bound ahead to the claim its StatefulSet makes: on GKE a persistent disk
+    takes the pod's fsGroup, a hostPath volume (the lab's) does not. Returns the PersistentVolume's name."""
+    name, claim = f"{namespace}-redis", "data-it-cache-redis-0"
+    os.makedirs(directory)
+    os.chmod(directory, 0o777)
+    testbed.kubectl("apply", "-f", "-", stdin=json.dumps({"apiVersion": "v1", "kind": "List", "items": [
+        {"apiVersion": "v1", "kind": "PersistentVolume", "metadata": {"name": name},
+         "spec": {"storageClassName": "standard-rwo", "capacity": {"storage": "1Gi"}, "accessModes": ["ReadWriteOnce"],
+                  "persistentVolumeReclaimPolicy": "Retain", "hostPath": {"path": directory},
+                  "claimRef": {"namespace": namespace, "name": claim}}},
+        {"apiVersion": "v1", "kind": "PersistentVolumeClaim", "metadata": {"name": claim, "namespace": namespace},
+         "spec": {"storageClassName": "standard-rwo", "volumeName": name, "accessModes": ["ReadWriteOnce"],
+                  "resources": {"requests": {"storage": "1Gi"}}}}]}))
+    return name
+
+
+def redis_cli(testbed, namespace: str, *command: str) -> str:
+    """redis-cli in the Redis pod, authenticated with the pod's own REDIS_PASSWORD (never on a command line)."""
+    script = 'REDISCLI_AUTH="$REDIS_PASSWORD" exec redis-cli "$@"'
+    return testbed.kubectl("exec", "-n", namespace, "it-cache-redis-0", "-c", "redis", "--", "sh", "-c", script, "redis-cli",
+                           *command).stdout.strip()
+
+
+def get_json(testbed, *what: str) -> dict:
+    return json.loads(testbed.kubectl("get", *what, "-o", "json").stdout)
+
+
+def test_a_statefulset_update_with_a_broken_image_is_rolled_back_its_pod_replaced_and_its_data_kept(
+        testbed, egress, database, namespace, tmp_path):
+    """An app's Redis (app_workload's StatefulSet) holds a key on its PVC; a deploy with a Redis image that does not
+    exist fails the apps' gate; the automatic rollback restores the StatefulSet, deletes the pod stuck on the broken
+    revision (OrderedReady never replaces it by itself), and the new pod reads the key from the same PVC."""
+    good_image = cluster.image("redis")
+    volume = redis_volume(testbed, namespace, str(tmp_path / "redis-data"))
+    try:
+        deployed = playbook("deploy.yml", "--tags", "apps",
+                            inventory=app_with_a_cache(tmp_path, "good", namespace, database, good_image, 180))
+        assert deployed.returncode == 0, deployed.summary()
+        assert redis_cli(testbed, namespace, "SET", "seed-003", "kept across the rollback") == "OK"
+        assert redis_cli(testbed, namespace, "SAVE") == "OK"
+        before = objects(testbed, "statefulset", namespace, "it-cache-redis")
+        first_pod = get_json(testbed, "pod", "-n", namespace, "it-cache-redis-0")
+        claim_uid = get_json(testbed, "pvc", "-n", namespace, "data-it-cache-redis-0")["metadata"]["uid"]
+
+        broken = playbook("deploy.yml", "--tags", "apps", inventory=app_with_a_cache(
+            tmp_path, "broken", namespace, database, "aibang-testbed.local/redis:not-built", 25))
+        assert broken.returncode != 0
+        message = broken.failure_message()
+        assert message.startswith("Stage app_workload failed its gate (every app workload rolled out and ready)"), message
+        assert f"StatefulSet {namespace}/it-cache-redis: ready/updated/current 0/" in message, message
+        # the app's own pod may be listed first: its readiness pings Redis, which the broken update took away
+        assert re.search(r"pods not ready: (\S+ [^;]*; )*it-cache-redis-0 Pending: container redis waiting \(", message), message
+        assert "ImagePullBackOff" in message or "ErrImagePull" in message, message
+        assert f"Rolled back automatically: restored StatefulSet {namespace}/it-cache-redis" in message, message
+        assert f"deleted Pod {namespace}/it-cache-redis-0, stuck on the broken revision" in message, message
+        assert "the gate passes again" in message, message
+
+        assert objects(testbed, "statefulset", namespace, "it-cache-redis") == before  # the template as it was
+        statefulset = get_json(testbed, "statefulset", "-n", namespace, "it-cache-redis")
+        assert statefulset["status"]["updateRevision"] == first_pod["metadata"]["labels"]["controller-revision-hash"]
+        replaced = get_json(testbed, "pod", "-n", namespace, "it-cache-redis-0")
+        assert replaced["metadata"]["uid"] != first_pod["metadata"]["uid"]
+        assert replaced["metadata"]["labels"]["controller-revision-hash"] == statefulset["status"]["updateRevision"]
+        assert [container["image"] for container in replaced["spec"]["containers"]] == [good_image]
+        assert {c["type"]: c["status"] for c in replaced["status"]["conditions"]}["Ready"] == "True"
+        assert get_json(testbed, "pvc", "-n", namespace, "data-it-cache-redis-0")["metadata"]["uid"] == claim_uid
+        assert redis_cli(testbed, namespace, "GET", "seed-003") == "kept across the rollback"
+
+        record = release_record(testbed)
+        assert "app_workload" in record["failed"] and "app_workload" in record["restored"], record
+        newest = release_store.read(releases(testbed)[max(releases(testbed))])
+        assert newest["state"] == "rolled_back" and "app_workload" in newest["stages"], newest["state"]
+    finally:
+        testbed.kubectl("delete", "statefulset,deployment", "-n", namespace, "--all", "--wait=false", check=False)
+        testbed.kubectl("delete", "pv", volume, "--wait=false", check=False)

@@ -147,6 +147,27 @@ def test_cluster_dns_resolves_services(testbed, namespace):
     assert wait_until(lambda: testbed.dig(f"api.{namespace}.svc.cluster.local") == cluster_ip, timeout=30)
 
 
+def test_cluster_dns_is_the_coredns_pod_reading_the_configmap(testbed):
+    """The cluster's DNS is a pod: kube-system/coredns on the first real node, its Corefile the ConfigMap's, mounted
+    by the kubelet; kube-dns's endpoint is that pod (tests/testbed/cluster.py: coredns_objects)."""
+    def running() -> list:
+        pods = json.loads(testbed.kubectl("get", "pods", "-n", "kube-system", "-l", "k8s-app=kube-dns", "-o", "json").stdout)["items"]
+        return pods if [pod["status"]["phase"] for pod in pods] == ["Running"] else []
+
+    # CoreDNS answers (testbed up waits for that) a moment before the kubelet reports the pod Running
+    pods = wait_until(running, timeout=60)
+    assert pods and pods[0]["spec"]["nodeName"] == "gke-testbed-real-pool-1", pods
+    pod = pods[0]
+    assert {volume["name"]: volume.get("configMap", {}).get("name") for volume in pod["spec"]["volumes"]}["config-volume"] == "coredns"
+    slices = json.loads(testbed.kubectl("get", "endpointslices", "-n", "kube-system", "-l", "kubernetes.io/service-name=kube-dns",
+                                        "-o", "json").stdout)["items"]
+    assert {address for piece in slices for endpoint in piece["endpoints"] for address in endpoint["addresses"]} == {pod["status"]["podIP"]}
+    logs = testbed.kubectl("logs", "-n", "kube-system", pod["metadata"]["name"], "-c", "coredns").stdout
+    stubs = testbed.kubectl("logs", "-n", "kube-system", pod["metadata"]["name"], "-c", "kube-dns-stubs").stdout
+    print(f"cluster DNS pod {pod['metadata']['name']} on {pod['spec']['nodeName']} ({pod['status']['podIP']}):\n{logs}{stubs}")
+    assert "CoreDNS-" in logs and "kube-dns-stubs: wrote" in stubs
+
+
 def test_coredns_reloads_the_configmap(testbed):
     original = get(testbed, "kube-system", "configmap", "coredns")["data"]["Corefile"]
     edited = original.replace("    cache 30", "    hosts {\n        10.9.8.7 reload-probe.example.test\n        fallthrough\n    }\n    cache 30", 1)

@@ -22,7 +22,7 @@ PLAYBOOK = """
   hosts: localhost
   gather_facts: false
   module_defaults:
-    group/kubernetes.core.k8s: {kubeconfig: "{{ kubeconfig }}"}
+    group/aibang.gke_platform.k8s: {kubeconfig: "{{ kubeconfig }}"}
   tasks:
     - name: The role's cleanup entry point
       ansible.builtin.include_role:

@@ -2,9 +2,9 @@
 """A real Kubernetes control plane on loopback for tests and the demo. Test infrastructure only.
 
 etcd, kube-apiserver, kube-controller-manager and kube-scheduler built from Go modules (build.sh), kwok keeping three
-fake GKE-like nodes Ready and their pods Running, one real node (node.py: containerd, kubelet, kube-proxy) for pods
-that must run, CoreDNS serving cluster.local from the API server with its Corefile synced from the kube-system/coredns
-ConfigMap. Usage: python -m tests.testbed.cluster up|down
+fake GKE-like nodes Ready and their pods Running, real nodes (node.py: containerd, kubelet, kube-proxy) for pods
+that must run, and the cluster's DNS: CoreDNS as the kube-system/coredns Deployment on the first real node, reading
+the kube-system/coredns ConfigMap through its ConfigMap volume (coredns_objects). Usage: python -m tests.testbed.cluster up|down
 Every process keeps a pid file in the run directory; `down` stops each by PID and host_state puts the machine back.
 """
 
@@ -43,7 +43,7 @@ DNS_SERVICE_IP = "10.96.0.10"
 KUBECONFIG = os.path.join(RUN, "kubeconfig")
 HOST_RECORD = os.path.join(RUN, "host-before.json")
 CONTROL_PLANE = ("etcd", "kube-apiserver")
-CONTROLLERS = ("kube-controller-manager", "kube-scheduler", "kwok", "coredns", "corefile-sync", "squid-pods")
+CONTROLLERS = ("kube-controller-manager", "kube-scheduler", "kwok")
 IMAGES = ("pause", "coredns", "squid", "squid-exporter", "redis", "probe", "app")
 
 
@@ -278,9 +278,10 @@ def up() -> None:
     os.chmod(RUN, 0o755)
     host_state.snapshot(HOST_RECORD, RUN)
     pki = os.path.join(RUN, "pki")
-    for address, port, what in ((API_ADDRESS, API_PORT, "kube-apiserver"), (API_ADDRESS, ETCD_PORT, "etcd"),
-                                (DNS_ADDRESS, DNS_PORT, "coredns")):
-        if not running(what) and not port_free(address, port):
+    # CoreDNS runs in a pod (host network): its address is the testbed's while the API server runs
+    for address, port, what, owner in ((API_ADDRESS, API_PORT, "kube-apiserver", "kube-apiserver"),
+                                       (API_ADDRESS, ETCD_PORT, "etcd", "etcd"), (DNS_ADDRESS, DNS_PORT, "coredns", "kube-apiserver")):
+        if not running(owner) and not port_free(address, port):
             raise TestbedError(f"{address}:{port} is in use, {what} cannot listen there (see: ss -ltnp 'sport = :{port}')")
     make_pki(pki)
     write_kubeconfig(pki)
@@ -291,10 +292,8 @@ def up() -> None:
     start_apiserver(pki)
     start_controllers(pki)
     install_cluster_objects()
-    start_coredns()
     node.up(pki)
-    start("squid-pods", [sys.executable, "-m", "tests.testbed.squid_pods", "--kubeconfig", KUBECONFIG, "--run-dir", RUN,
-                         "--coredns", binary("coredns"), "--device", node.KWOK_DEVICE])
+    start_coredns()
     print(f"testbed: control plane up in {time.monotonic() - started:.1f}s; KUBECONFIG={KUBECONFIG}; "
           f"cluster DNS {DNS_ADDRESS}:{DNS_PORT}; logs {os.path.join(RUN, 'logs')}")
 
@@ -383,6 +382,7 @@ COREFILE = """.:{dns_port} {{
     bind {dns_address} {node_address}
     hosts {hosts}
 }}
+import {stubs}/*.server
 """
 
 
@@ -414,28 +414,83 @@ def coredns_configmap() -> str:
         handle.write(ROOT_ZONE)
     from tests.testbed import node  # pylint: disable=import-outside-toplevel
     corefile = COREFILE.format(dns_port=DNS_PORT, dns_address=DNS_ADDRESS, node_address=node.NODE_IP, kubeconfig=coredns_kubeconfig, root_zone=root_zone,
-                               hosts=os.path.join(RUN, "hosts"), lab_zones=" ".join(f"{zone}:{DNS_PORT}" for zone in lab_zones()))
+                               hosts=os.path.join(RUN, "hosts"), stubs=STUBS_DIR, lab_zones=" ".join(f"{zone}:{DNS_PORT}" for zone in lab_zones()))
     indented = "".join(f"    {line}\n" for line in corefile.splitlines())
     return f"apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: coredns\n  namespace: kube-system\ndata:\n  Corefile: |\n{indented}"
 
 
 def kube_dns_service() -> str:
-    """kube-system/kube-dns at DNS_SERVICE_IP (the kubelet's clusterDNS), served by the testbed's CoreDNS on the node IP."""
-    from tests.testbed import node  # pylint: disable=import-outside-toplevel
+    """kube-system/kube-dns at DNS_SERVICE_IP (the kubelet's clusterDNS): the Service in front of the CoreDNS pods."""
     ports = [{"name": "dns", "port": 53, "protocol": "UDP"}, {"name": "dns-tcp", "port": 53, "protocol": "TCP"}]
+    metadata = {"name": "kube-dns", "namespace": "kube-system", "labels": {"k8s-app": "kube-dns"}}
+    spec = {"clusterIP": DNS_SERVICE_IP, "selector": {"k8s-app": "kube-dns"}, "ports": [{**port, "targetPort": 53} for port in ports]}
+    return json.dumps({"apiVersion": "v1", "kind": "Service", "metadata": metadata, "spec": spec})
+
+
+# Where CoreDNS finds the server blocks of kube-dns's stubDomains (kube_dns_stubs.py writes them; the Corefile imports them).
+STUBS_DIR = "/etc/kube-dns-stubs"
+
+
+def coredns_objects() -> str:
+    """The cluster's DNS as pods: the kube-system/coredns Deployment (one replica on the first real node) reading the
+    kube-system/coredns ConfigMap through a ConfigMap volume, as on a cluster; CoreDNS's reload plugin applies a
+    changed Corefile once the kubelet updates the volume. Beside it, kube_dns_stubs.py stands in for kube-dns's
+    stubDomains (GKE Standard). Host network: the host's checks ask it at DNS_ADDRESS and it reaches the API server at
+    API_ADDRESS with its own kubeconfig (coredns_configmap), from the lab's run directory mounted read-only."""
+    from tests.testbed import node  # pylint: disable=import-outside-toplevel
+    with open(os.path.join(HERE, "kube_dns_stubs.py"), encoding="utf-8") as handle:
+        script = handle.read()
+    lab = {"coredns": os.path.join(RUN, "coredns"), "pki": os.path.join(RUN, "pki")}
+    hosts = os.path.join(RUN, "hosts")
+    labels = {"k8s-app": "kube-dns"}
+    managed = {"app.kubernetes.io/managed-by": "aibang-testbed"}
+    volumes = [
+        {"name": "config-volume", "configMap": {"name": "coredns", "items": [{"key": "Corefile", "path": "Corefile"}]}},
+        {"name": "kube-dns-config", "configMap": {"name": "kube-dns", "optional": True}},
+        {"name": "stub-domains", "emptyDir": {}},
+        {"name": "stub-domains-script", "configMap": {"name": "testbed-kube-dns-stubs"}},
+        *({"name": f"lab-{name}", "hostPath": {"path": path, "type": "Directory"}} for name, path in lab.items()),
+        {"name": "lab-hosts", "hostPath": {"path": hosts, "type": "File"}},
+    ]
+    coredns = {
+        "name": "coredns", "image": image("coredns"), "imagePullPolicy": "Never", "args": ["-conf", "/etc/coredns/Corefile"],
+        "volumeMounts": [{"name": "config-volume", "mountPath": "/etc/coredns", "readOnly": True},
+                         {"name": "stub-domains", "mountPath": STUBS_DIR, "readOnly": True},
+                         *({"name": f"lab-{name}", "mountPath": path, "readOnly": True} for name, path in lab.items()),
+                         {"name": "lab-hosts", "mountPath": hosts, "readOnly": True}],
+    }
+    stubs = {
+        "name": "kube-dns-stubs", "image": image("probe"), "imagePullPolicy": "Never",
+        "command": ["python3", "/testbed/kube_dns_stubs.py", "--source", "/etc/kube-dns/stubDomains",
+                    "--out", f"{STUBS_DIR}/stub-domains.server", "--bind", f"{DNS_ADDRESS} {node.NODE_IP}", "--port", str(DNS_PORT)],
+        "volumeMounts": [{"name": "kube-dns-config", "mountPath": "/etc/kube-dns", "readOnly": True},
+                         {"name": "stub-domains", "mountPath": STUBS_DIR},
+                         {"name": "stub-domains-script", "mountPath": "/testbed", "readOnly": True}],
+    }
     return json.dumps({"apiVersion": "v1", "kind": "List", "items": [
-        {"apiVersion": "v1", "kind": "Service", "metadata": {"name": "kube-dns", "namespace": "kube-system",
-                                                             "labels": {"k8s-app": "kube-dns"}},
-         "spec": {"clusterIP": DNS_SERVICE_IP, "ports": [{**port, "targetPort": 53} for port in ports]}},
-        {"apiVersion": "discovery.k8s.io/v1", "kind": "EndpointSlice",
-         "metadata": {"name": "kube-dns-testbed", "namespace": "kube-system",
-                      "labels": {"kubernetes.io/service-name": "kube-dns", "endpointslice.kubernetes.io/managed-by": "aibang-testbed"}},
-         "addressType": "IPv4", "endpoints": [{"addresses": [node.NODE_IP], "conditions": {"ready": True}}], "ports": ports},
+        {"apiVersion": "v1", "kind": "ConfigMap",
+         "metadata": {"name": "testbed-kube-dns-stubs", "namespace": "kube-system", "labels": managed},
+         "data": {"kube_dns_stubs.py": script}},
+        {"apiVersion": "apps/v1", "kind": "Deployment",
+         "metadata": {"name": "coredns", "namespace": "kube-system", "labels": {**labels, **managed}},
+         "spec": {
+             "replicas": 1, "selector": {"matchLabels": labels},
+             "strategy": {"type": "Recreate"},  # one host network: the old pod must let go of port 53 first
+             "template": {"metadata": {"labels": labels}, "spec": {
+                 "hostNetwork": True, "dnsPolicy": "Default", "terminationGracePeriodSeconds": 2,
+                 "automountServiceAccountToken": False, "enableServiceLinks": False,  # it uses the lab's kubeconfig
+                 # the first real node: its IP is the bridge's address, which the Corefile binds and the Service targets
+                 "nodeSelector": {"kubernetes.io/hostname": node.NODES[0].name},
+                 "tolerations": [{"key": node.REAL_NODE_LABEL, "operator": "Exists", "effect": "NoSchedule"}],
+                 "containers": [coredns, stubs], "volumes": volumes}}}},
     ]})
 
 
 def install_cluster_objects() -> None:
     kubectl("apply", "-f", os.path.join(HERE, "manifests"))
+    # A local volume's directory must exist before a pod mounts it (the kubelet creates none).
+    for path in kubectl("get", "persistentvolumes", "-l", "testbed=static", "-o", "jsonpath={.items[*].spec.local.path}").split():
+        os.makedirs(path, exist_ok=True)
     kubectl("apply", "-f", "-", stdin=kube_dns_service())
     if not kubectl("get", "configmap", "-n", "kube-system", "--ignore-not-found", "-o", "name", "coredns").strip():
         kubectl("create", "-f", "-", stdin=coredns_configmap())
@@ -448,17 +503,20 @@ def install_cluster_objects() -> None:
     raise TestbedError(f"the 3 kwok nodes did not become Ready; see {log_file('kwok')}:\n{_tail(log_file('kwok'))}")
 
 
-def start_coredns() -> None:
-    corefile = os.path.join(RUN, "coredns", "Corefile")
-    os.makedirs(os.path.dirname(corefile), exist_ok=True)
-    from tests.testbed import node  # pylint: disable=import-outside-toplevel
-    start("corefile-sync", [sys.executable, "-m", "tests.testbed.corefile_sync", "--kubeconfig", KUBECONFIG, "--out", corefile,
-                            "--bind", f"{DNS_ADDRESS} {node.NODE_IP}"])
-    wait_for("corefile-sync", lambda: os.path.exists(corefile), timeout=30)
-    start("coredns", [binary("coredns"), "-conf", corefile, "-dns.port", str(DNS_PORT)])
-
+def start_coredns(timeout: float = 120.0) -> None:
+    """Run the cluster's DNS as pods (coredns_objects) and wait until it answers for the kubernetes Service."""
+    kubectl("apply", "-f", "-", stdin=coredns_objects())
     kubernetes_service_ip = str(next(ipaddress.ip_network(SERVICE_CIDR).hosts()))
-    wait_for("coredns", lambda: dig("kubernetes.default.svc.cluster.local") == kubernetes_service_ip, timeout=60)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if dig("kubernetes.default.svc.cluster.local") == kubernetes_service_ip:
+            return
+        time.sleep(0.5)
+    pods = run_kubectl("get", "pods", "-n", "kube-system", "-l", "k8s-app=kube-dns", "-o", "wide")
+    events = run_kubectl("get", "events", "-n", "kube-system", "--sort-by=.lastTimestamp")
+    logs = run_kubectl("logs", "-n", "kube-system", "deployment/coredns", "--all-containers", "--tail=20")
+    raise TestbedError(f"the cluster's CoreDNS (kube-system/coredns) did not answer at {DNS_ADDRESS}:{DNS_PORT} within "
+                       f"{timeout:.0f}s:\n{pods.stdout}{pods.stderr}\n{events.stdout[-3000:]}\n{logs.stdout}{logs.stderr}")
 
 
 def stop(name: str) -> None:
@@ -514,7 +572,7 @@ def down() -> None:
     if os.path.exists(HOST_RECORD):  # kept: testbed.sh releases /run/netns with it after the internet namespace
         for line in host_state.restore(HOST_RECORD, RUN):
             print(f"testbed: host: {line}")
-    for state in ("etcd", "pki", "coredns", "logs", "squid-pods", "node"):
+    for state in ("etcd", "pki", "coredns", "logs", "node"):
         shutil.rmtree(os.path.join(RUN, state), ignore_errors=True)
     if os.path.exists(KUBECONFIG):
         os.unlink(KUBECONFIG)

@@ -3,11 +3,12 @@
 
   python -m tests.testbed.host_state snapshot FILE    record (once: a second `up` keeps the first record)
   python -m tests.testbed.host_state restore FILE     undo: mounts, cgroups, links, routes, iptables, sysctls, dirs
-  python -m tests.testbed.host_state release-netns FILE  unmount and remove /run/netns if the testbed made it, once empty
   python -m tests.testbed.host_state footprint        print what of the testbed is on the machine now (JSON)
 The kubelet sets vm.overcommit_memory, kernel.panic and kernel.panic_on_oops; the node turns on ip_forward.
-The first `ip netns add` (the lab's internet namespace) creates /run/netns and bind-mounts it on itself: `restore`
-takes both away once the directory is empty, when the record says they were not there before.
+The first `ip netns add` on a machine (the lab's internet namespace, internet.py) creates /run/netns and bind-mounts it
+on itself. One mechanism for the lab's namespaces: `claim_netns_dir` (before the first one, and at `snapshot`) leaves
+a marker when /run/netns is not there yet; `release_netns_dir` (internet.py's `down`, after the last one) unmounts and
+removes it again, and the marker, once no namespace is left in it.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ DIRECTORIES = ("/var/lib/kubelet", "/var/log/pods", "/var/log/containers", "/var
                "/run/netns", "/run/containerd", "/var/lib/containerd", "/usr/libexec/kubernetes", "/opt/containerd",
                "/tmp/aibang-testbed-pv")
 NETNS_DIR = "/run/netns"
+NETNS_MARKER = "/run/aibang-lab.made-netns"  # the lab made NETNS_DIR: release_netns_dir takes it away again
 CGROUP_ROOT = "/sys/fs/cgroup"
 CONTAINER_CGROUP = re.compile(r"(^|/)(k8s\.io|kubepods[^/]*|[0-9a-f]{64})(/|$)")
 ROUTES = (("10.96.0.0/16",), ("unreachable", "10.244.0.0/17"))
@@ -129,7 +131,7 @@ def footprint(run_dir: str) -> dict:
         "links": links(),
         "routes": routes(),
         "iptables": iptables_lines(),
-        "directories": [path for path in DIRECTORIES if os.path.lexists(path)],
+        "directories": [path for path in (*DIRECTORIES, NETNS_MARKER) if os.path.lexists(path)],
     }
 
 
@@ -139,6 +141,7 @@ def snapshot(path: str, run_dir: str) -> None:
     with open(path + ".tmp", "w", encoding="utf-8") as handle:
         json.dump(footprint(run_dir), handle, indent=1)
     os.replace(path + ".tmp", path)
+    claim_netns_dir()
 
 
 def restore_iptables(before: dict) -> None:
@@ -193,24 +196,32 @@ def restore(path: str, run_dir: str) -> list:
             with open(f"/proc/sys/{key.replace('.', '/')}", "w", encoding="ascii") as handle:
                 handle.write(value + "\n")
             done.append(f"{key}: {now['sysctls'][key]} -> {value}")
-    for directory in sorted(set(now["directories"]) - set(before["directories"]) - {NETNS_DIR}):
+    for directory in sorted(set(now["directories"]) - set(before["directories"]) - {NETNS_DIR, NETNS_MARKER}):
         shutil.rmtree(directory) if os.path.isdir(directory) and not os.path.islink(directory) else os.unlink(directory)
         done.append(f"removed {directory}")
-    return done + release_netns_dir(before)
+    return done + release_netns_dir()
 
 
-def release_netns_dir(before: dict) -> list:
-    """Unmount and remove /run/netns when the testbed made it (the record has neither) and no namespace is left in it:
-    the lab's internet namespace goes after the node's restore, so `down` calls this again at its very end."""
-    if namespaces() or not os.path.isdir(NETNS_DIR):
+def claim_netns_dir() -> None:
+    """Before the lab's first network namespace: when /run/netns is not there, the lab will make it (mark that)."""
+    if not os.path.isdir(NETNS_DIR):
+        with open(NETNS_MARKER, "w", encoding="ascii"):
+            pass
+
+
+def release_netns_dir() -> list:
+    """Unmount and remove /run/netns when the lab made it (the marker) and no namespace is left in it; returns what it
+    did. The node's restore calls it, and internet.py's `down` after the lab's internet namespace, the last one."""
+    if not os.path.exists(NETNS_MARKER) or namespaces():
         return []
     done = []
-    if NETNS_DIR not in before["mounts"] and NETNS_DIR in mounts():
-        if run("umount", NETNS_DIR).returncode == 0:
-            done.append(f"unmounted {NETNS_DIR}")
-    if NETNS_DIR not in before["directories"] and NETNS_DIR not in mounts():
+    if NETNS_DIR in mounts() and run("umount", NETNS_DIR).returncode == 0:
+        done.append(f"unmounted {NETNS_DIR}")
+    if os.path.isdir(NETNS_DIR) and NETNS_DIR not in mounts():
         os.rmdir(NETNS_DIR)
         done.append(f"removed {NETNS_DIR}")
+    if not os.path.isdir(NETNS_DIR):
+        os.unlink(NETNS_MARKER)
     return done
 
 
@@ -222,10 +233,6 @@ def main() -> int:
     elif action == "restore" and rest:
         for line in restore(rest[0], run_dir):
             print(f"testbed: host: {line}")
-    elif action == "release-netns" and rest:
-        with open(rest[0], encoding="utf-8") as handle:
-            for line in release_netns_dir(json.load(handle)):
-                print(f"testbed: host: {line}")
     elif action == "footprint":
         print(json.dumps(footprint(run_dir), indent=1))
     else:

@@ -11,7 +11,8 @@ to a loopback, link-local or private address stays denied.
   python -m tests.testbed.internet down [203.0.113.50 ...]  remove those addresses (all without any); the namespace,
                                                             its veth pair and routes go with the last one
 The first `ip netns add` on a machine creates /run/netns and bind-mounts it on itself; when this module's namespace was
-that first one, `down` takes both away again once no namespace is left in it.
+that first one, `down` takes both away again once no namespace is left in it (host_state's one mechanism for that).
+Run it from the repository (`python -m tests.testbed.internet`) or by its path.
 """
 
 from __future__ import annotations
@@ -20,6 +21,11 @@ import ipaddress
 import os
 import subprocess
 import sys
+
+if not __package__:  # run by its path (molecule's squid_vm cleanup): the repository is where `tests` is imported from
+    sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
+
+from tests.testbed import host_state  # noqa: E402  pylint: disable=wrong-import-position
 
 NAMESPACE = "aibang-internet"
 HOST_DEVICE = "aib-inet0"
@@ -30,8 +36,6 @@ TARGET_RANGE = ipaddress.ip_network("203.0.113.0/24")
 # Stand-ins for internal hosts, one in each private, shared, link-local and NAT64 default denied range (not the metadata
 # server's own address, which this machine routes). They live here too, so that a destination guard that failed
 # would connect into this namespace and never to a network this machine is on.
-NETNS_DIR = "/run/netns"
-MADE_NETNS_DIR = "/run/aibang-internet.made-netns"  # a marker: _create made NETNS_DIR, so down releases it
 INTERNAL_ADDRESSES = ("10.254.254.7", "172.31.254.7", "192.168.254.7", "100.127.254.7", "169.254.254.7", "fdff:a1b::7",
                       "64:ff9b::a9fe:fe07", "64:ff9b:1::a9fe:fe07")  # the last two: 169.254.254.7 behind NAT64
 
@@ -77,7 +81,7 @@ def up(wanted: list) -> None:
 def down(unwanted: list | None = None) -> None:
     if exists():
         _remove(unwanted)
-    _release_netns_dir()
+    host_state.release_netns_dir()
 
 
 def _remove(unwanted: list | None) -> None:
@@ -87,15 +91,6 @@ def _remove(unwanted: list | None) -> None:
     if not addresses():
         _ip("link", "del", HOST_DEVICE, check=False)  # its peer, and the routes through it, go with it
         _ip("netns", "del", NAMESPACE)
-
-
-def _release_netns_dir() -> None:
-    if not os.path.exists(MADE_NETNS_DIR) or (os.path.isdir(NETNS_DIR) and os.listdir(NETNS_DIR)):
-        return
-    if os.path.isdir(NETNS_DIR):
-        subprocess.run(["umount", NETNS_DIR], capture_output=True, check=False)
-        os.rmdir(NETNS_DIR)
-    os.unlink(MADE_NETNS_DIR)
 
 
 def command(*argv: str) -> list:
@@ -112,9 +107,7 @@ def _no_dad(address: str) -> tuple:
 
 
 def _create() -> None:
-    if not os.path.isdir(NETNS_DIR):
-        with open(MADE_NETNS_DIR, "w", encoding="ascii"):
-            pass
+    host_state.claim_netns_dir()
     _ip("netns", "add", NAMESPACE)
     try:
         _ip("link", "add", HOST_DEVICE, "type", "veth", "peer", "name", PEER_DEVICE, "netns", NAMESPACE)

@@ -7,7 +7,7 @@ pod range; one kube-proxy programs the namespace they share.
 Network (nothing of it can reach beyond this machine):
   bridge aibang0 10.244.128.0/24   node i has 10.244.128.i and the pod addresses .(10+70(i-1)) to .(79+70(i-1))
   10.96.0.0/16 dev lo              the Service range: kube-proxy DNATs it; what it does not DNAT stays on this host
-  unreachable 10.244.0.0/17        kwok's fake pod IPs, except those a stand-in serves (on the device aibang-kwok)
+  unreachable 10.244.0.0/17        kwok's fake pod IPs: nothing runs there
   FORWARD                          only from aibang0 back to aibang0; pods' packets to anything else are dropped
   bridge aibang-vm 10.10.0.12/32   addresses of this machine standing for hosts outside the cluster (pods reach
                    10.0.3.40/32    them through the node): the egress VM, where tier 2 listens (inventories/local),
@@ -47,7 +47,6 @@ NODES = tuple(RealNode(index) for index in range(1, REAL_NODES + 1))
 NODE_NAME = NODES[0].name
 NODE_IP = NODES[0].ip  # the bridge's gateway address: CoreDNS and NodePorts listen here
 KWOK_POD_CIDR = "10.244.0.0/17"
-KWOK_DEVICE = "aibang-kwok"
 OUTSIDE_DEVICE = "aibang-vm"
 VM_ADDRESS = "10.10.0.12"  # inventories/local: egress_policy.vm.address, in network_vm_subnet_cidr
 OUTSIDE_CLIENT_ADDRESS = "10.0.3.40"
@@ -115,9 +114,6 @@ def network_up() -> None:
         if f" {real.ip}/" not in have:
             sh("ip", "addr", "add", f"{real.ip}/32", "dev", BRIDGE)
     sh("ip", "link", "set", BRIDGE, "up")
-    if not link_exists(KWOK_DEVICE):
-        sh("ip", "link", "add", KWOK_DEVICE, "type", "bridge")  # no dummy driver in this kernel; a bridge holds addresses as well
-    sh("ip", "link", "set", KWOK_DEVICE, "up")
     if not link_exists(OUTSIDE_DEVICE):
         sh("ip", "link", "add", OUTSIDE_DEVICE, "type", "bridge")
         for address in (VM_ADDRESS, OUTSIDE_CLIENT_ADDRESS):

@@ -2,8 +2,10 @@
 """The testbed's sample app (image `app`): what app_workload deploys when no real app is at hand. Test infrastructure.
 
   GET /health    200 while the process serves (liveness)
-  GET /ready     200 when the database answers `SELECT 1` with DB_HOST, DB_PORT, DB_NAME, DB_USER, DB_PASSWORD
-                 (readiness; through the MariaDB client in the image), else 503 with the client's error
+  GET /ready     200 when the database answers `SELECT 1` over TLS with DB_HOST, DB_PORT, DB_NAME, DB_USER, DB_PASSWORD
+                 (through the MariaDB client in the image; DB_SSL_CA, when set, also verifies the server's
+                 certificate) and, where REDIS_HOST is set, Redis answers PING after AUTH with REDIS_PASSWORD;
+                 else 503. The body says what each answered.
   GET /metrics   Prometheus text: requests by path and code
   GET /egress?url=https://...   fetches the URL through HTTPS_PROXY (urllib honours it) and reports the status
 Listens on PORT (default 8080). Python standard library only.
@@ -15,6 +17,7 @@ import collections
 import http.server
 import json
 import os
+import socket
 import subprocess
 import urllib.error
 import urllib.parse
@@ -24,10 +27,11 @@ REQUESTS: collections.Counter = collections.Counter()
 
 
 def database_check() -> tuple[bool, str]:
-    settings = {key: os.environ.get(key, "") for key in ("DB_HOST", "DB_PORT", "DB_NAME", "DB_USER", "DB_PASSWORD")}
+    settings = {key: os.environ.get(key, "") for key in ("DB_HOST", "DB_PORT", "DB_NAME", "DB_USER", "DB_PASSWORD", "DB_SSL_CA")}
     if not settings["DB_HOST"]:
         return False, "DB_HOST is not set"
-    command = ["mariadb", "--connect-timeout=3", "-h", settings["DB_HOST"], "-P", settings["DB_PORT"] or "3306",
+    tls = ["--ssl", f"--ssl-ca={settings['DB_SSL_CA']}", "--ssl-verify-server-cert"] if settings["DB_SSL_CA"] else ["--ssl"]
+    command = ["mariadb", "--connect-timeout=3", *tls, "-h", settings["DB_HOST"], "-P", settings["DB_PORT"] or "3306",
                "-u", settings["DB_USER"] or "app", "-N", "-e", "SELECT 1", settings["DB_NAME"]]
     environment = {**os.environ, "MYSQL_PWD": settings["DB_PASSWORD"]}
     try:
@@ -35,6 +39,31 @@ def database_check() -> tuple[bool, str]:
     except (OSError, subprocess.TimeoutExpired) as exc:
         return False, str(exc)
     return done.returncode == 0, (done.stdout or done.stderr).strip()
+
+
+def redis_check() -> tuple[bool, str]:
+    """AUTH (when REDIS_PASSWORD is set) and PING over Redis's protocol; (True, 'PONG') when it answers."""
+    host, port, password = os.environ.get("REDIS_HOST", ""), os.environ.get("REDIS_PORT", "6379"), os.environ.get("REDIS_PASSWORD", "")
+    commands = ([["AUTH", password]] if password else []) + [["PING"]]
+    request = "".join(f"*{len(words)}\r\n" + "".join(f"${len(word.encode())}\r\n{word}\r\n" for word in words) for words in commands)
+    try:
+        with socket.create_connection((host, int(port)), timeout=3) as connection:
+            connection.sendall(request.encode())
+            reply = connection.makefile("rb")
+            answers = [reply.readline().decode(errors="replace").strip() for _command in commands]
+    except (OSError, ValueError) as exc:
+        return False, str(exc)
+    return answers[-1] == "+PONG", " ".join(answers)
+
+
+def readiness() -> tuple[bool, dict]:
+    database_ok, database = database_check()
+    body = {"database": database}
+    ready = database_ok
+    if os.environ.get("REDIS_HOST"):
+        redis_ok, body["redis"] = redis_check()
+        ready = ready and redis_ok
+    return ready, {"ready": ready, **body}
 
 
 def egress(url: str) -> tuple[int, dict]:
@@ -53,8 +82,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if parsed.path == "/health":
             code, body = 200, {"status": "ok"}
         elif parsed.path == "/ready":
-            ready, detail = database_check()
-            code, body = (200 if ready else 503), {"ready": ready, "database": detail}
+            ready, body = readiness()
+            code = 200 if ready else 503
         elif parsed.path == "/metrics":
             self.reply(200, metrics(), "text/plain; version=0.0.4")
             return

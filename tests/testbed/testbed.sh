@@ -81,8 +81,11 @@ up() {
   (cd "$repo" && PYTHONPATH="$repo/.venv/collections" "$python" -m tests.testbed.cluster up) || fail "the control plane did not come up (logs: $run/logs)"
 }
 
+# The lab's internet namespace goes last: with it, /run/netns when the lab made it (tests/testbed/host_state.py).
+internet_down() { (cd "$repo" && python3 -m tests.testbed.internet down); }
+
 down() {
-  [ -d "$run" ] || { python3 "$here/internet.py" down; log "down: nothing running"; return; }
+  [ -d "$run" ] || { internet_down; log "down: nothing running"; return; }
   (cd "$repo" && PYTHONPATH="$repo/.venv/collections" "$python" -m tests.testbed.cluster down) || true
   local pidfile pid
   for pidfile in "$run"/*.pid; do
@@ -95,10 +98,7 @@ down() {
       log "stopped $(basename "$pidfile" .pid) (pid $pid)"
     fi
   done
-  python3 "$here/internet.py" down
-  if [ -f "$run/host-before.json" ]; then
-    (cd "$repo" && TESTBED_RUN="$run" "$python" -m tests.testbed.host_state release-netns "$run/host-before.json")
-  fi
+  internet_down
   rm -rf --one-file-system "$run"
   log "down: removed $run and the internet namespace"
 }

@@ -28,14 +28,18 @@ def _playbook(name: str) -> list:
 
 
 def _role_calls(plays: list) -> list:
-    """(role, tasks_from) of every include_role in the playbook, in order."""
-    calls = []
-    for play in plays:
-        for task in play.get("pre_tasks", []) + play.get("tasks", []):
+    """(role, tasks_from) of every include_role in the playbook, in order (in blocks too)."""
+
+    def of(tasks: list) -> list:
+        calls = []
+        for task in tasks:
             include = task.get("ansible.builtin.include_role")
             if include:
                 calls.append((include["name"].rsplit(".", 1)[-1], include.get("tasks_from", "main")))
-    return calls
+            calls += of(task.get("block", []) + task.get("rescue", []) + task.get("always", []))
+        return calls
+
+    return [call for play in plays for call in of(play.get("pre_tasks", []) + play.get("tasks", []))]
 
 
 @pytest.mark.parametrize("env", ENVIRONMENTS)

@@ -78,8 +78,9 @@ def test_skipping_the_in_cluster_gates_is_checked_before_they_would_run(playbook
     for play in _yaml("playbooks", playbook):
         tasks = play.get("tasks", [])
         imports = [task.get("ansible.builtin.import_tasks") for task in tasks]
-        probes = [index for index, task in enumerate(tasks)
-                  if task.get("ansible.builtin.include_role", {}).get("name") == "aibang.gke_platform.egress_probe"]
+        probes = [index for index, task in enumerate(tasks)  # the probe, or a block that runs it
+                  if any(inner.get("ansible.builtin.include_role", {}).get("name") == "aibang.gke_platform.egress_probe"
+                         for inner in [task, *task.get("block", [])])]
         if probes:
             assert "tasks/egress_verify_allowed.yml" in imports[:probes[0]]
     first_play_imports = [task.get("ansible.builtin.import_tasks") for task in _yaml("playbooks", playbook)[0]["tasks"]]
@@ -129,3 +130,38 @@ def test_a_reverted_statefulsets_stuck_pod_is_deleted_and_named():
     assert rendered["summary"] == ["restored StatefulSet shop/cart-redis",
                                    "deleted Pod shop/cart-redis-0, stuck on the broken revision (recreated from the restored "
                                    "template; its PersistentVolumeClaim stays)"]
+
+
+@pytest.mark.parametrize("replaced, applied, changed", [
+    ({"skipped": True, "changed": False}, {"changed": True}, True),  # replicas or image alone: the policy stays
+    ({"changed": True}, {"changed": True}, True),
+    ({"skipped": True, "changed": False}, {"changed": False}, False),
+])
+def test_tier1_counts_any_applied_change_for_the_release_record(replaced, applied, changed):
+    """squid_gke_changed once followed the policy alone: a replicas change was kept in a release but missing from the
+    record's changed list, and rollback.yml without release= skipped it."""
+    fact = next(task for task in _yaml("roles", "squid_gke", "tasks", "main.yml")
+                if "squid_gke_changed" in task.get("ansible.builtin.set_fact", {}))["ansible.builtin.set_fact"]["squid_gke_changed"]
+    rendered = Templar(loader=DataLoader(), variables={"__squid_gke_replaced": replaced, "__squid_gke_applied": applied}).template(
+        trust_as_template(fact))
+    assert rendered is changed
+
+
+def test_rollback_without_release_restores_the_kubernetes_stages_the_last_run_kept_objects_of():
+    """A stage the last run's release holds objects of (before the run) is restored from them; one without (the first
+    deploy, cloud_dns mode) falls back to the role's rollback entry point."""
+    plays = _yaml("playbooks", "rollback.yml")
+    tasks = [task for play in plays for task in play["tasks"]]
+    choose = next(task for task in tasks if "rollback_release_stages" in task.get("ansible.builtin.set_fact", {}))
+    stages = {"squid_gke": {"before": [{"kind": "Deployment"}], "after": []}, "cluster_dns": {"before": [], "after": []},
+              "app_workload": {"before": [{"kind": "StatefulSet"}], "after": []}}
+    variables = {"__rollback_run_release": {"run_release": {"stages": stages}},
+                 "rollback_components": ["squid_vm", "cluster_dns", "squid_gke"],
+                 **{name: trust_as_template(value) for name, value in choose["vars"].items()}}
+    rendered = Templar(loader=DataLoader(), variables=variables).template(
+        trust_as_template(choose["ansible.builtin.set_fact"]["rollback_release_stages"]))
+    assert rendered == ["squid_gke"]
+    restores = {task["vars"]["release_component"]: task for task in tasks
+                if task.get("ansible.builtin.include_tasks") == "tasks/release_restore_stage.yml" and "release_component" in task.get("vars", {})}
+    assert sorted(restores) == ["app_workload", "cluster_dns", "squid_gke"]
+    assert all(task["vars"]["release_restore_objects"].endswith(f".{name}.before }}}}") for name, task in restores.items())

@@ -468,6 +468,13 @@ class FakeGoogle:
                 address["users"].remove(rule["selfLink"])
                 address["status"] = "RESERVED" if not address["users"] else "IN_USE"
 
+    def _before_delete_subnetworks(self, path):
+        subnet = path.split(":", 1)[1]  # projects/P/regions/R/subnetworks/N, as every link to it ends
+        for key, attachment in self.resources.items():
+            if "/serviceAttachments/" in key and any(used.endswith(subnet) for used in attachment.get("natSubnets", [])):
+                raise GoogleError(400, f"The subnetwork resource '{path.split(':', 1)[1]}' is already being used by "
+                                       f"'{key.split(':', 1)[1]}'", "resourceInUseByAnotherResource")
+
     def _before_delete_addresses(self, path):
         if self.resources[path].get("users"):
             raise GoogleError(400, f"The address resource '{path.split(':', 1)[1]}' is already being used by "

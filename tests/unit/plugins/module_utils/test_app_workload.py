@@ -178,8 +178,17 @@ def test_network_policies_deny_by_default_and_allow_only_what_is_declared():
     assert app["ingress"][0]["from"][1] == {"ipBlock": {"cidr": "10.0.0.0/20"}}
     redis = one(rendered, "NetworkPolicy", "orders-redis")["spec"]
     assert redis["ingress"][0]["from"] == [{"podSelector": {"matchLabels": {"app.kubernetes.io/name": "orders"}}}]
+    assert targets[4:] == [({"ipBlock": {"cidr": "169.254.169.254/32"}}, [80]), ({"ipBlock": {"cidr": "169.254.169.252/32"}}, [988])]
     no_ingress = render([{"name": "web", "image": "w:1"}], environment(), CONTEXT)
     assert one(no_ingress, "NetworkPolicy", "web")["spec"]["ingress"] == []
+
+
+def test_only_pods_with_a_workload_identity_reach_the_metadata_server():
+    """Google asks clusters with network policies to let Workload Identity pods reach GKE's metadata server; a pod
+    whose service account has no Google service account gets no such rule."""
+    without = render([{"name": "web", "image": "w:1"}], environment(), dict(CONTEXT, gsa_email=""))
+    rules = one(without, "NetworkPolicy", "web")["spec"]["egress"]
+    assert not [rule for rule in rules if "ipBlock" in rule["to"][0] and rule["to"][0]["ipBlock"]["cidr"].startswith("169.254.")]
 
 
 @pytest.mark.parametrize("metrics, port, path, container_ports", [

@@ -250,3 +250,90 @@ def test_pods_that_cannot_be_read_leave_the_gates_message_standing():
         return 403, {"message": "pods is forbidden"}
     assert apply.pods_not_ready(forbidding, "ns", {"statefulsets": ["r"]}, ["StatefulSet ns/r: ready/updated/current 0/1/0 of 1"]) == [
         "the pods of StatefulSet ns/r were not read (Failed to read StatefulSet r: HTTP 403: pods is forbidden)"]
+
+
+# The whole stage in one call (the role's single apply task).
+SELECTOR = "app.kubernetes.io/managed-by=aibang.gke_platform"
+SECRETS = {"DB_PASSWORD": "s3cret", "REDIS_PASSWORD": "r3dis"}
+WEB, API = {"name": "web", "image": "web:1"}, {"name": "api", "image": "api:1", "cronjob": {"schedule": "@daily"}}
+
+
+def stage(server, apps, dry_run=False):
+    result = rendered(apps, "staging")
+    listed = [dict(app, objects=apply.fill_secrets(app["objects"], SECRETS)) for app in result["apps"]]
+    return apply.apply_stage(server, result["namespace_objects"], listed, result["namespaces"], SELECTOR,
+                             "aibang.gke_platform", dry_run=dry_run)
+
+
+def test_a_converged_stage_changes_nothing_and_reads_one_listing_per_kind():
+    server = FakeApiServer()
+    results, pruned, _reads = stage(server, [WEB, API])
+    assert all(result["changed"] for result in results) and not pruned
+    server.calls.clear()
+    results, pruned, reads = stage(server, [WEB, API])
+    assert not any(result["changed"] for result in results) and not pruned
+    reads_done = [call for call in server.calls if call[0] == "GET"]
+    patches = [call for call in server.calls if call[0] == "PATCH"]
+    assert len(patches) == len(results) == len(server.store)
+    assert len(reads_done) == 1 + len(apply.PRUNABLE)  # the Namespace, then one listing per kind
+    assert set(reads.applied) == set(server.store)
+
+
+def test_the_stage_prunes_removed_objects_and_unlisted_apps_only():
+    server = FakeApiServer()
+    stage(server, [dict(WEB, redis=True), API])
+    foreign = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {
+        "name": "hand-made", "namespace": "aibang-staging", "labels": {"app.kubernetes.io/managed-by": "aibang.gke_platform"}}}
+    server.store[apply.object_path(foreign)] = foreign
+    kept = {path for path, obj in server.store.items() if "aibang.io/app" not in obj["metadata"]["labels"]}
+    _results, pruned, _reads = stage(server, [WEB], dry_run=True)
+    gone_of_api = (("ConfigMap", "api-db"), ("CronJob", "api-job"), ("Deployment", "api"), ("HorizontalPodAutoscaler", "api"),
+                   ("NetworkPolicy", "api"), ("PodDisruptionBudget", "api"), ("Secret", "api-db"), ("Service", "api"))
+    assert sorted(f"{item['app']} {item['kind']}/{item['name']}" for item in pruned) == sorted(
+        [f"web {kind}/web-redis" for kind in ("ConfigMap", "NetworkPolicy", "Secret", "Service", "StatefulSet")]
+        + [f"api {kind}/{name}" for kind, name in gone_of_api])
+    assert any("/api-db" in path for path in server.store)  # a dry run deletes nothing
+    _results, pruned_for_real, _reads = stage(server, [WEB])
+    assert pruned_for_real == pruned and kept <= set(server.store)
+    assert {obj["metadata"]["labels"].get("aibang.io/app") for obj in server.store.values()} == {"web", None}
+
+
+def test_a_dry_run_of_the_stage_into_a_new_namespace_stores_nothing():
+    server = FakeApiServer()
+    results, pruned, _reads = stage(server, [WEB], dry_run=True)
+    assert server.store == {} and not pruned and all(result["fields"] == ["(created)"] for result in results)
+
+
+def test_a_refused_apply_in_the_stage_names_the_app_and_the_object():
+    server = FakeApiServer()
+
+    def refusing(method, path, query, body, content_type):
+        if method == "PATCH" and "/deployments/" in path:
+            return 422, {"message": "spec.replicas: Invalid value: -1"}
+        return server(method, path, query, body, content_type)
+
+    with pytest.raises(apply.ApplyError, match=r"^App web: Failed to apply Deployment aibang-staging/web: HTTP 422: spec.replicas"):
+        stage(refusing, [WEB])
+
+
+def ready_deployment(obj):
+    obj = copy.deepcopy(obj)
+    replicas = obj["spec"].setdefault("replicas", 3)  # the API server defaults it (the HPA scales it)
+    obj["metadata"]["generation"] = 1
+    obj["status"] = {"observedGeneration": 1, "conditions": [{"type": "Available", "status": "True"}],
+                     **{key: replicas for key in ("updatedReplicas", "readyReplicas", "availableReplicas", "replicas")}}
+    return obj
+
+
+def test_the_gates_are_judged_first_on_the_applys_answers():
+    server = FakeApiServer()
+    _results, _pruned, reads = stage(server, [WEB, API])
+    answers = {path: ready_deployment(obj) if "/deployments/" in path else obj for path, obj in reads.applied.items()}
+    apps = rendered([WEB, API], "staging")["apps"]
+    server.calls.clear()
+    assert apply.wait_for_apps(server, apps, {}, answers, 10, lambda: 0, None) == []
+    assert server.calls == []
+    ticks = iter(range(100))
+    unmet = apply.wait_for_apps(server, apps, {}, reads.applied, 3, lambda: next(ticks), lambda seconds: None)
+    assert [line.split(":")[0] for line in unmet] == ["Deployment aibang-staging/web", "Deployment aibang-staging/api"]
+    assert any(call[0] == "GET" and call[1].endswith("/deployments/web") for call in server.calls)  # polled afresh

@@ -139,13 +139,11 @@ def test_the_environments_inventories_set_nothing_awx_would_ignore():
     assert plan(config(), str(ROOT))["warnings"] == []
 
 
-def test_the_labs_inventory_values_that_awx_would_ignore_are_named():
-    warnings = plan(with_env(0, inventory="inventories/local"), str(ROOT))["warnings"]
-    assert warnings == [
-        "environments[0].inventory='inventories/local': group_vars/control sets app_workload_preset, "
-        "diagnose_workload_identity_url, egress_verify_requests, which playbooks/group_vars/all sets too; from AWX "
-        "the playbooks' value is used, not the inventory's (an inventory source's variables rank below a playbook's "
-        "group_vars): set them in the environment's extra_vars or in host_vars"]
+def test_the_labs_inventory_values_reach_awx_jobs_through_the_projects_precedence():
+    """inventories/local's group_vars/control sets three variables playbooks/group_vars/all sets too: the repository's
+    ansible.cfg ranks the playbooks' group_vars lowest, so AWX's jobs get the inventory's (tests/unit/
+    test_variable_precedence.py runs both)."""
+    assert plan(with_env(0, inventory="inventories/local", credentials=["k8s-dev"]), str(ROOT))["warnings"] == []
 
 
 def write(path, text):
@@ -153,23 +151,103 @@ def write(path, text):
     path.write_text(text)
 
 
-def test_group_variables_the_playbooks_group_vars_all_also_set_are_warned_about(tmp_path):
-    write(tmp_path / "play/group_vars/all/wiring.yml", "alias: a\nrequests: []\nport: 1\nshared: x\n")
-    write(tmp_path / "inv/group_vars/all/main.yml", "shared: y\n")  # ranks below the playbooks' all anyway
-    write(tmp_path / "inv/group_vars/control/main.yml", "requests: [b]\nsecret: !vault |\n  $ANSIBLE_VAULT;1.1\n")
-    write(tmp_path / "inv/group_vars/control/vault.yml", "$ANSIBLE_VAULT;1.1;AES256\n6162\n")
-    write(tmp_path / "inv/group_vars/edge.yaml", "port: 2\nalias: c\n")
-    write(tmp_path / "inv/group_vars/edge_notes.txt", "alias: ignored\n")
-    write(tmp_path / "inv/group_vars/web/main.yml", "other: 1\n")
-    cfg = {"environments": [{"name": "dev", "inventory": "inv"}, {"name": "qa", "inventory": "no-group-vars"}],
-           "job_templates": {"deploy": {"playbook": "play/deploy.yml"}}}
-    assert shadowed_variables(cfg, str(tmp_path)) == [
+SHADOWING_PROJECT = {
+    "play/group_vars/all/wiring.yml": "alias: a\nrequests: []\nport: 1\nshared: x\n",
+    "inv/group_vars/all/main.yml": "shared: y\n",  # ranks below the playbooks' all anyway
+    "inv/group_vars/control/main.yml": "requests: [b]\nsecret: !vault |\n  $ANSIBLE_VAULT;1.1\n",
+    "inv/group_vars/control/vault.yml": "$ANSIBLE_VAULT;1.1;AES256\n6162\n",
+    "inv/group_vars/edge.yaml": "port: 2\nalias: c\n",
+    "inv/group_vars/edge_notes.txt": "alias: ignored\n",
+    "inv/group_vars/web/main.yml": "other: 1\n",
+}
+SHADOWING_CONFIG = {"environments": [{"name": "dev", "inventory": "inv"}, {"name": "qa", "inventory": "no-group-vars"}],
+                    "job_templates": {"deploy": {"playbook": "play/deploy.yml"}}}
+ADVICE = ("from AWX the playbooks' value is used, not the inventory's (an inventory source's variables rank below a "
+          "playbook's group_vars): rank the playbooks' group_vars lowest in the project's ansible.cfg ([defaults] "
+          "precedence = all_plugins_play, groups_plugins_play, ...), or set them in the environment's extra_vars or in "
+          "host_vars")
+
+
+@pytest.mark.parametrize("ansible_cfg", [
+    None,
+    "[defaults]\nforks = 5\n",
+    "[defaults]\nprecedence = all_inventory, groups_inventory, all_plugins_inventory, all_plugins_play\n",
+])
+def test_group_variables_the_playbooks_group_vars_all_also_set_are_warned_about(tmp_path, ansible_cfg):
+    for name, text in SHADOWING_PROJECT.items():
+        write(tmp_path / name, text)
+    if ansible_cfg:
+        write(tmp_path / "ansible.cfg", ansible_cfg)
+    assert shadowed_variables(SHADOWING_CONFIG, str(tmp_path)) == [
         "environments[0].inventory='inv': group_vars/control sets requests, which play/group_vars/all sets too; "
-        "from AWX the playbooks' value is used, not the inventory's (an inventory source's variables rank below a "
-        "playbook's group_vars): set them in the environment's extra_vars or in host_vars",
+        + ADVICE,
         "environments[0].inventory='inv': group_vars/edge sets alias, port, which play/group_vars/all sets too; "
-        "from AWX the playbooks' value is used, not the inventory's (an inventory source's variables rank below a "
-        "playbook's group_vars): set them in the environment's extra_vars or in host_vars"]
+        + ADVICE]
+
+
+def test_a_project_ranking_the_playbooks_group_vars_lowest_warns_of_nothing(tmp_path):
+    for name, text in SHADOWING_PROJECT.items():
+        write(tmp_path / name, text)
+    write(tmp_path / "ansible.cfg", "[defaults]\nprecedence = all_plugins_play, groups_plugins_play,\n  all_inventory, "
+                                    "groups_inventory, all_plugins_inventory, groups_plugins_inventory\n")
+    assert shadowed_variables(SHADOWING_CONFIG, str(tmp_path)) == []
+
+
+def with_gcp_auth(tmp_path, where, gcp_auth, credentials=("gcp-dev", "k8s-dev")):
+    """A project with the repository's playbooks and an inventory inv whose jobs get gcp_auth from `where`."""
+    write(tmp_path / "inv/hosts.yml", "all:\n  hosts:\n    localhost:\n")
+    for name in ("playbooks", "roles", "inventories", "ansible.cfg"):
+        (tmp_path / name).symlink_to(ROOT / name)
+    cfg = with_env(0, inventory="inv", credentials=list(credentials))
+    if where == "extra_vars":
+        cfg["environments"][0]["extra_vars"] = {"gcp_auth": gcp_auth}
+    else:
+        write(tmp_path / "inv" / where, yaml.safe_dump({"gcp_auth": gcp_auth}))
+    return cfg, str(tmp_path)
+
+
+@pytest.mark.parametrize("where, shown", [
+    ("group_vars/control/gcp.yml", "inv/group_vars/control"),
+    ("group_vars/all.yml", "inv/group_vars/all.yml"),
+    ("host_vars/localhost.yml", "inv/host_vars/localhost.yml"),
+    ("extra_vars", "extra_vars"),
+])
+def test_a_gce_credential_next_to_a_gcp_auth_of_another_kind_is_refused(tmp_path, where, shown):
+    cfg, project = with_gcp_auth(tmp_path, where, {"auth_kind": "accesstoken", "access_token": "T"})
+    with pytest.raises(AwxConfigError) as error:
+        plan(cfg, project)
+    assert str(error.value) == (
+        "environments[0].credentials=['gcp-dev', 'k8s-dev']: GCE credential gcp-dev injects GCP_SERVICE_ACCOUNT_FILE "
+        "while {0} sets gcp_auth.auth_kind='accesstoken' for environment dev: google.cloud's modules refuse a "
+        "service-account file next to another auth_kind ('Service Account File only works with Service Account-based "
+        "authentication'); attach no GCE credential or leave gcp_auth unset".format(shown))
+
+
+def test_the_labs_inventory_with_the_gce_credential_is_refused():
+    with pytest.raises(AwxConfigError) as error:
+        plan(with_env(0, inventory="inventories/local"), str(ROOT))
+    assert ("environments[0].credentials=['gcp-dev', 'k8s-dev']: GCE credential gcp-dev injects "
+            "GCP_SERVICE_ACCOUNT_FILE while inventories/local/group_vars/control sets gcp_auth.auth_kind='accesstoken'"
+            in str(error.value))
+
+
+@pytest.mark.parametrize("gcp_auth, credentials", [
+    ({"auth_kind": "serviceaccount", "service_account_file": "/sa.json"}, ("gcp-dev", "k8s-dev")),
+    ({"scopes": ["https://www.googleapis.com/auth/cloud-platform"]}, ("gcp-dev",)),
+    ({"auth_kind": "accesstoken", "access_token": "T"}, ("k8s-dev",)),
+])
+def test_gcp_auth_that_agrees_with_the_credentials_is_accepted(tmp_path, gcp_auth, credentials):
+    cfg, project = with_gcp_auth(tmp_path, "group_vars/control.yml", gcp_auth, credentials)
+    assert plan(cfg, project)["warnings"] == []
+
+
+@pytest.mark.parametrize("gcp_auth", ["{{ vault_gcp_auth }}", {"auth_kind": "{{ gcp_auth_kind }}"}, None])
+def test_a_gcp_auth_whose_kind_cannot_be_read_is_warned_about(tmp_path, gcp_auth):
+    cfg, project = with_gcp_auth(tmp_path, "group_vars/control.yml", gcp_auth)
+    assert plan(cfg, project)["warnings"] == [
+        "environments[0].credentials=['gcp-dev', 'k8s-dev']: GCE credential gcp-dev injects GCP_SERVICE_ACCOUNT_FILE "
+        "and inv/group_vars/control.yml sets gcp_auth, whose auth_kind cannot be read before the job runs: unless it "
+        "is serviceaccount, google.cloud's modules will refuse the pair"]
 
 
 def test_kubernetes_credential_without_tls_verification_needs_no_ca():

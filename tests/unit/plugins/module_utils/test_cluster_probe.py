@@ -346,6 +346,8 @@ def test_a_refused_endpoint_stops_at_db_tcp(run_db_probe):
     ({"email": "123-compute@developer.gserviceaccount.com", "token_status": 200, "exit": 0}, "annotate the Kubernetes service account"),
     ({"email": "", "token_status": 0, "exit": 7, "error": "Connection refused"}, "Workload Identity (GKE_METADATA) on the node pool"),
     ({"email": "app-gsa@p.iam.gserviceaccount.com", "token_status": 403, "exit": 0}, "roles/iam.workloadIdentityUser"),
+    # Workload Identity on, the KSA not annotated: the metadata server answers as the pool, not as the app's GSA
+    ({"email": "p.svc.id.goog", "token_status": 200, "exit": 0}, "iam.gke.io/gcp-service-account"),
 ])
 def test_workload_identity_names_what_the_pod_got(identity, hint):
     observed = {"dns": {"db.internal": ["10.20.0.5"]}, "tcp": {"host": "db.internal", "port": 3306, "connected": True},

@@ -4,6 +4,7 @@ from __future__ import annotations
 import pytest
 
 from ansible_collections.aibang.gke_platform.plugins.module_utils.gcp_client import GcpError
+from ansible_collections.aibang.gke_platform.plugins.module_utils.gcp_resource import regional
 from ansible_collections.aibang.gke_platform.plugins.module_utils.psc import (
     _check_accept_lists,
     _desired_attachment,
@@ -299,3 +300,52 @@ class AnyText(str):
         return isinstance(other, str) and all(part in other for part in self.parts)
 
     __hash__ = str.__hash__
+
+
+NAT_KEY = f"compute:projects/{PRODUCER}/regions/{REGION}/subnetworks/published-nat"
+NEW_NAT = {"name": "published-nat", "network": "vpc", "ip_cidr_range": "10.98.0.0/28"}
+
+
+@pytest.mark.parametrize("check_mode", [True, False])
+def test_absent_deletes_the_nat_subnet_the_module_created_after_the_attachment(gcp, check_mode):
+    params = _published(gcp, nat_subnets=[NEW_NAT])
+    gcp.run(ensure_service_attachment, params)
+    assert gcp.google.resources[NAT_KEY]["description"] == "managed-by: aibang-gke-platform"
+    gcp.forget_calls()
+    removed = gcp.run(ensure_service_attachment, dict(params, state="absent", nat_subnets=[{"name": "published-nat"}]),
+                      check_mode=check_mode)
+    assert removed["changed"] is True and "warnings" not in removed and removed["nat_subnets_deleted"] == ["published-nat"]
+    assert gcp.exists(NAT_KEY) is check_mode and gcp.exists(PUBLISHED_KEY) is check_mode
+    again = gcp.run(ensure_service_attachment, dict(params, state="absent", nat_subnets=[{"name": "published-nat"}]),
+                    check_mode=check_mode)
+    assert again["changed"] is check_mode
+
+
+def test_absent_leaves_a_nat_subnet_it_did_not_create_or_another_attachment_uses(gcp):
+    params = _published(gcp)  # psc-nat: found existing, and 'orders' publishes through it too
+    gcp.run(ensure_service_attachment, params)
+    removed = gcp.run(ensure_service_attachment, dict(params, state="absent"))
+    assert removed["changed"] is True and not gcp.exists(PUBLISHED_KEY)
+    assert removed["warnings"] == [AnyText("NAT subnet psc-nat left in place", "service attachment orders still uses it")]
+    gcp.run(ensure_service_attachment, dict(params, name="orders", state="absent", delete_unmarked=True, nat_subnets=[]))
+    left = gcp.run(ensure_service_attachment, dict(params, state="absent"))
+    assert left["changed"] is False
+    assert left["warnings"] == [AnyText("NAT subnet psc-nat left in place", "lacks 'managed-by: aibang-gke-platform'")]
+    forced = gcp.run(ensure_service_attachment, dict(params, state="absent", delete_unmarked=True))
+    assert forced["changed"] is True and not gcp.exists(f"compute:projects/{PRODUCER}/regions/{REGION}/subnetworks/psc-nat")
+
+
+def test_absent_leaves_a_subnet_of_another_purpose_and_one_another_projects_attachment_uses(gcp):
+    params = _published(gcp, nat_subnets=[NEW_NAT])
+    gcp.run(ensure_service_attachment, params)
+    gcp.subnetwork(PRODUCER, REGION, "plain", "10.97.0.0/24")
+    plain = gcp.run(ensure_service_attachment, dict(params, name="gone", state="absent", delete_unmarked=True,
+                                                    nat_subnets=[{"name": "plain"}]))
+    assert plain["changed"] is False and plain["nat_subnets_deleted"] == []
+    assert plain["warnings"] == [AnyText("NAT subnet plain left in place", "purpose is 'PRIVATE'")]
+    gcp.service_attachment("elsewhere", REGION, [], name="theirs")  # then as if it had taken our NAT subnet
+    theirs = gcp.google.resources[f"compute:projects/elsewhere/regions/{REGION}/serviceAttachments/theirs"]
+    theirs["natSubnets"] = [regional(PRODUCER, REGION, "subnetworks", "published-nat")]
+    used = gcp.run(ensure_service_attachment, dict(params, state="absent", nat_subnets=[{"name": "published-nat"}]))
+    assert used["changed"] is True and not gcp.exists(PUBLISHED_KEY) and gcp.exists(NAT_KEY)
+    assert used["warnings"] == [AnyText("NAT subnet published-nat left in place", "another project still uses it")]

@@ -113,6 +113,19 @@ def test_choose_the_previous_success_or_a_named_release_and_refuse_the_rest():
         release_store.choose([stored(1)])
 
 
+def test_releases_other_runs_left_running_are_found_oldest_first_and_can_be_marked_interrupted():
+    mine = release(5, state="running")
+    history = [stored(1, state="running"), stored(2), stored(3, state="running"), tampered(stored(4, state="running"), "truncated"),
+               release_store.secret(mine, "kube-system")]
+    left = release_store.left_running(history, mine["run"])
+    assert [found["number"] for found in left] == [1, 3]  # not this run's own, not the damaged one; oldest first
+    assert left[1] == release(3, state="running")  # the whole release, to be written again
+    marked = release_store.secret({**left[1], "state": "interrupted"}, "kube-system")
+    assert marked["metadata"]["labels"]["aibang.io/state"] == "interrupted"
+    assert release_store.read(marked)["stages"] == release(3)["stages"]
+    assert release_store.left_running([marked, stored(2)], mine["run"]) == []  # marked once
+
+
 KEY_HEX = "00112233445566778899aabbccddeeff" * 2
 KEY_B64 = base64.b64encode(bytes(range(32))).decode()
 
@@ -155,3 +168,34 @@ def test_a_key_that_is_not_32_bytes_is_refused_without_showing_it(key):
     with pytest.raises(ReleaseStoreError, match="key: must be 32 bytes") as raised:
         release_store.secret(release(1), "kube-system", key)
     assert key not in str(raised.value)
+
+
+FAILURE = "end to end (from a pod, through the alias, tier 1 and tier 2) at Compare each answer: In-cluster check failed: example.org:443"
+
+
+@pytest.mark.parametrize("run_release, failures, state, summary", [
+    (release(7, state="running"), [], "success", "This run: release 7 is now success"),
+    (release(7, state="running"), [FAILURE], "failed", "This run: release 7 is now failed; its end-to-end check failed"),
+    (None, [], "success", "This run: changed nothing, no release"),
+    (None, [FAILURE], "failed", "This run: changed nothing, no release; its end-to-end check failed"),
+    (release(7, state="rolled_back"), [], "success", "This run: release 7 stays rolled_back"),
+])
+def test_a_run_ends_success_or_failed_by_its_end_to_end_check(run_release, failures, state, summary):
+    ended = release_store.outcome(run_release, "run-7", failures)
+    assert (ended["state"], ended["summary"]) == (state, summary)
+    assert bool(ended["message"]) is bool(failures)
+    if run_release and run_release["state"] == "running":
+        assert ended["release"] == {**run_release, "state": state, **({"verify_failures": failures} if failures else {})}
+        assert release_store.read(release_store.secret(ended["release"], "kube-system"))["state"] == state  # writable
+    else:
+        assert ended["release"] is None  # nothing to write: no release, or one this run no longer owns
+
+
+def test_a_failed_end_to_end_check_is_named_with_the_release_and_what_to_do():
+    message = release_store.outcome(release(7, state="running", changed=("squid_gke", "cluster_dns")), "run-7", [FAILURE, "tier 2 x"])["message"]
+    assert message.startswith(f"Deploy run run-7 failed its end-to-end check (verify): {FAILURE}; tier 2 x. ")
+    assert "Release 7 (changed: squid_gke, cluster_dns) is marked failed." in message
+    assert "Nothing was restored automatically" in message and "playbooks/diagnose.yml" in message
+    assert "playbooks/rollback.yml: it restores what the run changed (squid_gke, cluster_dns)" in message
+    unchanged = release_store.outcome(None, "run-8", [FAILURE])["message"]
+    assert "This run changed nothing (no release to mark)" in unchanged and "rollback.yml" not in unchanged

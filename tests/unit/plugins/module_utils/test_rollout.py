@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import pytest
 
-from ansible_collections.aibang.gke_platform.plugins.module_utils.rollout import new_replicaset, pod_state, rollout_failure
+from ansible_collections.aibang.gke_platform.plugins.module_utils.rollout import (
+    new_replicaset, pod_state, rolled_out, rollout_failure, workload_counts, workloads_failure)
 
 OWNER = ({"apiVersion": "apps/v1", "kind": "Deployment", "name": "squid-proxy", "uid": "uid-deploy", "controller": True},)
 SCHEDULER = ("0/4 nodes are available: 1 node(s) had untolerated taint {node.kubernetes.io/not-ready: }, 3 Insufficient cpu. "
@@ -98,3 +99,77 @@ def test_the_message_for_each_way_a_rollout_stalls(replicasets, pods, deployment
 
 def test_without_a_wait_the_message_names_no_duration():
     assert rollout_failure(deployment(), [NEW], []).startswith("Deployment intra-proxy/squid-proxy did not roll out: ")
+
+
+def workload(kind, wanted, updated, ready, total=None, generation=2, observed=2, name="w", namespace="apps"):
+    """A workload as k8s_info reads it (a DaemonSet's counts in its own status fields)."""
+    meta = {"name": name, "namespace": namespace, "uid": f"uid-{name}", "generation": generation,
+            "annotations": {"deployment.kubernetes.io/revision": "5"}}
+    selector = {"matchLabels": {"app.kubernetes.io/name": name}}
+    if kind == "DaemonSet":
+        status = {"desiredNumberScheduled": wanted, "updatedNumberScheduled": updated, "numberReady": ready,
+                  "currentNumberScheduled": wanted if total is None else total}
+        return {"kind": kind, "metadata": meta, "spec": {"selector": selector}, "status": {"observedGeneration": observed, **status}}
+    status = {"updatedReplicas": updated, "readyReplicas": ready, "replicas": wanted if total is None else total}
+    return {"kind": kind, "metadata": meta, "spec": {"replicas": wanted, "selector": selector},
+            "status": {"observedGeneration": observed, **status}}
+
+
+@pytest.mark.parametrize("state, expected", [
+    (workload("Deployment", 3, 3, 3), True),
+    (workload("Deployment", 3, 3, 3, total=4), False),  # a pod of the older revision still runs
+    (workload("Deployment", 3, 1, 2, total=3), False),
+    (workload("Deployment", 3, 3, 3, generation=3), False),  # the controller has not seen the latest spec
+    (workload("StatefulSet", 1, 1, 1), True),
+    (workload("StatefulSet", 1, 0, 0), False),
+    (workload("DaemonSet", 3, 3, 3), True),
+    (workload("DaemonSet", 3, 3, 2), False),
+    ({"kind": "Deployment", "metadata": {"name": "gone"}, "spec": {"replicas": 2}}, False),  # nothing read: no status
+])
+def test_rolled_out_wants_every_replica_updated_and_ready_and_no_older_pod(state, expected):
+    assert rolled_out(state) is expected
+
+
+def test_a_daemonset_counts_its_scheduled_pods():
+    assert workload_counts(workload("DaemonSet", 3, 2, 1)) == {"wanted": 3, "updated": 2, "ready": 1, "total": 3}
+
+
+def owned_pod(name, workload_name="w", namespace="apps", **state):
+    found = pod(name, **state)
+    found["metadata"].update({"namespace": namespace, "labels": {**found["metadata"]["labels"], "app.kubernetes.io/name": workload_name}})
+    return found
+
+
+def test_only_the_workloads_not_rolled_out_are_named_each_with_its_counts_and_pods():
+    ready = workload("Deployment", 2, 2, 2, name="web")
+    redis = workload("StatefulSet", 1, 0, 0, name="redis")
+    pods = [owned_pod("redis-0", "redis", containers=[waiting("ImagePullBackOff", 'Back-off pulling image "redis:nope"')]),
+            owned_pod("web-a", "web", ready=True), owned_pod("redis-0", "redis", namespace="other", scheduled=False)]
+    message = workloads_failure([ready, redis], [], pods, 300)
+    assert message == ("StatefulSet apps/redis did not roll out within 300 s: 0 of 1 replicas updated, 0 ready (1 pods in all); "
+                       'pods not ready: redis-0 Pending: container squid waiting (ImagePullBackOff: Back-off pulling image "redis:nope")')
+    assert workloads_failure([ready], [], pods, 300) == ""
+
+
+def test_a_deployment_is_said_as_its_rollout_gate_says_it():
+    """Tier 1 restored at three replicas over three nodes, maxUnavailable 0: the surge pod finds no node the required
+    anti-affinity allows (the cause of the tier-1 restore failure after rollback -e release=N)."""
+    tier1 = {**deployment(updated=1, ready=3, available=3, total=4, wanted=3), "kind": "Deployment",
+             "spec": {"replicas": 3, "selector": {"matchLabels": {"app.kubernetes.io/name": "squid-proxy"}}}}
+    new = dict(NEW, metadata={**NEW["metadata"], "namespace": "intra-proxy"})
+    stranger = dict(OLD, metadata={**OLD["metadata"], "namespace": "elsewhere", "name": "elsewhere-rs"})
+    pods = [owned_pod(f"squid-proxy-old-{index}", "squid-proxy", "intra-proxy", template_hash="old", ready=True) for index in range(3)]
+    pods.append(owned_pod("squid-proxy-new-a", "squid-proxy", "intra-proxy", scheduled=False))
+    message = workloads_failure([tier1], [new, stranger], pods, 300)
+    assert message == rollout_failure(tier1, [new], pods, 300)
+    assert message.startswith("Deployment intra-proxy/squid-proxy did not roll out within 300 s: 1 of 3 replicas updated, "
+                              "3 ready, 3 available (4 pods in all); new pods not ready: squid-proxy-new-a Pending (Unschedulable"), message
+
+
+def test_each_workload_not_ready_is_its_own_sentence_and_pods_beyond_three_are_counted():
+    first = workload("StatefulSet", 5, 0, 0, name="a")
+    second = workload("DaemonSet", 2, 2, 1, name="b")
+    pods = [owned_pod(f"a-{index}", "a", scheduled=False) for index in range(5)] + [owned_pod("b-x", "b", ready=True)]
+    message = workloads_failure([first, second], [], pods)
+    assert message.count(" did not roll out: ") == 2 and "; and 2 more not ready. DaemonSet apps/b" in message, message
+    assert message.endswith("1 ready (2 pods in all); no pod of it is waiting"), message

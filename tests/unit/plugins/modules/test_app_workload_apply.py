@@ -43,3 +43,32 @@ def test_check_then_apply_then_nothing_to_do(run_module, server):
     for output in (checked, applied, again, resized):
         assert PASSWORD not in json.dumps(output)
         assert base64.b64encode(PASSWORD.encode()).decode() not in json.dumps(output)
+
+
+def stage_args(apps, **extra):
+    rendered = render(apps, {"name": "staging", "namespace": "s"}, CONTEXT)
+    return {"objects": rendered["namespace_objects"], "apps": rendered["apps"], "secrets": {"DB_PASSWORD": PASSWORD},
+            "prune_selector": "app.kubernetes.io/managed-by=aibang.gke_platform", "prune_namespaces": ["s"],
+            "_ansible_diff": True, **extra}
+
+
+def test_the_whole_stage_in_one_call(run_module, server):
+    apps = [{"name": "web", "image": "web:1"}, {"name": "api", "image": "api:1"}]
+    checked = run_module(app_workload_apply, stage_args(apps, _ansible_check_mode=True))
+    assert checked["changed"] and server.store == {}
+    applied = run_module(app_workload_apply, stage_args(apps))
+    assert applied["changed"] and len(server.store) == len(applied["results"])
+    again = run_module(app_workload_apply, stage_args(apps))
+    assert not again["changed"] and again["diff"] == {"before": {}, "after": {}} and again["pruned"] == []
+    dropped = run_module(app_workload_apply, stage_args(apps[:1], _ansible_check_mode=True))
+    assert {item["app"] for item in dropped["pruned"]} == {"api"} and dropped["changed"]
+    for output in (checked, applied, again, dropped):
+        assert PASSWORD not in json.dumps(output)
+        assert base64.b64encode(PASSWORD.encode()).decode() not in json.dumps(output)
+
+
+def test_the_stage_waits_for_every_apps_gates_and_names_them(run_module, server):
+    apps = [{"name": "web", "image": "web:1"}]
+    failed = run_module(app_workload_apply, stage_args(apps, wait=True, wait_timeout=0))
+    assert failed["failed"] and failed["unmet"] == [failed["unmet"][0]]
+    assert failed["msg"].startswith("Gates not passed after 0 s: Deployment s/web: ")

@@ -50,3 +50,19 @@ def test_a_run_finds_its_release_and_prune_counts_the_one_it_is_about_to_write()
     assert run_module(params(run="run-2", history=3))["prune"] == []
     fresh = run_module(params(run="run-4", history=3))
     assert fresh["run_release"] is None and fresh["prune"] == ["aibang-release.v1"] and fresh["next_number"] == 4
+
+
+def test_a_run_is_told_which_releases_other_runs_left_running():
+    releases = [stored(1), stored(2, "running"), stored(3, "running")]
+    assert [found["number"] for found in run_module(params(releases=releases, run="run-3"))["left_running"]] == [2]
+    assert "left_running" not in run_module(params(releases=releases))
+
+
+def test_a_run_is_told_how_it_ends_from_the_checks_of_verify_that_failed():
+    releases = [stored(1), stored(2, "running")]
+    passed = run_module(params(releases=releases, run="run-2", verify_failures=[]))["outcome"]
+    assert passed["state"] == "success" and passed["release"]["state"] == "success" and not passed["message"]
+    failed = run_module(params(releases=releases, run="run-2", verify_failures=["end to end at x: y"]))["outcome"]
+    assert failed["state"] == "failed" and failed["release"]["number"] == 2 and failed["release"]["verify_failures"] == ["end to end at x: y"]
+    assert "Release 2 (changed: squid_gke) is marked failed" in failed["message"]
+    assert "outcome" not in run_module(params(releases=releases))

@@ -1,0 +1,93 @@
+# -*- coding: utf-8 -*-
+# Copyright: aibang.gke_platform contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Run a short-lived Job once: apply it with the objects it needs (server-side apply), wait until it succeeds or fails,
+read its first pod's log, and delete it - in one module run, where the play took five (apply, two or more polls,
+the log, the delete).
+
+The HTTP call and the clock are injected (`request(method, path, query, body, content_type) -> (status, body)`, the
+one app_workload_client.requester builds; ``clock``/``sleep``), so the unit tests pass a fake API server and a virtual
+clock in.
+"""
+
+from __future__ import annotations
+
+import json
+
+from ansible_collections.aibang.gke_platform.plugins.module_utils import app_workload_apply as apply
+
+POLL_SECONDS = 0.5
+
+
+class JobError(RuntimeError):
+    """Bad input or an API server error: the message names the field or the object."""
+
+
+def the_job(objects: list) -> dict:
+    """The one Job among the objects (the others are what it needs: a namespace, a NetworkPolicy)."""
+    jobs = [obj for obj in objects if isinstance(obj, dict) and obj.get("kind") == "Job"]
+    if len(jobs) != 1:
+        raise JobError(f"objects: {len(jobs)} Jobs among {len(objects)} objects; give exactly one")
+    if not (jobs[0].get("metadata") or {}).get("name") or not jobs[0]["metadata"].get("namespace"):
+        raise JobError("objects: the Job needs metadata.name and metadata.namespace")
+    return jobs[0]
+
+
+def outcome(job: dict | None) -> str | None:
+    """succeeded, failed, or None while it runs."""
+    status = (job or {}).get("status") or {}
+    if status.get("succeeded"):
+        return "succeeded"
+    failed = [c for c in status.get("conditions") or [] if c.get("type") == "Failed" and c.get("status") == "True"]
+    return "failed" if status.get("failed") or failed else None
+
+
+def wait(request, namespace: str, name: str, timeout: float, clock, sleep) -> dict | None:
+    """The Job as it last was: ended, or still running at ``timeout``."""
+    path = apply.path_of("batch/v1", "Job", namespace, name)
+    deadline = clock() + timeout
+    while True:
+        job = apply.call(request, "GET", path, f"read Job {namespace}/{name}", missing_ok=True)
+        if outcome(job) or clock() >= deadline:
+            return job
+        sleep(POLL_SECONDS)
+
+
+def pods(request, namespace: str, name: str) -> list:
+    found = apply.call(request, "GET", f"/api/v1/namespaces/{namespace}/pods", f"list the pods of Job {namespace}/{name}",
+                       query={"labelSelector": f"job-name={name}"})
+    return (found or {}).get("items") or []
+
+
+def log_of(request, namespace: str, pod: str) -> str:
+    text = apply.call(request, "GET", f"/api/v1/namespaces/{namespace}/pods/{pod}/log", f"read the log of pod {namespace}/{pod}")
+    if text is None or isinstance(text, str):
+        return text or ""
+    # the requester decodes a JSON answer: a log of one JSON line (the probe writes JSON lines) comes back decoded
+    return json.dumps(text) + "\n"
+
+
+def delete(request, namespace: str, name: str) -> None:
+    apply.call(request, "DELETE", apply.path_of("batch/v1", "Job", namespace, name), f"delete Job {namespace}/{name}",
+               body={"propagationPolicy": "Background"}, missing_ok=True)
+
+
+def run(request, objects: list, field_manager: str, timeout: float, clock, sleep) -> dict:
+    """Apply, wait, read, delete (the delete also when something in between fails). Returns outcome, log (of the
+    first pod, when the Job succeeded), waiting (each container's state, when it did not) and conditions."""
+    job = the_job(objects)
+    namespace, name = job["metadata"]["namespace"], job["metadata"]["name"]
+    try:
+        apply.apply_all(request, objects, field_manager)
+        last = wait(request, namespace, name, timeout, clock, sleep)
+        result = {"outcome": outcome(last) or "timed out", "log": "", "waiting": [],
+                  "conditions": [c.get("message", "") for c in ((last or {}).get("status") or {}).get("conditions") or []]}
+        found = pods(request, namespace, name)
+        if result["outcome"] == "succeeded" and found:
+            result["log"] = log_of(request, namespace, found[0]["metadata"]["name"])
+        else:
+            result["waiting"] = [status.get("state") for pod in found
+                                 for status in (pod.get("status") or {}).get("containerStatuses") or []]
+        return result
+    finally:
+        delete(request, namespace, name)

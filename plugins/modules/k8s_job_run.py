@@ -1,0 +1,110 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: aibang.gke_platform contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: k8s_job_run
+short_description: Run a short-lived Job once - apply, wait, read its log, delete - in one module run
+version_added: 0.3.0
+description:
+  - Server-side applies O(objects) (exactly one Job, and what it needs, such as its namespace and NetworkPolicy),
+    waits until the Job succeeds or fails (polling every half second, at most O(timeout) seconds), reads its first
+    pod's log when it succeeded, or each container's state when it did not, and deletes the Job and its pods
+    (also when something in between fails). The other objects stay.
+  - A verification - the Job is gone when the module ends - so it reports no change.
+  - In check mode nothing is applied and the Job does not run (RV(outcome) is V(not run)).
+author:
+  - Aibang Platform Engineering (@aibang)
+extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
+  - aibang.gke_platform.kubernetes
+attributes:
+  check_mode:
+    support: full
+  diff_mode:
+    support: none
+  platform:
+    platforms: posix
+options:
+  objects:
+    description: The objects, with exactly one Job (C(metadata.name) and C(metadata.namespace) set).
+    type: list
+    elements: dict
+    required: true
+  timeout:
+    description: Seconds to wait for the Job to end.
+    type: int
+    default: 120
+  field_manager:
+    description: The server-side apply field manager.
+    type: str
+    default: aibang.gke_platform
+"""
+
+EXAMPLES = r"""
+- name: Run the probe Job once
+  aibang.gke_platform.k8s_job_run:
+    objects: "{{ probe_spec | aibang.gke_platform.cluster_probe_objects }}"
+    timeout: 180
+  register: probe
+"""
+
+RETURN = r"""
+outcome:
+  description: V(succeeded), V(failed), V(timed out), or V(not run) in check mode.
+  returned: always
+  type: str
+log:
+  description: The first pod's log, when the Job succeeded.
+  returned: always
+  type: str
+waiting:
+  description: Each container's state, when the Job did not succeed (what it waits for, or how it ended).
+  returned: always
+  type: list
+  elements: dict
+conditions:
+  description: The messages of the Job's conditions.
+  returned: always
+  type: list
+  elements: str
+"""
+
+import time
+
+from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+from ansible_collections.aibang.gke_platform.plugins.module_utils.app_workload_apply import ApplyError
+from ansible_collections.aibang.gke_platform.plugins.module_utils.app_workload_client import (
+    AUTH_ARGUMENT_SPEC, HAS_KUBERNETES, api_client, requester)
+from ansible_collections.aibang.gke_platform.plugins.module_utils.k8s_job import JobError, run, the_job
+
+
+def main() -> None:
+    module = AnsibleModule(
+        argument_spec={"objects": {"type": "list", "elements": "dict", "required": True},
+                       "timeout": {"type": "int", "default": 120},
+                       "field_manager": {"type": "str", "default": "aibang.gke_platform"},
+                       **AUTH_ARGUMENT_SPEC},
+        supports_check_mode=True,
+    )
+    params = module.params
+    try:
+        the_job(params["objects"])
+        if params["timeout"] < 1:
+            raise JobError(f"timeout: {params['timeout']} is not a number of seconds >= 1")
+        if module.check_mode:
+            module.exit_json(changed=False, outcome="not run", log="", waiting=[], conditions=[])
+        if not HAS_KUBERNETES:
+            module.fail_json(msg=missing_required_lib("kubernetes"))
+        result = run(requester(api_client(params)), params["objects"], params["field_manager"], params["timeout"],
+                     time.monotonic, time.sleep)
+        module.exit_json(changed=False, **result)
+    except (JobError, ApplyError) as exc:
+        module.fail_json(msg=str(exc))
+
+
+if __name__ == "__main__":
+    main()
