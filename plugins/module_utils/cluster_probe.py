@@ -30,7 +30,8 @@ _URL = re.compile(r"http://[A-Za-z0-9.:-]+/?")
 # Alpine-based curl images): the arguments are the checks, one JSON line each.
 #   dns NAME                   the A records NAME resolves to through the pod's resolver (the cluster's DNS)
 #   same ALIAS TARGET          both, once ALIAS answers like TARGET (or PROBE_DNS_WAIT seconds have passed)
-#   request METHOD HOST PORT   CONNECT through HTTPS_PROXY (or a plain METHOD through HTTP_PROXY); the proxy's answer
+#   request METHOD HOST PORT   CONNECT through HTTPS_PROXY (or a plain METHOD through HTTP_PROXY); the proxy's answer,
+#                              asked again while it is a 5xx (for up to PROBE_RETRY_WAIT seconds)
 #   db                         the app's database path from its own env (DB_HOST, DB_PORT, DB_USER, DB_NAME and the
 #                              DB_PASSWORD of its Secret): the name's addresses, a TCP connection, a MySQL login over TLS
 #                              (with the image's mariadb or mysql client, when it has one)
@@ -65,13 +66,22 @@ while [ $# -gt 0 ]; do
       printf '{"check":"dns","name":"%s","addresses":[%s]}\n' "$3" "$(printf '%s\n' "$target" | sed '/^$/d;s/.*/"&"/' | paste -sd, -)"
       shift 3 ;;
     request)
-      if [ "$2" = CONNECT ]; then url="https://$3:$4/"; extra=""; else url="http://$3:$4/"; extra="-X $2"; fi
-      # shellcheck disable=SC2086
-      out=$(curl -sS -o /dev/null --max-time "${PROBE_TIMEOUT:-10}" -w '%{http_connect} %{http_code}' $extra "$url" 2>/tmp/probe-error)
-      code=$?
-      printf '{"check":"request","method":"%s","host":"%s","port":%s,"proxy_status":%s,"http_status":%s,"exit":%s,"error":"%s"}\n' \
+      if [ "$2" = CONNECT ]; then url="https://$3:$4/"; extra=""; field=1; else url="http://$3:$4/"; extra="-X $2"; field=2; fi
+      # a 5xx of the proxy's own (tier 1 holding tier 2 for dead after a restart: 500) says the chain is not ready
+      # yet, not what the policy decides: ask again, bounded by PROBE_RETRY_WAIT seconds
+      end=$(( $(date +%s) + ${PROBE_RETRY_WAIT:-15} )); tries=0
+      while :; do
+        tries=$((tries + 1))
+        # shellcheck disable=SC2086
+        out=$(curl -sS -o /dev/null --max-time "${PROBE_TIMEOUT:-10}" -w '%{http_connect} %{http_code}' $extra "$url" 2>/tmp/probe-error)
+        code=$?
+        case "$(echo "${out:-000 000}" | cut -d' ' -f"$field")" in 5??) ;; *) break ;; esac
+        if [ "$(date +%s)" -ge "$end" ]; then break; fi
+        sleep 1
+      done
+      printf '{"check":"request","method":"%s","host":"%s","port":%s,"proxy_status":%s,"http_status":%s,"exit":%s,"tries":%s,"error":"%s"}\n' \
         "$2" "$3" "$4" "$(echo "${out:-000 000}" | cut -d' ' -f1 | sed 's/^0*//;s/^$/0/')" \
-        "$(echo "${out:-000 000}" | cut -d' ' -f2 | sed 's/^0*//;s/^$/0/')" "$code" "$(clean < /tmp/probe-error)"
+        "$(echo "${out:-000 000}" | cut -d' ' -f2 | sed 's/^0*//;s/^$/0/')" "$code" "$tries" "$(clean < /tmp/probe-error)"
       shift 4 ;;
     db)
       if printf '%s' "${DB_HOST:-}" | grep -qE '^[0-9.]+$'; then db_addresses="$DB_HOST"; else db_addresses=$(addresses "${DB_HOST:-}"); fi
@@ -222,7 +232,8 @@ def job(spec: dict) -> dict:
     """The probe Job: one pod, no retries, gone ten minutes after it ends.
 
     spec: name, namespace, image, args (probe_args), proxy_url, scheduling ({nodeSelector, tolerations, affinity}),
-    timeout (seconds per request), dns_wait (seconds an alias may take to answer), deadline (seconds for the Job);
+    timeout (seconds per request), dns_wait (seconds an alias may take to answer), retry_wait (seconds a request is asked
+    again while the proxy answers it with a 5xx), deadline (seconds for the Job);
     as an app: service_account (its Kubernetes service account, for Workload Identity) and env_from (its envFrom: the
     database ConfigMap and Secret)."""
     scheduling = spec.get("scheduling") or {}
@@ -235,6 +246,7 @@ def job(spec: dict) -> dict:
         "name": "probe", "image": spec["image"], "command": ["sh", "-c", SCRIPT, "egress-probe"], "args": list(spec["args"]),
         "env": [*proxy_env, {"name": "NO_PROXY", "value": ""}, {"name": "PROBE_TIMEOUT", "value": str(spec.get("timeout", 10))},
                 {"name": "PROBE_DNS_WAIT", "value": str(spec.get("dns_wait", 60))},
+                {"name": "PROBE_RETRY_WAIT", "value": str(spec.get("retry_wait", 15))},
                 {"name": "POD_IP", "valueFrom": {"fieldRef": {"fieldPath": "status.podIP"}}}],
         "resources": {"requests": {"cpu": "10m", "memory": "16Mi"}, "limits": {"memory": "64Mi"}},
         "securityContext": {"allowPrivilegeEscalation": False, "readOnlyRootFilesystem": False,
@@ -322,7 +334,9 @@ def judge_chain(policy, requests: list, observed: dict, tier2_client: str, hosts
                                  f"{answer.get('error') or 'no message'})")
         elif allowed != decision.allowed:
             verdict = "allows" if decision.allowed else "denies"
-            disagreements.append(f"{label} from pod {client} got {answer_status(answer)}, but the policy {verdict} it: "
+            tries = int(answer.get("tries") or 1)
+            asked = f" ({tries} tries)" if tries > 1 else ""
+            disagreements.append(f"{label} from pod {client} got {answer_status(answer)}{asked}, but the policy {verdict} it: "
                                  f"{decision.reason}")
     return results, disagreements
 

@@ -12,10 +12,11 @@ from ansible_collections.aibang.gke_platform.plugins.module_utils import cluster
 from ansible_collections.aibang.gke_platform.plugins.module_utils.cluster_probe import ProbeError
 from ansible_collections.aibang.gke_platform.plugins.module_utils.squid_policy import parse_policy
 
-POLICY = parse_policy({
+POLICY_SOURCE = {
     "name": "microsoft", "proxy_port": 3128, "allowed_domains": ["login.microsoftonline.com", ".microsoft.com"],
     "gke": {"client_cidrs": ["10.244.128.0/24"]}, "vm": {"address": "10.0.2.100", "client_cidrs": ["10.244.0.0/16"]},
-})
+}
+POLICY = parse_policy(POLICY_SOURCE)
 SPEC = {"name": "egress-probe-1", "namespace": "egress-verify", "image": "probe:1", "proxy_url": "http://alias.local:3128",
         "proxy": {"namespace": "intra-proxy", "pod_labels": {"app.kubernetes.io/name": "squid-proxy"}, "port": 3128},
         "dns_names": ["alias.local"], "requests": [{"host": "login.microsoftonline.com", "port": 443}]}
@@ -35,6 +36,11 @@ case "$url" in
   https://login.microsoftonline.com:443/) printf '200 000' ;;
   https://example.org:443/) printf '403 000'; echo 'curl: (56) CONNECT tunnel failed, response 403' >&2; exit 56 ;;
   http://login.microsoftonline.com:80/) printf '000 403' ;;
+  https://revived.example:443/)  # tier 1 holds tier 2 for dead: 500 until its probe of tier 2 succeeds (third ask)
+    echo x >> "$CALLS.revived"
+    if [ "$(wc -l < "$CALLS.revived")" -lt 3 ]; then printf '500 000'; echo 'curl: (56) CONNECT tunnel failed, response 500' >&2; exit 56; fi
+    printf '200 000' ;;
+  https://dead.example:443/) printf '500 000'; echo 'curl: (56) CONNECT tunnel failed, response 500' >&2; exit 56 ;;
   *) printf '000 000'; echo 'curl: (7) Failed to connect to "proxy" port 3128' >&2; exit 7 ;;
 esac
 """
@@ -49,7 +55,8 @@ def fixture_run_probe(tmp_path):
 
     def run(args):
         env = {"PATH": f"{tmp_path}:/usr/bin:/bin", "POD_IP": "10.244.128.12", "HTTPS_PROXY": "http://alias.local:3128",
-               "CALLS": str(tmp_path / "calls"), "PROBE_DNS_WAIT": os.environ.get("PROBE_DNS_WAIT", "60")}
+               "CALLS": str(tmp_path / "calls"), "PROBE_DNS_WAIT": os.environ.get("PROBE_DNS_WAIT", "60"),
+               "PROBE_RETRY_WAIT": os.environ.get("PROBE_RETRY_WAIT", "15")}
         done = subprocess.run(["sh", "-c", cluster_probe.SCRIPT, "egress-probe", *args], env=env, capture_output=True, text=True,
                               check=False, timeout=30)
         calls = (tmp_path / "calls").read_text(encoding="utf-8") if os.path.exists(tmp_path / "calls") else ""
@@ -74,6 +81,27 @@ def test_the_script_writes_one_json_line_per_check(run_probe):
     # curl is given no proxy option: it takes the proxy from HTTPS_PROXY, as the apps' HTTP clients do
     assert "--proxy" not in calls and calls.count("http://alias.local:3128 ") == 4
     assert "-X GET http://login.microsoftonline.com:80/" in calls
+
+
+def test_a_5xx_of_the_proxy_is_asked_again_until_the_chain_answers(run_probe):
+    done, calls = run_probe(cluster_probe.probe_args([], [{"host": "revived.example", "port": 443},
+                                                          {"host": "example.org", "port": 443}]))
+    revived, denied = cluster_probe.parse_log(done.stdout)["requests"]
+    assert (revived["proxy_status"], revived["exit"], revived["tries"]) == (200, 0, 3), revived
+    assert (denied["proxy_status"], denied["tries"]) == (403, 1), denied  # the policy's 403 is its answer: asked once
+    assert calls.count("http://alias.local:3128 https://revived.example:443/") == 3
+
+
+def test_a_5xx_that_stays_is_judged_after_the_wait_naming_the_tries(run_probe, monkeypatch):
+    monkeypatch.setenv("PROBE_RETRY_WAIT", "1")
+    done, _calls = run_probe(cluster_probe.probe_args([], [{"host": "dead.example", "port": 443}]))
+    observed = cluster_probe.parse_log(done.stdout)
+    answer = observed["requests"][0]
+    assert answer["proxy_status"] == 500 and 2 <= answer["tries"] <= 3, answer
+    policy = parse_policy({**POLICY_SOURCE, "allowed_domains": ["dead.example"]})
+    _results, disagreements = cluster_probe.judge_chain(policy, [{"host": "dead.example", "port": 443}], observed, "10.244.128.7")
+    assert disagreements[0].startswith(f"CONNECT dead.example:443 from pod 10.244.128.12 got 500 ({answer['tries']} tries), "
+                                       "but the policy allows it: tier 2: CONNECT dead.example:443 matches"), disagreements
 
 
 def test_same_waits_for_the_alias_and_reports_both(run_probe):
