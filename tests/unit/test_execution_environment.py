@@ -36,7 +36,10 @@ def context(tmp_path_factory):
                    cwd=src, check=True, capture_output=True)
     built = next((src / "tests/output/ee").glob("aibang-gke_platform-*.tar.gz"))
     built.rename(src / "tests/output/ee/aibang-gke_platform.tar.gz")
-    subprocess.run([BIN / "ansible-builder", "create", "-f", "execution-environment.yml", "--context", work / "context"],
+    # --output-filename: without it the file's name follows the container runtime found on PATH (Dockerfile where
+    # podman is missing and docker is there, as on a fresh machine of this kind)
+    subprocess.run([BIN / "ansible-builder", "create", "-f", "execution-environment.yml", "--output-filename", "Containerfile",
+                    "--context", work / "context"],
                    cwd=src, check=True, capture_output=True, env={"PATH": f"{BIN}:/usr/bin:/bin", "HOME": str(work)})
     return work / "context"
 
