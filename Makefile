@@ -80,7 +80,7 @@ ee-context: setup ## build the execution environment's context (ansible-builder 
 	mkdir -p tests/output/ee
 	$(BIN)/ansible-galaxy collection build --force --output-path tests/output/ee . >/dev/null
 	mv tests/output/ee/aibang-gke_platform-*.tar.gz tests/output/ee/aibang-gke_platform.tar.gz
-	$(BIN)/ansible-builder create -f execution-environment.yml --context tests/output/ee/context
+	$(BIN)/ansible-builder create -f execution-environment.yml --context tests/output/ee/context --output-filename Containerfile
 
 awx-up: setup ## start the lab's AWX 24.6.1 (tests/testbed/awx; builds cached in ~/.cache/aibang-awx)
 	tests/testbed/awx/awx.sh up

@@ -36,7 +36,8 @@ def context(tmp_path_factory):
                    cwd=src, check=True, capture_output=True)
     built = next((src / "tests/output/ee").glob("aibang-gke_platform-*.tar.gz"))
     built.rename(src / "tests/output/ee/aibang-gke_platform.tar.gz")
-    subprocess.run([BIN / "ansible-builder", "create", "-f", "execution-environment.yml", "--context", work / "context"],
+    subprocess.run([BIN / "ansible-builder", "create", "-f", "execution-environment.yml", "--context", work / "context",
+                    "--output-filename", "Containerfile"],  # whether podman is on PATH or not
                    cwd=src, check=True, capture_output=True, env={"PATH": f"{BIN}:/usr/bin:/bin", "HOME": str(work)})
     return work / "context"
 
