@@ -98,7 +98,7 @@ def test_every_vm_of_tier_2s_play_reports_that_its_check_finished_and_the_contro
     play = _tier2_play()
     assert play["hosts"] == "{{ control_hosts | default('control') }}:{{ squid_vm_hosts | default('squid_vm') }}"
     check = _check_blocks()["aibang.gke_platform.squid_vm:verify"]
-    assert check["when"] == "inventory_hostname in groups[squid_vm_hosts | default('squid_vm')]"
+    assert check["when"] == "inventory_hostname in groups[squid_vm_hosts | default('squid_vm')] | default([])"
     assert [task["ansible.builtin.set_fact"] for task in check["always"]] == [{"verify_tier2_finished": "{{ inventory_hostname }}"}]
     assert play["tasks"].index(check) < len(play["tasks"]) - 1  # the control host's check comes after
 
@@ -122,3 +122,12 @@ def test_the_control_host_counts_a_vm_that_did_not_finish_as_a_failed_check_nami
     if unfinished:
         message = _render(check["ansible.builtin.assert"]["fail_msg"], **variables)
         assert message.startswith(f"{', '.join(unfinished)} did not finish it (unreachable"), message
+
+
+def test_an_inventory_without_vms_has_nothing_unfinished():
+    check = _tier2_play()["tasks"][-1]["block"][0]
+    variables = {"ansible_play_hosts_all": ["localhost"], "hostvars": {"localhost": {}}, "groups": {"control": ["localhost"]},
+                 **{name: trust_as_template(value) for name, value in check["vars"].items()}}
+    assert _render("{{ " + check["ansible.builtin.assert"]["that"] + " }}", **variables) is True
+    assert _render("{{ " + _check_blocks()["aibang.gke_platform.squid_vm:verify"]["when"] + " }}", inventory_hostname="localhost",
+                   groups={"control": ["localhost"]}) is False
