@@ -14,9 +14,9 @@ description:
     waits until the Job succeeds or fails (polling every half second, at most O(timeout) seconds), reads its first
     pod's log when it succeeded, or each container's state when it did not, and deletes the Job and its pods
     (also when something in between fails). The other objects stay.
-  - Reports a change when it created the Job (or changed one of the other objects): every run does, as the Job is
+  - Reports a change when it created the Job (or changed one of the other objects) - every run does, as the Job is
     deleted at its end. A caller that runs it as a verification, which leaves nothing behind, sets
-    C(changed_when: false) (the collection's probes do).
+    C(changed_when) to false (the collection's probes do).
   - In check mode nothing is sent and the Job does not run (RV(outcome) is V(not run)); it reports the change it
     would make (the Job created).
 author:

@@ -80,8 +80,7 @@ def test_verify_on_its_own_fails_naming_the_vm_that_did_not_finish(inventory):
 
 
 @pytest.mark.parametrize("unreachable_before", [False, True], ids=["unreachable in verify", "unreachable before"])
-def test_within_deploy_the_vm_that_did_not_finish_is_a_failed_check_for_the_release(inventory, tmp_path,
-                                                                                   unreachable_before):
+def test_within_deploy_a_vm_that_did_not_finish_is_a_failed_check_for_the_release(inventory, tmp_path, unreachable_before):
     done = play(inventory, within_deploy(tmp_path, unreachable_before))
     shown = last_task(done)
     assert shown["task"]["name"] == "Show it", done.stdout[-3000:]
