@@ -522,15 +522,16 @@ def apply_known(request, obj: dict, before, field_manager: str, dry_run: bool, f
     return result_of(obj, before, after)
 
 
-def prune_owned(request, apps: list, reads: StageReads, dry_run: bool) -> list:
+def prune_owned(request, applied: list, reads: StageReads, dry_run: bool) -> list:
     """Delete every listed object carrying OWNED_LABELS that the app its label names no longer has (every object of
-    an app no longer listed)."""
-    kept = {app["name"]: {key_of(obj) for obj in app["objects"]} for app in apps}
+    an app no longer listed). The labels are the listing's, read before the apply: an object that moved to another app
+    (or to the namespaces' objects) in this stage still names the app it left, so whatever the stage applied
+    (``applied``) is never deleted, whichever app it belonged to before."""
+    kept = {key_of(obj) for obj in applied}
     removed = []
     for (api_version, kind, namespace, name), item in sorted(reads.listed.items(), key=str):
         labels = item["metadata"].get("labels") or {}
-        if not all(key in labels for key in OWNED_LABELS) or (api_version, kind, namespace, name) in kept.get(
-                labels["aibang.io/app"], ()):
+        if not all(key in labels for key in OWNED_LABELS) or (api_version, kind, namespace, name) in kept:
             continue
         delete_owned(request, api_version, kind, namespace, name, dry_run)
         removed.append({"kind": kind, "namespace": namespace, "name": name, "app": labels["aibang.io/app"]})
@@ -561,7 +562,8 @@ def apply_stage(request, namespace_objects: list, apps: list, namespaces: list, 
                                          there, reads), app=app["name"]) for obj in app["objects"]]
         except ApplyError as exc:
             raise ApplyError(f"App {app['name']}: {exc}") from None
-    return results, prune_owned(request, apps, reads, dry_run), reads
+    applied = namespace_objects + [obj for app in apps for obj in app["objects"]]
+    return results, prune_owned(request, applied, reads, dry_run), reads
 
 
 def answering_from(request, answers: dict):

@@ -11,6 +11,7 @@ import os
 
 # AUTH_ARGUMENT_SPEC lives in k8s_auth (no kubernetes import); still importable from here for the modules that do
 from ansible_collections.aibang.gke_platform.plugins.module_utils.k8s_auth import AUTH_ARGUMENT_SPEC  # noqa: F401 pylint: disable=unused-import
+from ansible_collections.aibang.gke_platform.plugins.module_utils.k8s_http import body_of
 
 try:
     from kubernetes import client as k8s_client, config as k8s_config
@@ -57,9 +58,5 @@ def requester(client):
                 return exc.status, json.loads(exc.body) if exc.body else None
             except ValueError:
                 return exc.status, exc.body
-        text = response.read()
-        try:
-            return response.status, json.loads(text) if text else None
-        except ValueError:
-            return response.status, text.decode("utf-8", "replace")
+        return response.status, body_of(response.read(), response.getheader("Content-Type"))
     return request

@@ -220,8 +220,23 @@ def credentials(found: dict, https: bool) -> tuple:
     return headers, tls_context(found) if https else None
 
 
+def body_of(raw: bytes, content_type: str | None):
+    """An answer's body as the API server sent it, decoded once: JSON, unless the server says it is something else (a
+    pod's log is text/plain, even a line that parses as JSON), which stays text (UTF-8, bytes that are not replaced);
+    None when empty."""
+    if not raw:
+        return None
+    media = (content_type or "").split(";")[0].strip().lower()
+    if not media or media.endswith("json"):
+        try:
+            return json.loads(raw)
+        except ValueError:
+            pass
+    return raw.decode("utf-8", "replace")
+
+
 def requester(found: dict):
-    """request(method, path, query, body, content_type) -> (status, decoded body), over one kept-alive connection per
+    """request(method, path, query, body, content_type) -> (status, body_of the answer), over one kept-alive connection per
     thread; request.close() closes them all. A 401 to a token from a file or a plugin gets a new one, and one retry."""
     server = urllib.parse.urlsplit(found["server"])
     https = server.scheme == "https"
@@ -253,7 +268,7 @@ def requester(found: dict):
                 current.request(method, url, body=payload, headers=sent)
                 response = current.getresponse()
                 mine.used = True
-                return response.status, response.read()
+                return response.status, response.getheader("Content-Type"), response.read()
             except (ConnectionError, ssl.SSLEOFError):
                 current.close()
                 if attempt == 2 or not mine.used:
@@ -270,14 +285,11 @@ def requester(found: dict):
         url = server.path.rstrip("/") + path + (f"?{urllib.parse.urlencode(query)}" if query else "")
         payload = None if body is None else json.dumps(body).encode("utf-8")
         seen = state["generation"]
-        status, text = send(method, url, payload, content_type)
+        status, answered_as, text = send(method, url, payload, content_type)
         if status == 401 and refreshable:
             refresh(seen)
-            status, text = send(method, url, payload, content_type)
-        try:
-            return status, json.loads(text) if text else None
-        except ValueError:
-            return status, text.decode("utf-8", "replace")
+            status, answered_as, text = send(method, url, payload, content_type)
+        return status, body_of(text, answered_as)
 
     def close():
         with lock:

@@ -12,8 +12,6 @@ clock in.
 
 from __future__ import annotations
 
-import json
-
 from ansible_collections.aibang.gke_platform.plugins.module_utils import app_workload_apply as apply
 
 POLL_SECONDS = 0.5
@@ -60,11 +58,9 @@ def pods(request, namespace: str, name: str) -> list:
 
 
 def log_of(request, namespace: str, pod: str) -> str:
-    text = apply.call(request, "GET", f"/api/v1/namespaces/{namespace}/pods/{pod}/log", f"read the log of pod {namespace}/{pod}")
-    if text is None or isinstance(text, str):
-        return text or ""
-    # the requester decodes a JSON answer: a log of one JSON line (the probe writes JSON lines) comes back decoded
-    return json.dumps(text) + "\n"
+    """The pod's log as the API server sent it (text/plain, decoded once by the requester: k8s_http.body_of)."""
+    return apply.call(request, "GET", f"/api/v1/namespaces/{namespace}/pods/{pod}/log",
+                      f"read the log of pod {namespace}/{pod}") or ""
 
 
 def delete(request, namespace: str, name: str) -> None:
@@ -73,14 +69,16 @@ def delete(request, namespace: str, name: str) -> None:
 
 
 def run(request, objects: list, field_manager: str, timeout: float, clock, sleep) -> dict:
-    """Apply, wait, read, delete (the delete also when something in between fails). Returns outcome, log (of the
-    first pod, when the Job succeeded), waiting (each container's state, when it did not) and conditions."""
+    """Apply, wait, read, delete (the delete also when something in between fails). Returns changed (the apply created
+    or changed an object: the Job, which a run deletes, so every run creates it), outcome, log (of the first pod, when
+    the Job succeeded), waiting (each container's state, when it did not) and conditions."""
     job = the_job(objects)
     namespace, name = job["metadata"]["namespace"], job["metadata"]["name"]
     try:
-        apply.apply_all(request, objects, field_manager)
+        applied = apply.apply_all(request, objects, field_manager)
         last = wait(request, namespace, name, timeout, clock, sleep)
-        result = {"outcome": outcome(last) or "timed out", "log": "", "waiting": [],
+        result = {"changed": any(each["changed"] for each in applied), "outcome": outcome(last) or "timed out",
+                  "log": "", "waiting": [],
                   "conditions": [c.get("message", "") for c in ((last or {}).get("status") or {}).get("conditions") or []]}
         found = pods(request, namespace, name)
         if result["outcome"] == "succeeded" and found:

@@ -236,29 +236,33 @@ def outcome(run_release: dict | None, run: str, verify_failures: list) -> dict:
     release = None
     if isinstance(run_release, dict) and run_release.get("state") == RUNNING:
         release = {**run_release, "state": state, **({"verify_failures": failures} if failures else {})}
-    if release:
-        summary = f"This run: release {release['number']} is now {state}"
-    elif run_release:
-        summary = f"This run: release {run_release.get('number')} stays {run_release.get('state')}"
-    else:
-        summary = "This run: changed nothing, no release"
+    summary, marked = fate(run_release, release)
     if not failures:
         return {"state": state, "release": release, "summary": summary, "message": ""}
     return {"state": state, "release": release, "summary": f"{summary}; its end-to-end check failed",
-            "message": failure_message(run_release, release, run, failures)}
+            "message": failure_message(run, failures, marked, (run_release or {}).get("changed") or [])}
 
 
-def failure_message(run_release: dict | None, release: dict | None, run: str, failures: list) -> str:
-    """Why a deploy run whose end-to-end check failed fails, and what to do. That check names no single stage, so
-    nothing is restored automatically (a stage's own gate does that): its release is marked failed instead."""
-    changed = ", ".join((run_release or {}).get("changed") or [])
+def fate(run_release: dict | None, release: dict | None) -> tuple:
+    """What becomes of a run's release, decided once: (the history's line, the failure message's sentence).
+    ``release`` is the run's release as the run marks it (None when there is none to mark)."""
     if release:
-        marked = f"Release {release['number']} (changed: {changed}) is marked failed."
-    elif run_release:
-        marked = f"Release {run_release.get('number')} stays {run_release.get('state')}."
-    else:
-        marked = "This run changed nothing (no release to mark): what was deployed before fails the check."
-    undo = f" To undo this run, run playbooks/rollback.yml: it restores what the run changed ({changed})." if changed else ""
+        changed = ", ".join(release.get("changed") or [])
+        return (f"This run: release {release['number']} is now {release['state']}",
+                f"Release {release['number']} (changed: {changed}) is marked {release['state']}.")
+    if run_release:
+        return (f"This run: release {run_release.get('number')} stays {run_release.get('state')}",
+                f"Release {run_release.get('number')} stays {run_release.get('state')}.")
+    return ("This run: changed nothing, no release",
+            "This run changed nothing (no release to mark): what was deployed before fails the check.")
+
+
+def failure_message(run: str, failures: list, marked: str, changed: list) -> str:
+    """Why a deploy run whose end-to-end check failed fails, and what to do; ``marked`` says what became of its release
+    (fate). That check names no single stage, so nothing is restored automatically (a stage's own gate does that): its
+    release is marked failed instead."""
+    undo = (f" To undo this run, run playbooks/rollback.yml: it restores what the run changed ({', '.join(changed)})."
+            if changed else "")
     return (f"Deploy run {run} failed its end-to-end check (verify): {'; '.join(failures)}. {marked} Nothing was restored "
             "automatically: every stage passed its own gate, and the end-to-end check names no single stage. Run "
             f"playbooks/diagnose.yml to find the broken layer.{undo}")

@@ -14,8 +14,11 @@ description:
     waits until the Job succeeds or fails (polling every half second, at most O(timeout) seconds), reads its first
     pod's log when it succeeded, or each container's state when it did not, and deletes the Job and its pods
     (also when something in between fails). The other objects stay.
-  - A verification - the Job is gone when the module ends - so it reports no change.
-  - In check mode nothing is applied and the Job does not run (RV(outcome) is V(not run)).
+  - Reports a change when it created the Job (or changed one of the other objects) - every run does, as the Job is
+    deleted at its end. A caller that runs it as a verification, which leaves nothing behind, sets
+    C(changed_when) to false (the collection's probes do).
+  - In check mode nothing is sent and the Job does not run (RV(outcome) is V(not run)); it reports the change it
+    would make (the Job created).
 author:
   - Aibang Platform Engineering (@aibang)
 extends_documentation_fragment:
@@ -96,12 +99,12 @@ def main() -> None:
         if params["timeout"] < 1:
             raise JobError(f"timeout: {params['timeout']} is not a number of seconds >= 1")
         if module.check_mode:
-            module.exit_json(changed=False, outcome="not run", log="", waiting=[], conditions=[])
+            module.exit_json(changed=True, outcome="not run", log="", waiting=[], conditions=[])
         if not HAS_KUBERNETES:
             module.fail_json(msg=missing_required_lib("kubernetes"))
         result = run(requester(api_client(params)), params["objects"], params["field_manager"], params["timeout"],
                      time.monotonic, time.sleep)
-        module.exit_json(changed=False, **result)
+        module.exit_json(**result)
     except (JobError, ApplyError) as exc:
         module.fail_json(msg=str(exc))
 

@@ -85,3 +85,49 @@ def test_release_finish_marks_the_outcome_and_fails_last_when_verify_failed():
     assert info["verify_failures"] == "{{ release_verify_failures }}"
     assert tasks[-1]["ansible.builtin.fail"]["msg"] == "{{ __release_history.outcome.message }}"
     assert tasks[-1]["when"] == "__release_history.outcome.state == 'failed'"
+
+
+def _tier2_play() -> dict:
+    return next(play for play in _yaml("playbooks", "verify.yml") if any(
+        _role(inner) == "aibang.gke_platform.squid_vm:verify" for task in play.get("tasks", []) for inner in task.get("block", [])))
+
+
+def test_every_vm_of_tier_2s_play_reports_that_its_check_finished_and_the_control_host_takes_part():
+    """An unreachable host leaves the play without its rescue or always; the control host, in the same play (so that
+    a play whose every VM is unreachable does not end the run), is the one that can say so."""
+    play = _tier2_play()
+    assert play["hosts"] == "{{ control_hosts | default('control') }}:{{ squid_vm_hosts | default('squid_vm') }}"
+    check = _check_blocks()["aibang.gke_platform.squid_vm:verify"]
+    assert check["when"] == "inventory_hostname in groups[squid_vm_hosts | default('squid_vm')] | default([])"
+    assert [task["ansible.builtin.set_fact"] for task in check["always"]] == [{"verify_tier2_finished": "{{ inventory_hostname }}"}]
+    assert play["tasks"].index(check) < len(play["tasks"]) - 1  # the control host's check comes after
+
+
+@pytest.mark.parametrize("finished, unfinished", [
+    (["vm-a", "vm-b"], []),
+    (["vm-a"], ["vm-b"]),  # unreachable during the check
+    ([], ["vm-a", "vm-b"]),  # unreachable before it: the play ran nothing on either
+])
+def test_the_control_host_counts_a_vm_that_did_not_finish_as_a_failed_check_naming_it(finished, unfinished):
+    block = _tier2_play()["tasks"][-1]
+    assert block["when"] == "inventory_hostname in groups[control_hosts | default('control')]"
+    assert [task.get("ansible.builtin.include_tasks") for task in block["rescue"]] == ["tasks/verify_rescue.yml"]
+    assert block["rescue"][0]["vars"]["verify_check"].startswith("tier 2")
+    check = block["block"][0]
+    hostvars = {"localhost": {}, **{vm: {"verify_tier2_finished": vm} if vm in finished else {} for vm in ("vm-a", "vm-b")}}
+    variables = {"ansible_play_hosts_all": ["localhost", "vm-a", "vm-b"], "hostvars": hostvars,
+                 "groups": {"control": ["localhost"], "squid_vm": ["vm-a", "vm-b", "vm-other-limit"]},
+                 **{name: trust_as_template(value) for name, value in check["vars"].items()}}
+    assert _render("{{ " + check["ansible.builtin.assert"]["that"] + " }}", **variables) is (not unfinished)
+    if unfinished:
+        message = _render(check["ansible.builtin.assert"]["fail_msg"], **variables)
+        assert message.startswith(f"{', '.join(unfinished)} did not finish it (unreachable"), message
+
+
+def test_an_inventory_without_vms_has_nothing_unfinished():
+    check = _tier2_play()["tasks"][-1]["block"][0]
+    variables = {"ansible_play_hosts_all": ["localhost"], "hostvars": {"localhost": {}}, "groups": {"control": ["localhost"]},
+                 **{name: trust_as_template(value) for name, value in check["vars"].items()}}
+    assert _render("{{ " + check["ansible.builtin.assert"]["that"] + " }}", **variables) is True
+    assert _render("{{ " + _check_blocks()["aibang.gke_platform.squid_vm:verify"]["when"] + " }}", inventory_hostname="localhost",
+                   groups={"control": ["localhost"]}) is False

@@ -337,3 +337,19 @@ def test_the_gates_are_judged_first_on_the_applys_answers():
     unmet = apply.wait_for_apps(server, apps, {}, reads.applied, 3, lambda: next(ticks), lambda seconds: None)
     assert [line.split(":")[0] for line in unmet] == ["Deployment aibang-staging/web", "Deployment aibang-staging/api"]
     assert any(call[0] == "GET" and call[1].endswith("/deployments/web") for call in server.calls)  # polled afresh
+
+
+def test_an_object_that_moved_to_another_app_is_kept_by_the_prune_of_the_app_it_left():
+    """Service and NetworkPolicy web-redis belong to app web (its Redis) in one deploy and to a new app web-redis in the
+    next: the listing, read before the apply, says app web; web no longer renders them, web-redis applies them now."""
+    server = FakeApiServer()
+    stage(server, [dict(WEB, redis=True)])
+    moved = {path for path, obj in server.store.items() if obj["metadata"]["name"] == "web-redis"
+             and obj["kind"] in ("Service", "NetworkPolicy")}
+    assert len(moved) == 2
+    for dry_run in (True, False):
+        _results, pruned, _reads = stage(server, [WEB, {"name": "web-redis", "image": "redis-app:1"}], dry_run=dry_run)
+        assert sorted(f"{item['app']} {item['kind']}/{item['name']}" for item in pruned) == [
+            f"web {kind}/web-redis" for kind in ("ConfigMap", "Secret", "StatefulSet")]
+    assert moved <= set(server.store)
+    assert {server.store[path]["metadata"]["labels"]["aibang.io/app"] for path in moved} == {"web-redis"}

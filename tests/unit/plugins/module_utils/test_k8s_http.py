@@ -21,6 +21,7 @@ from cryptography.x509.oid import NameOID
 
 from ansible_collections.aibang.gke_platform.plugins.module_utils import app_workload_client
 from ansible_collections.aibang.gke_platform.plugins.module_utils import k8s_http as http
+from ansible_collections.aibang.gke_platform.plugins.module_utils import k8s_job
 
 
 def kubeconfig(tmp_path, user: dict, cluster: dict | None = None, name: str = "lab") -> str:
@@ -73,6 +74,12 @@ def test_a_host_and_token_or_the_pods_service_account(tmp_path):
     assert http.settings({}, environ={"KUBECONFIG": str(tmp_path / "missing")}) is None
 
 
+# Pod logs (pod name -> bytes): one JSON line as a probe writes it (compact, not ASCII, no newline at the end), a line
+# that is JSON by accident, and bytes that are not UTF-8.
+LOGS = {"json-line": '{"check":"dns","name":"café.example","ips":["10.96.0.10"]}'.encode(), "number": b"42",
+        "binary": b"ok \xff\xfe end\n"}
+
+
 class ApiServer(BaseHTTPRequestHandler):
     """Answers 401 to a refused bearer token, 404 for a path naming `missing`, 422 for `invalid`, else 200."""
     protocol_version = "HTTP/1.1"
@@ -92,9 +99,11 @@ class ApiServer(BaseHTTPRequestHandler):
             status, payload = 422, {"kind": "Status", "message": 'Deployment.apps "invalid" is invalid', "code": 422}
         else:
             status, payload = 200, {"ok": self.command}
-        data = json.dumps(payload).encode()
+        data, content_type = json.dumps(payload).encode(), "application/json"
+        if self.path.endswith("/log"):  # a pod's log, as the API server sends it
+            data, content_type = LOGS[self.path.split("/")[-2]], "text/plain"
         self.send_response(status)
-        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(data)))
         if "close" in self.path:
             self.send_header("Connection", "close")
@@ -350,3 +359,14 @@ def test_an_exec_plugins_client_certificate_is_presented(tls_api_server, tmp_pat
     assert request("GET", "/version", {}, None, None) == (200, {"ok": "GET"})
     assert ApiServer.seen[0][2] is None
     request.close()
+
+
+@pytest.mark.parametrize("pod", sorted(LOGS))
+def test_a_pods_log_comes_back_as_the_api_server_sent_it_decoded_once(api_server, pod):
+    """Text (text/plain) is text, even when it parses as JSON: k8s_job_run's log is the pod's, not a re-encoding."""
+    path = f"/api/v1/namespaces/egress-verify/pods/{pod}/log"
+    by_http = http.requester({"server": api_server, "token": "t"})
+    by_client = app_workload_client.requester(app_workload_client.api_client({"host": api_server, "api_key": "t"}))
+    expected = LOGS[pod].decode("utf-8", "replace")
+    assert by_http("GET", path, {}, None, None) == by_client("GET", path, {}, None, None) == (200, expected)
+    assert k8s_job.log_of(by_http, "egress-verify", pod) == k8s_job.log_of(by_client, "egress-verify", pod) == expected

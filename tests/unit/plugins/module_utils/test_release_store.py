@@ -199,3 +199,18 @@ def test_a_failed_end_to_end_check_is_named_with_the_release_and_what_to_do():
     assert "playbooks/rollback.yml: it restores what the run changed (squid_gke, cluster_dns)" in message
     unchanged = release_store.outcome(None, "run-8", [FAILURE])["message"]
     assert "This run changed nothing (no release to mark)" in unchanged and "rollback.yml" not in unchanged
+
+
+@pytest.mark.parametrize("run_release, line, sentence", [
+    (release(7, state="running", changed=("squid_gke",)), "This run: release 7 is now failed",
+     "Release 7 (changed: squid_gke) is marked failed."),
+    (release(7, state="rolled_back", changed=("squid_gke",)), "This run: release 7 stays rolled_back", "Release 7 stays rolled_back."),
+    (None, "This run: changed nothing, no release",
+     "This run changed nothing (no release to mark): what was deployed before fails the check."),
+])
+def test_what_becomes_of_the_release_is_decided_once_for_the_history_and_the_message(run_release, line, sentence):
+    ended = release_store.outcome(run_release, "run-7", [FAILURE])
+    assert release_store.fate(run_release, ended["release"]) == (line, sentence)
+    assert ended["summary"] == f"{line}; its end-to-end check failed"
+    assert ended["message"] == release_store.failure_message("run-7", [FAILURE], sentence, list((run_release or {}).get("changed") or []))
+    assert f". {sentence} Nothing was restored automatically" in ended["message"]

@@ -1,12 +1,12 @@
 # -*- coding: utf-8 -*-
-"""The module end to end against the Job server: no change reported, check mode sends nothing, a bad input fails
-naming the field."""
+"""The module end to end against the Job server: the Job it creates is a change (check mode: it would be) and check
+mode sends nothing, a bad input fails naming the field."""
 from __future__ import annotations
 
 import pytest
 
 from ansible_collections.aibang.gke_platform.plugins.modules import k8s_job_run
-from ansible_collections.aibang.gke_platform.tests.unit.plugins.module_utils.test_k8s_job import JobServer, spec
+from ansible_collections.aibang.gke_platform.tests.unit.plugins.module_utils.test_k8s_job import JOB_PATH, JobServer, spec
 
 
 @pytest.fixture
@@ -17,14 +17,15 @@ def server(monkeypatch):
     return fake
 
 
-def test_runs_the_job_once_and_reports_no_change(run_module, server):
+def test_runs_the_job_once_and_reports_the_job_it_created(run_module, server):
     result = run_module(k8s_job_run, {"objects": spec(), "timeout": 30})
-    assert not result["changed"] and result["outcome"] == "succeeded" and result["log"].startswith("dns a.example")
+    assert result["changed"] and result["outcome"] == "succeeded" and result["log"].startswith("dns a.example")
+    assert JOB_PATH not in server.store
 
 
-def test_check_mode_sends_nothing(run_module, server):
+def test_check_mode_sends_nothing_and_reports_the_job_it_would_create(run_module, server):
     result = run_module(k8s_job_run, {"objects": spec(), "_ansible_check_mode": True})
-    assert result["outcome"] == "not run" and server.calls == []
+    assert result["changed"] and result["outcome"] == "not run" and server.calls == []
 
 
 @pytest.mark.parametrize("args, message", [
