@@ -159,9 +159,16 @@ def test_cluster_dns_is_the_coredns_pod_reading_the_configmap(testbed):
     assert pods and pods[0]["spec"]["nodeName"] == "gke-testbed-real-pool-1", pods
     pod = pods[0]
     assert {volume["name"]: volume.get("configMap", {}).get("name") for volume in pod["spec"]["volumes"]}["config-volume"] == "coredns"
-    slices = json.loads(testbed.kubectl("get", "endpointslices", "-n", "kube-system", "-l", "kubernetes.io/service-name=kube-dns",
-                                        "-o", "json").stdout)["items"]
-    assert {address for piece in slices for endpoint in piece["endpoints"] for address in endpoint["addresses"]} == {pod["status"]["podIP"]}
+
+    def kube_dns_endpoints() -> set:
+        slices = json.loads(testbed.kubectl("get", "endpointslices", "-n", "kube-system", "-l",
+                                            "kubernetes.io/service-name=kube-dns", "-o", "json").stdout)["items"]
+        # the endpointslice controller writes the pod's address a moment after the kubelet reports it Running (a slice
+        # without endpoints has no "endpoints" key)
+        return {address for piece in slices for endpoint in piece.get("endpoints") or [] for address in endpoint["addresses"]}
+
+    wanted = {pod["status"]["podIP"]}
+    assert wait_until(lambda: kube_dns_endpoints() == wanted, timeout=30), (kube_dns_endpoints(), wanted)
     logs = testbed.kubectl("logs", "-n", "kube-system", pod["metadata"]["name"], "-c", "coredns").stdout
     stubs = testbed.kubectl("logs", "-n", "kube-system", pod["metadata"]["name"], "-c", "kube-dns-stubs").stdout
     print(f"cluster DNS pod {pod['metadata']['name']} on {pod['spec']['nodeName']} ({pod['status']['podIP']}):\n{logs}{stubs}")
