@@ -28,8 +28,8 @@ def namespace_mark(found):
     return {MARK_KEY: MARK_VALUE} if namespace_marked(found) else {}
 
 
-# What every namespace holds from the start: its API server CA (kube-root-ca.crt).
-NAMESPACE_DEFAULTS = {("ConfigMap", "kube-root-ca.crt")}
+# What every namespace holds from the start: its API server CA (kube-root-ca.crt) and its default service account.
+NAMESPACE_DEFAULTS = {("ConfigMap", "kube-root-ca.crt"), ("ServiceAccount", "default")}
 
 
 def namespace_others(found, own_labels):

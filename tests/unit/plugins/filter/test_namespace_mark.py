@@ -3,7 +3,10 @@
 
 from __future__ import annotations
 
+import pathlib
+
 import pytest
+import yaml
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.aibang.gke_platform.plugins.filter.namespace_mark import namespace_others
@@ -34,3 +37,19 @@ def test_anything_else_is_named_by_kind_and_name():
 def test_it_refuses_anything_but_looped_results_and_labels(found, own):
     with pytest.raises(AnsibleFilterError, match="namespace_others expects"):
         namespace_others(found, own)
+
+
+def test_the_default_service_account_is_what_every_namespace_holds_but_other_accounts_and_rbac_keep_it():
+    found = [read("ServiceAccount", ("default", None), ("ci-deployer", {})), read("RoleBinding", ("ci-deployer", {})),
+             read("NetworkPolicy", ("default-deny", {}))]
+    assert namespace_others(found, OWN) == ["ServiceAccount/ci-deployer", "RoleBinding/ci-deployer", "NetworkPolicy/default-deny"]
+
+
+def test_the_stub_namespace_cleanup_reads_every_kind_someone_else_may_keep_there():
+    """A namespace goes with everything in it: cluster_dns reads the kinds an operator or another team puts in a
+    namespace (workloads, their config, access rules, traffic rules), not only the workload kinds."""
+    tasks = yaml.safe_load((pathlib.Path(__file__).parents[4] / "roles/cluster_dns/tasks/kube_dns_stub.yml").read_text(encoding="utf-8"))
+    block = next(task for task in tasks if "namespace (absent)" in task.get("name", ""))["block"]
+    kinds = next(task for task in block if task.get("register") == "__cluster_dns_stub_namespace_held")["loop"]
+    assert {"ServiceAccount", "Role", "RoleBinding", "NetworkPolicy", "PodDisruptionBudget", "HorizontalPodAutoscaler",
+            "Ingress", "Secret", "PersistentVolumeClaim"} <= set(kinds)
