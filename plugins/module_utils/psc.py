@@ -406,21 +406,36 @@ def _remove_nat_subnets(client, params: dict, check_mode: bool) -> tuple[list, l
             warnings.append(left + f"its purpose is {current.get('purpose', 'PRIVATE')!r}, so it is no NAT subnet")
         elif not described_marked(current.get("description")) and not params.get("delete_unmarked"):
             warnings.append(_left_undescribed(f"NAT subnet {subnet['name']}"))
-        elif check_mode or _delete_unless_used(client, url, f"delete NAT subnet {subnet['name']}"):
+        elif check_mode:
             deleted.append(subnet["name"])
         else:
-            warnings.append(left + "a service attachment of another project still uses it")
+            in_use = _delete_unless_used(client, url, f"delete NAT subnet {subnet['name']}")
+            if in_use is None:
+                deleted.append(subnet["name"])
+            else:
+                warnings.append(left + f"Google still reports it in use ({in_use})")
     return deleted, warnings
 
 
-def _delete_unless_used(client, url: str, what: str) -> bool:
-    try:
-        client.operate("DELETE", url, what, not_found_ok=True)
-    except GcpError as exc:
-        if exc.reason == "resourceInUseByAnotherResource":
-            return False
-        raise
-    return True
+# Seconds Google may still report a NAT subnet in use by the attachment whose delete just completed.
+IN_USE_GRACE = 60.0
+
+
+def _delete_unless_used(client, url: str, what: str, grace: float = IN_USE_GRACE) -> str | None:
+    """Delete; None when gone, else Google's in-use message once ``grace`` seconds of asking again did not free it."""
+    deadline = client.clock() + grace
+    delay = 2.0
+    while True:
+        try:
+            client.operate("DELETE", url, what, not_found_ok=True)
+            return None
+        except GcpError as exc:
+            if exc.reason != "resourceInUseByAnotherResource":
+                raise
+            if client.clock() + delay > deadline:
+                return str(exc)
+        client.sleep(delay)
+        delay = min(delay * 2, 15.0)
 
 
 def _ensure_nat_subnets(client, params: dict, check_mode: bool) -> bool:

@@ -50,7 +50,9 @@ options:
         missing (then C(network) and C(ip_cidr_range) are needed); an existing subnet must have that purpose.
       - With O(state=absent), each one this collection created (its description carries the mark; every one of purpose
         C(PRIVATE_SERVICE_CONNECT) with O(delete_unmarked)) is deleted after the attachment, unless a service
-        attachment, of this project or another, still uses it (RV(nat_subnets_deleted)).
+        attachment, of this project or another, still uses it (RV(nat_subnets_deleted)). Google may report a subnet
+        in use for a moment after its attachment went: the delete is asked again for up to 60 seconds before the
+        subnet is left with a warning quoting Google.
     type: list
     elements: dict
     default: []
@@ -96,7 +98,7 @@ options:
     type: bool
     default: false
   state:
-    description: V(present) or V(absent). Absent deletes the attachment, not its NAT subnets.
+    description: V(present) or V(absent). Absent deletes the attachment, then the NAT subnets O(nat_subnets) says.
     type: str
     choices: [present, absent]
     default: present

@@ -13,6 +13,7 @@ from ansible_collections.aibang.gke_platform.plugins.module_utils.psc import (
     ensure_service_attachment,
     explain,
 )
+from ansible_collections.aibang.gke_platform.tests.testbed.gcp_fake.google import GoogleError
 
 ATTACHMENT = "https://www.googleapis.com/compute/v1/projects/producer/regions/r/serviceAttachments/orders"
 
@@ -348,4 +349,22 @@ def test_absent_leaves_a_subnet_of_another_purpose_and_one_another_projects_atta
     theirs["natSubnets"] = [regional(PRODUCER, REGION, "subnetworks", "published-nat")]
     used = gcp.run(ensure_service_attachment, dict(params, state="absent", nat_subnets=[{"name": "published-nat"}]))
     assert used["changed"] is True and not gcp.exists(PUBLISHED_KEY) and gcp.exists(NAT_KEY)
-    assert used["warnings"] == [AnyText("NAT subnet published-nat left in place", "another project still uses it")]
+    assert used["warnings"] == [AnyText("NAT subnet published-nat left in place", "Google still reports it in use",
+                                        "already being used by 'projects/elsewhere/regions/")]
+
+
+def test_a_nat_subnet_google_still_reports_in_use_right_after_the_attachment_went_is_deleted_once_it_is_free(gcp, monkeypatch):
+    """Compute may answer resourceInUseByAnotherResource for a moment after the attachment's delete completed."""
+    params = _published(gcp, nat_subnets=[NEW_NAT])
+    gcp.run(ensure_service_attachment, params)
+    asked = []
+
+    def still_in_use(path):
+        asked.append(path)
+        if len(asked) <= 2:
+            raise GoogleError(400, "The subnetwork resource is already being used by 'projects/p/regions/r/serviceAttachments/published'",
+                              "resourceInUseByAnotherResource")
+    monkeypatch.setattr(gcp.google, "_before_delete_subnetworks", still_in_use)
+    removed = gcp.run(ensure_service_attachment, dict(params, state="absent", nat_subnets=[{"name": "published-nat"}]))
+    assert len(asked) == 3 and removed["nat_subnets_deleted"] == ["published-nat"] and "warnings" not in removed
+    assert not gcp.exists(NAT_KEY)
