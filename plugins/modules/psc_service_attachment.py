@@ -51,7 +51,7 @@ options:
       - With O(state=absent), each one this collection created (its description carries the mark; every one of purpose
         C(PRIVATE_SERVICE_CONNECT) with O(delete_unmarked)) is deleted after the attachment, unless a service
         attachment, of this project or another, still uses it (RV(nat_subnets_deleted)). Google may report a subnet
-        in use for a moment after its attachment went: the delete is asked again for up to 60 seconds before the
+        in use for a moment after its attachment went, so the delete is asked again for up to 60 seconds before the
         subnet is left with a warning quoting Google.
     type: list
     elements: dict
