@@ -540,8 +540,13 @@ def prune_owned(request, applied: list, reads: StageReads, dry_run: bool) -> lis
 
 def apply_stage(request, namespace_objects: list, apps: list, namespaces: list, selector: str, field_manager: str,
                 dry_run: bool = False, force: bool = True) -> tuple:
-    """Apply the namespaces' objects and every app's, prune what the apps no longer have; return (results, pruned,
-    reads). An error names the app."""
+    """Apply the namespaces' objects and every app's; return (results, reads). An error names the app.
+
+    With a ``selector``, one listing per prunable kind per namespace gives the objects' previous state and, through
+    ``reads.listed``, what prune_owned may delete afterwards; an empty one lists nothing (an API server reads an empty
+    labelSelector as "everything"), so each object is read by itself and prune_owned finds nothing to delete. Nothing
+    is pruned here: the caller prunes once the gates passed, so a failed gate still finds every removed app's objects
+    (their Secrets too, which no snapshot holds)."""
     reads = StageReads()
     results, there = [], set()
     for obj in namespace_objects:
@@ -551,7 +556,8 @@ def apply_stage(request, namespace_objects: list, apps: list, namespaces: list, 
         results.append(apply_known(request, obj, before, field_manager, dry_run, force, there, reads))
         if before is not None or not dry_run:
             there.add(obj["metadata"]["name"])
-    list_owned(request, [name for name in namespaces if name in there], selector, reads)
+    if selector:
+        list_owned(request, [name for name in namespaces if name in there], selector, reads)
     for obj in namespace_objects:
         if obj["kind"] != "Namespace":
             results.append(apply_known(request, obj, reads.before(request, obj), field_manager, dry_run, force, there,
@@ -562,8 +568,7 @@ def apply_stage(request, namespace_objects: list, apps: list, namespaces: list, 
                                          there, reads), app=app["name"]) for obj in app["objects"]]
         except ApplyError as exc:
             raise ApplyError(f"App {app['name']}: {exc}") from None
-    applied = namespace_objects + [obj for app in apps for obj in app["objects"]]
-    return results, prune_owned(request, applied, reads, dry_run), reads
+    return results, reads
 
 
 def answering_from(request, answers: dict):

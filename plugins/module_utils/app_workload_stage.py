@@ -66,14 +66,19 @@ def run_objects(params: dict, check: bool, diff: bool, request, clock, sleep) ->
 
 
 def run_apps(params: dict, check: bool, diff: bool, request, clock, sleep) -> dict:
-    """The whole stage: the namespaces' objects and every app in one call, one prune, every app's gates."""
+    """The whole stage: the namespaces' objects and every app in one call, every app's gates, then one prune.
+
+    The prune comes last, once every gate passed: a failed gate leaves the objects of the apps no longer listed in
+    place (``pruned: []``), Secrets included, which the stage's snapshot never holds, so the automatic rollback can
+    bring those apps back. Check mode reports the prune it would do (a dry run); it waits for no gate."""
     apps = [dict(app, objects=apply.fill_secrets(app["objects"], params["secrets"])) for app in params["apps"]]
-    results, pruned, reads = apply.apply_stage(
+    results, reads = apply.apply_stage(
         request, params["objects"], apps, params["prune_namespaces"], params["prune_selector"],
         params["field_manager"], dry_run=check, force=params["force_conflicts"])
-    outcome = outcome_of(results, pruned, diff)
+    applied = params["objects"] + [obj for app in apps for obj in app["objects"]]
     if check:
-        return outcome
+        return outcome_of(results, apply.prune_owned(request, applied, reads, dry_run=True), diff)
+    outcome = outcome_of(results, [], diff)
     jobs = {}
     if params["run_cronjobs"]:
         for app in apps:
@@ -88,7 +93,8 @@ def run_apps(params: dict, check: bool, diff: bool, request, clock, sleep) -> di
         if unmet:
             waiting = [line for app in gated for line in apply.pods_not_ready(request, app["namespace"], app["gates"], unmet)]
             return gates_failed(outcome, unmet, waiting, params["wait_timeout"])
-    return outcome
+    pruned = apply.prune_owned(request, applied, reads, dry_run=False)
+    return dict(outcome_of(results, pruned, diff), jobs=outcome["jobs"], changed=outcome["changed"] or bool(pruned))
 
 
 def run_module(params: dict, check: bool, diff: bool, request, clock=time.monotonic, sleep=time.sleep) -> dict:

@@ -43,7 +43,10 @@ options:
         C(objects) and C(gates)), all applied in this one call after O(objects).
       - One listing per kind per namespace of O(prune_namespaces) with O(prune_selector) gives the objects' previous
         state and what to prune - every object carrying C(app.kubernetes.io/managed-by) and C(aibang.io/app) that the
-        app this label names does not have (all the objects of an app no longer listed).
+        app this label names does not have (all the objects of an app no longer listed). An empty O(prune_selector)
+        lists nothing and prunes none.
+      - The prune comes after the gates, only once every one passed; when a gate fails, nothing is pruned
+        (RV(pruned) is empty), so what an automatic rollback needs (Secrets included) is still there.
       - The gates of every app are waited for together (O(gates) and O(namespace) are then not used).
     type: list
     elements: dict

@@ -165,3 +165,62 @@ def test_rollback_without_release_restores_the_kubernetes_stages_the_last_run_ke
                 if task.get("ansible.builtin.include_tasks") == "tasks/release_restore_stage.yml" and "release_component" in task.get("vars", {})}
     assert sorted(restores) == ["app_workload", "cluster_dns", "squid_gke"]
     assert all(task["vars"]["release_restore_objects"].endswith(f".{name}.before }}}}") for name, task in restores.items())
+
+
+def _rollback_tasks() -> list:
+    return [task for play in _yaml("playbooks", "rollback.yml") for task in play["tasks"]]
+
+
+def _chosen_stages(stages: dict, components: list) -> list:
+    choose = next(task for task in _rollback_tasks() if "rollback_release_stages" in task.get("ansible.builtin.set_fact", {}))
+    variables = {"__rollback_run_release": {"run_release": {"stages": stages}}, "rollback_components": components,
+                 **{name: trust_as_template(value) for name, value in choose["vars"].items()}}
+    return Templar(loader=DataLoader(), variables=variables).template(
+        trust_as_template(choose["ansible.builtin.set_fact"]["rollback_release_stages"]))
+
+
+@pytest.mark.parametrize("stages, components, chosen", [
+    ({"app_workload": {"before": [], "after": [{"kind": "Deployment"}]}}, ["app_workload"], ["app_workload"]),
+    ({"app_workload": {"before": [], "after": []}, "cluster_dns": {"before": [], "after": []}},
+     ["cluster_dns", "app_workload"], ["app_workload"]),  # the alias falls back to its role's rollback
+    ({"app_workload": {"before": [{"kind": "Deployment"}], "after": []}}, ["app_workload"], ["app_workload"]),
+    ({"app_workload": {"before": [], "after": []}}, ["squid_gke"], []),  # not changed by the run
+    ({"squid_gke": {"before": [], "after": []}}, ["squid_gke", "app_workload"], []),  # the run kept no stage of apps
+])
+def test_rollback_without_release_restores_the_apps_from_an_empty_snapshot(stages, components, chosen):
+    """The first deploy of apps keeps before: [] (nothing of them before the run); the apps have no role rollback to
+    fall back to, so that stage is restored to nothing - restore_plan deletes what the run added."""
+    assert _chosen_stages(stages, components) == chosen
+
+
+def _apps_play() -> dict:
+    return next(play for play in _yaml("playbooks", "rollback.yml") if play.get("tags") == ["apps"])
+
+
+@pytest.mark.parametrize("run_release, components, stages, fails, restores", [
+    (None, ["app_workload", "squid_gke"], [], True, False),  # the run's release is gone (pruned, damaged)
+    ({"stages": {"squid_gke": {"before": []}}}, ["app_workload"], [], True, False),  # it holds no snapshot of the apps
+    ({"stages": {"app_workload": {"before": []}}}, ["app_workload"], ["app_workload"], False, True),
+    (None, ["squid_gke"], [], False, False),  # the apps are not to be rolled back
+    (None, [], [], False, False),  # -e release=N, or nothing to roll back
+])
+def test_rollback_fails_naming_the_run_when_the_apps_release_is_missing(run_release, components, stages, fails, restores):
+    """Without the run's release rollback.yml once said it rolled the apps back, did nothing, and marked the run rolled
+    back. Now the apps play, the first to change anything, fails first naming the run and how to choose a release;
+    the play that marks the run rolled back comes after it, so it does not run."""
+    plays = _yaml("playbooks", "rollback.yml")
+    refuse, restore = _apps_play()["tasks"]
+    assert "ansible.builtin.fail" in refuse and "ignore_errors" not in refuse
+    assert restore["ansible.builtin.include_tasks"] == "tasks/release_restore_stage.yml"
+    changing = [play for play in plays if play["tags"] != ["always"]]  # the plays that roll a component back
+    assert changing[0] == _apps_play() and plays.index(_apps_play()) < plays.index(next(
+        play for play in plays if play["name"] == "Mark the release rolled back"))
+    variables = {"rollback_run": "20261124T081500Z-4242", "rollback_components": components, "rollback_release_stages": stages,
+                 "__rollback_run_release": {"run_release": run_release, "table": "release  state\n      3  success"}}
+    templar = Templar(loader=DataLoader(), variables=variables)
+    assert templar.template(trust_as_template("{{ " + refuse["when"] + " }}")) is fails
+    assert templar.template(trust_as_template("{{ " + restore["when"] + " }}")) is restores
+    if fails:
+        message = templar.template(trust_as_template(refuse["ansible.builtin.fail"]["msg"]))
+        assert "deploy run 20261124T081500Z-4242 changed them" in message and "-e release=N" in message
+        assert ("is missing" in message) is (run_release is None) and message.rstrip().endswith("3  success")

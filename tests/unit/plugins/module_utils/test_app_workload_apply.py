@@ -54,8 +54,9 @@ class FakeApiServer:
 
     @staticmethod
     def matches(obj, selector):
+        """As the API server reads a labelSelector: every term must hold; an empty one (no term) matches everything."""
         labels = obj["metadata"].get("labels", {})
-        for term in selector.split(","):
+        for term in filter(None, selector.split(",")):
             if "notin" in term:
                 key, values = re.match(r"(\S+) notin \((.*)\)", term).groups()
                 if labels.get(key) in values.split(","):  # as the API server: no key matches "notin"
@@ -258,11 +259,35 @@ SECRETS = {"DB_PASSWORD": "s3cret", "REDIS_PASSWORD": "r3dis"}
 WEB, API = {"name": "web", "image": "web:1"}, {"name": "api", "image": "api:1", "cronjob": {"schedule": "@daily"}}
 
 
-def stage(server, apps, dry_run=False):
+def stage(server, apps, dry_run=False, selector=SELECTOR):
+    """apply_stage, then prune_owned (the module prunes once the gates passed): (results, pruned, reads)."""
     result = rendered(apps, "staging")
     listed = [dict(app, objects=apply.fill_secrets(app["objects"], SECRETS)) for app in result["apps"]]
-    return apply.apply_stage(server, result["namespace_objects"], listed, result["namespaces"], SELECTOR,
-                             "aibang.gke_platform", dry_run=dry_run)
+    results, reads = apply.apply_stage(server, result["namespace_objects"], listed, result["namespaces"], selector,
+                                       "aibang.gke_platform", dry_run=dry_run)
+    applied = result["namespace_objects"] + [obj for app in listed for obj in app["objects"]]
+    return results, apply.prune_owned(server, applied, reads, dry_run), reads
+
+
+def test_the_fake_reads_an_empty_selector_as_the_api_server_does_everything():
+    server = FakeApiServer()
+    deploy(server, rendered())
+    _status, listing = server("GET", "/api/v1/namespaces/aibang-dev/configmaps", {"labelSelector": ""}, None, None)
+    assert len(listing["items"]) == sum(1 for path in server.store if "/configmaps/" in path) > 1
+
+
+def test_the_stage_applies_and_prunes_nothing_and_lists_nothing_without_a_selector():
+    """An empty prune_selector prunes none (the module's documentation): no listing goes out, every object is read by
+    itself, and the objects of an app no longer listed stay."""
+    server = FakeApiServer()
+    stage(server, [WEB, API])
+    before = set(server.store)
+    server.calls.clear()
+    for dry_run in (True, False):
+        results, pruned, reads = stage(server, [WEB], dry_run=dry_run, selector="")
+        assert pruned == [] and reads.listed == {} and not any(result["changed"] for result in results)
+    assert set(server.store) == before
+    assert not any("labelSelector" in query for _method, _path, query in server.calls)
 
 
 def test_a_converged_stage_changes_nothing_and_reads_one_listing_per_kind():

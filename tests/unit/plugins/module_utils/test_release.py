@@ -107,3 +107,16 @@ def test_stuck_pods(pods, expected):
     statefulset = {"metadata": {"name": "redis", "uid": "uid-redis"},
                    "status": {"updateRevision": "redis-good", "currentRevision": "redis-bad"}}
     assert stuck_pods(statefulset, pods) == expected
+
+
+def test_an_empty_snapshot_restores_to_nothing_deleting_what_the_run_added():
+    """A release of the apps' first deploy keeps before: []: rollback.yml restores it, and the plan deletes every object
+    the run added (Secrets are neither kept nor touched: they are not part of a release)."""
+    now = [DEPLOYMENT, CONFIGMAP, obj("Secret", "app-db", data={"DB_PASSWORD": "c2VjcmV0"})]
+    for before in ([], None):
+        plan = restore_plan(before, now)
+        assert plan["replace"] == plan["patches"] == plan["create"] == plan["workloads"] == []
+        assert plan["delete"] == [{"api_version": "apps/v1", "kind": "Deployment", "namespace": "intra-proxy", "name": "squid-proxy"},
+                                  {"api_version": "v1", "kind": "ConfigMap", "namespace": "intra-proxy", "name": "squid-proxy-policy-abc"}]
+        assert plan["summary"] == ["deleted Deployment intra-proxy/squid-proxy", "deleted ConfigMap intra-proxy/squid-proxy-policy-abc"]
+    assert restore_plan([], [])["summary"] == ["nothing differed from the previous release"]
