@@ -38,13 +38,13 @@ class ActionModule(ActionBase):
             request = k8s_http.requester(found)
             outcome = app_workload_stage.run_module(params, bool(self._task.check_mode), bool(self._task.diff), request)
         except (OSError, RuntimeError, ValueError, HTTPException) as exc:
-            hidden = secret | ({found["token"]} if found.get("token") else set())
-            return dict(result, failed=True, msg=remove_values(f"Failed to reach the API server {found['server']}: {exc}", hidden))
+            msg = f"Failed to reach the API server {found['server']}: {exc}"
+            return dict(result, failed=True, msg=remove_values(msg, hidden_values(secret, found, request)))
         finally:
             if request is not None:
                 request.close()
         outcome["invocation"] = {"module_args": params}
-        result.update(remove_values(outcome, secret))
+        result.update(remove_values(outcome, hidden_values(secret, found, request)))
         return result
 
     def reached_from_here(self, params: dict) -> dict | None:
@@ -57,3 +57,12 @@ class ActionModule(ActionBase):
             return k8s_http.settings(params)
         except (OSError, ValueError, KeyError, TypeError, AttributeError):
             return None
+
+
+def hidden_values(secret: set, found: dict, request) -> set:
+    """The no_log values and every bearer token the requester used: as found, stripped (as sent) and as repr shows it
+    (http.client's messages quote the header), and those it read from a token file or an exec plugin."""
+    tokens = {found["token"]} if found.get("token") else set()
+    tokens |= set(getattr(request, "secrets", None) or ())
+    shown = {repr(token)[1:-1] for token in tokens}
+    return set(secret) | {value for token in tokens | shown for value in (token, token.strip()) if value}

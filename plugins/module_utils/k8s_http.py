@@ -6,8 +6,10 @@ connections of the standard library: importing the kubernetes package costs abou
 apply. It reads what kubectl reads - a kubeconfig's cluster and user (client certificates, a bearer token or token
 file, an exec credential plugin such as gke-gcloud-auth-plugin), a host and token, or the pod's service account - and
 gets a new token when the API server answers 401 to one from a file or a plugin. For anything else (auth-provider,
-basic auth, impersonation, a proxy, an interactive plugin) `settings` returns None and the caller uses the kubernetes
-client (app_workload_client)."""
+basic auth, impersonation, a proxy, an interactive plugin, or a kubernetes.core connection option it does not implement)
+`settings` returns None and the caller uses the kubernetes client (app_workload_client). Every bearer token is sent
+stripped (a vault block scalar or a pasted variable keeps a trailing newline, which http.client would refuse with the
+header's repr in its message); one with a line break inside is refused without being shown."""
 
 from __future__ import annotations
 
@@ -34,6 +36,11 @@ CLUSTER_KEYS = {"server", "certificate-authority", "certificate-authority-data",
                 "extensions"}
 EXEC_EXTENSION = "client.authentication.k8s.io/exec"
 EXEC_TIMEOUT_S = 60
+# kubernetes.core's connection options (module_utils.k8s_auth) this client does not implement: set, they leave the call
+# to the kubernetes client (persist_config is not here: it only writes back an auth-provider's refreshed token, and a
+# kubeconfig with an auth-provider is left to the kubernetes client already)
+CLIENT_ONLY_OPTIONS = ("proxy", "no_proxy", "proxy_headers", "client_cert", "client_key", "username", "password",
+                       "impersonate_user", "impersonate_groups")
 
 
 def settings(params: dict, environ=None) -> dict | None:
@@ -41,6 +48,8 @@ def settings(params: dict, environ=None) -> dict | None:
     exec_config} from the options as app_workload_client.api_client reads them; None where this client does not cover
     them."""
     environ = os.environ if environ is None else environ
+    if any(params.get(name) not in (None, "", [], {}) for name in CLIENT_ONLY_OPTIONS):
+        return None
     if params.get("kubeconfig") or params.get("context"):
         found = from_kubeconfig(params.get("kubeconfig") or default_kubeconfig(environ), params.get("context"))
     elif params.get("host"):
@@ -204,20 +213,30 @@ def tls_context(found: dict) -> ssl.SSLContext:
     return context
 
 
+def clean_token(token: str | None) -> str | None:
+    """A bearer token without the white space around it; None when empty. A token with a line break inside is a
+    RuntimeError that does not show it (a header cannot carry it, and http.client's message would)."""
+    token = (token or "").strip()
+    if "\n" in token or "\r" in token:
+        raise RuntimeError("the bearer token contains a line break")
+    return token or None
+
+
 def credentials(found: dict, https: bool) -> tuple:
-    """(headers, TLS context or None) with the bearer token as found, read from its file, or from the exec plugin."""
-    token = found.get("token")
+    """(headers, TLS context or None, token) with the bearer token as found, read from its file, or from the exec
+    plugin, stripped (clean_token)."""
+    token = clean_token(found.get("token"))
     if not token and found.get("token_file"):
         with open(found["token_file"], encoding="utf-8") as stream:
-            token = stream.read().strip()
+            token = clean_token(stream.read())
     elif not token and found.get("exec"):
         status = exec_credential(found)
-        token = status.get("token")
+        token = clean_token(status.get("token"))
         if status.get("clientCertificateData"):
             found = dict(found, cert_data=base64.b64encode(status["clientCertificateData"].encode()).decode(),
                          key_data=base64.b64encode(status["clientKeyData"].encode()).decode())
     headers = {"Accept": "application/json", **({"Authorization": f"Bearer {token}"} if token else {})}
-    return headers, tls_context(found) if https else None
+    return headers, tls_context(found) if https else None, token
 
 
 def body_of(raw: bytes, content_type: str | None):
@@ -237,11 +256,14 @@ def body_of(raw: bytes, content_type: str | None):
 
 def requester(found: dict):
     """request(method, path, query, body, content_type) -> (status, body_of the answer), over one kept-alive connection per
-    thread; request.close() closes them all. A 401 to a token from a file or a plugin gets a new one, and one retry."""
+    thread; request.close() closes them all. A 401 to a token from a file or a plugin gets a new one, and one retry.
+    request.secrets holds every token it has sent or will send (as found and as sent), for the caller's masking."""
     server = urllib.parse.urlsplit(found["server"])
     https = server.scheme == "https"
     refreshable = not found.get("token") and bool(found.get("token_file") or found.get("exec"))
-    headers, context = credentials(found, https)
+    secrets = {found["token"]} if found.get("token") else set()
+    headers, context, token = credentials(found, https)
+    secrets.update({token} if token else set())
     state = {"generation": 0, "headers": headers, "context": context}
     lock, opened, mine = threading.Lock(), [], threading.local()
 
@@ -278,7 +300,8 @@ def requester(found: dict):
     def refresh(seen: int):
         with lock:
             if state["generation"] == seen:  # another thread may have renewed it already
-                state["headers"], state["context"] = credentials(found, https)
+                state["headers"], state["context"], token = credentials(found, https)
+                secrets.update({token} if token else set())
                 state["generation"] += 1
 
     def request(method, path, query, body, content_type):
@@ -297,5 +320,5 @@ def requester(found: dict):
                 current.close()
             opened.clear()
 
-    request.close = close
+    request.close, request.secrets = close, secrets
     return request

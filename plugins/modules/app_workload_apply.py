@@ -137,7 +137,7 @@ pods_not_ready:
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 from ansible_collections.aibang.gke_platform.plugins.module_utils.app_workload_client import (
-    HAS_KUBERNETES, api_client, requester)
+    HAS_KUBERNETES, ConnectionOptionError, api_client, requester)
 from ansible_collections.aibang.gke_platform.plugins.module_utils.app_workload_stage import ARGUMENT_SPEC, run_module
 
 
@@ -145,7 +145,10 @@ def main() -> None:
     module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
     if not HAS_KUBERNETES:
         module.fail_json(msg=missing_required_lib("kubernetes"))
-    outcome = run_module(module.params, module.check_mode, module._diff, requester(api_client(module.params)))
+    try:
+        outcome = run_module(module.params, module.check_mode, module._diff, requester(api_client(module.params)))
+    except ConnectionOptionError as exc:
+        module.fail_json(msg=str(exc))
     if outcome.pop("failed", False):
         module.fail_json(**outcome)
     module.exit_json(**outcome)

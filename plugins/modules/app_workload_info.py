@@ -51,7 +51,7 @@ layers:
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 from ansible_collections.aibang.gke_platform.plugins.module_utils import app_workload_apply as apply
 from ansible_collections.aibang.gke_platform.plugins.module_utils.app_workload_client import (
-    HAS_KUBERNETES, api_client, requester)
+    HAS_KUBERNETES, ConnectionOptionError, api_client, requester)
 from ansible_collections.aibang.gke_platform.plugins.module_utils.k8s_auth import AUTH_ARGUMENT_SPEC
 
 
@@ -68,7 +68,7 @@ def main() -> None:
     try:
         request = requester(api_client(module.params))
         layers = [layer for app in module.params["apps"] for layer in apply.diagnose(request, app)]
-    except apply.ApplyError as exc:
+    except (apply.ApplyError, ConnectionOptionError) as exc:
         module.fail_json(msg=str(exc))
     module.exit_json(changed=False, layers=layers)
 

@@ -81,7 +81,7 @@ import time
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 from ansible_collections.aibang.gke_platform.plugins.module_utils.app_workload_apply import ApplyError
 from ansible_collections.aibang.gke_platform.plugins.module_utils.app_workload_client import (
-    AUTH_ARGUMENT_SPEC, HAS_KUBERNETES, api_client, requester)
+    AUTH_ARGUMENT_SPEC, HAS_KUBERNETES, ConnectionOptionError, api_client, requester)
 from ansible_collections.aibang.gke_platform.plugins.module_utils.k8s_job import JobError, run, the_job
 
 
@@ -105,7 +105,7 @@ def main() -> None:
         result = run(requester(api_client(params)), params["objects"], params["field_manager"], params["timeout"],
                      time.monotonic, time.sleep)
         module.exit_json(**result)
-    except (JobError, ApplyError) as exc:
+    except (JobError, ApplyError, ConnectionOptionError) as exc:
         module.fail_json(msg=str(exc))
 
 

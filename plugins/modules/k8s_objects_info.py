@@ -59,7 +59,7 @@ resources:
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 from ansible_collections.aibang.gke_platform.plugins.module_utils.app_workload_client import (
-    HAS_KUBERNETES, api_client, requester)
+    HAS_KUBERNETES, ConnectionOptionError, api_client, requester)
 from ansible_collections.aibang.gke_platform.plugins.module_utils.k8s_auth import AUTH_ARGUMENT_SPEC
 from ansible_collections.aibang.gke_platform.plugins.module_utils.k8s_objects import QueryError, check_queries, read_all
 
@@ -74,7 +74,7 @@ def main() -> None:
         if not HAS_KUBERNETES:
             module.fail_json(msg=missing_required_lib("kubernetes"))
         module.exit_json(changed=False, resources=read_all(requester(api_client(module.params)), module.params["queries"]))
-    except QueryError as exc:
+    except (QueryError, ConnectionOptionError) as exc:
         module.fail_json(msg=str(exc))
 
 

@@ -120,3 +120,89 @@ def test_a_refused_token_fails_with_the_server_s_reason_and_without_the_token(ac
         thread.join(timeout=10)
     assert result["failed"] and "HTTP 401: Unauthorized" in result["msg"]
     assert "s3cret-token" not in json.dumps(result) and ApiServer.seen
+
+
+class EchoingApiServer(ApiServer):
+    """Refuses every token, and says which in its answer (as some proxies and webhooks do): only the masking keeps it
+    out of the result."""
+
+    def answer(self):
+        auth = self.headers.get("Authorization") or ""
+        length = int(self.headers.get("Content-Length") or 0)
+        self.rfile.read(length)
+        self.seen.append((self.command, self.path, auth))
+        data = json.dumps({"kind": "Status", "code": 401, "message": f"Unauthorized: {auth!r} is not valid"}).encode()
+        self.send_response(401)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    do_GET = do_PATCH = do_DELETE = answer
+
+
+@pytest.fixture
+def echoing_server():
+    EchoingApiServer.seen = []
+    server = ThreadingHTTPServer(("127.0.0.1", 0), EchoingApiServer)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+    thread.join(timeout=10)
+
+
+def exec_plugin(folder, token: str) -> str:
+    path = folder / "credential-plugin"
+    answer = json.dumps({"apiVersion": "client.authentication.k8s.io/v1", "kind": "ExecCredential",
+                         "status": {"token": token}})
+    path.write_text(f"#!/bin/sh\nprintf '%s' '{answer}'\n", encoding="utf-8")
+    path.chmod(0o700)
+    return str(path)
+
+
+@pytest.mark.parametrize("source, token", [
+    ("api_key", "eyJhbGciOiJSUzI1NiJ9.api-key-token\n"),
+    ("token-file", "eyJhbGciOiJSUzI1NiJ9.file-token\n"),
+    ("exec-plugin", "eyJhbGciOiJSUzI1NiJ9.plugin-token\n"),
+    ("api_key", "eyJhbGciOiJSUzI1NiJ9.api-key\nline-break-inside"),
+    ("token-file", "eyJhbGciOiJSUzI1NiJ9.file\nline-break-inside"),
+    ("exec-plugin", "eyJhbGciOiJSUzI1NiJ9.plugin\nline-break-inside"),
+], ids=["api_key-newline", "token-file", "exec-plugin", "api_key-line-break", "token-file-line-break",
+        "exec-plugin-line-break"])
+def test_no_failure_message_or_result_holds_the_token(action_of, echoing_server, tmp_path, monkeypatch, source, token):
+    """Review 10, finding 2: a token ending in a newline reached the message as http.client's repr of the header, and a
+    token from a file or a plugin was never masked. Through the real client and a loopback API server."""
+    monkeypatch.delenv("K8S_AUTH_KUBECONFIG", raising=False)
+    if source == "api_key":
+        args = dict(stage_args(APPS), kubeconfig=None, host=echoing_server, api_key=token)
+    else:
+        user = {"tokenFile": "token"} if source == "token-file" else {
+            "exec": {"command": exec_plugin(tmp_path, token), "apiVersion": "client.authentication.k8s.io/v1"}}
+        (tmp_path / "token").write_text(token, encoding="utf-8")
+        args = dict(stage_args(APPS), kubeconfig=kubeconfig(tmp_path, user, {"server": echoing_server}))
+    result = action_of(action, args).run(task_vars={})
+    shown = json.dumps(result)
+    assert result["failed"], result
+    for part in token.split("\n"):
+        if part:
+            assert part not in shown and part.replace("\n", "\\n") not in shown
+    assert repr(token)[1:-1] not in shown
+    if "line-break-inside" in token:
+        assert "the bearer token contains a line break" in result["msg"] and not EchoingApiServer.seen
+    else:
+        assert "HTTP 401" in result["msg"] and EchoingApiServer.seen[0][2] == f"Bearer {token.strip()}"
+
+
+@pytest.mark.parametrize("option, value", [("proxy", "http://bastion:8888"), ("client_cert", "/pki/admin.pem"),
+                                           ("impersonate_user", "deployer")])
+def test_a_kubernetes_core_option_k8s_http_does_not_implement_runs_the_module(action_of, monkeypatch, tmp_path, option,
+                                                                              value):
+    """Review 10, finding 6: the module's kubernetes client honours it; the controller's client would ignore it."""
+    config = kubeconfig(tmp_path, {"token": "t"}, {"server": "http://127.0.0.1:1"})
+    plugin = action_of(action, dict(stage_args(APPS), kubeconfig=config, **{option: value}))
+    ran = []
+    monkeypatch.setattr(plugin, "_execute_module", lambda task_vars: ran.append(True) or {"changed": False})
+    monkeypatch.setattr(plugin, "_remove_tmp_path", lambda path: None)
+    assert plugin.run(task_vars={})["changed"] is False and ran == [True]

@@ -370,3 +370,57 @@ def test_a_pods_log_comes_back_as_the_api_server_sent_it_decoded_once(api_server
     expected = LOGS[pod].decode("utf-8", "replace")
     assert by_http("GET", path, {}, None, None) == by_client("GET", path, {}, None, None) == (200, expected)
     assert k8s_job.log_of(by_http, "egress-verify", pod) == k8s_job.log_of(by_client, "egress-verify", pod) == expected
+
+
+@pytest.mark.parametrize("option, value", [
+    ("proxy", "http://bastion:8888"), ("no_proxy", "10.0.0.1"), ("proxy_headers", {"proxy_basic_auth": "u:p"}),
+    ("client_cert", "/pki/admin.pem"), ("client_key", "/pki/admin-key.pem"), ("username", "admin"),
+    ("password", "secret"), ("impersonate_user", "someone"), ("impersonate_groups", ["admins"]),
+])
+def test_a_kubernetes_core_option_this_client_does_not_implement_leaves_the_call_to_the_kubernetes_client(
+        tmp_path, option, value):
+    for given in ({"host": "https://10.0.0.1", "api_key": "t"}, {"kubeconfig": kubeconfig(tmp_path, {"token": "t"})}):
+        assert http.settings(given, environ={}) is not None
+        assert http.settings(dict(given, **{option: value}), environ={}) is None
+        assert http.settings(dict(given, **{option: None}), environ={}) is not None  # unset, as AnsibleModule fills it
+
+
+def test_persist_config_changes_nothing_this_client_covers(tmp_path):
+    """persist_config only writes back an auth-provider's refreshed token, and an auth-provider is left to the
+    kubernetes client already."""
+    assert http.settings({"kubeconfig": kubeconfig(tmp_path, {"token": "t"}), "persist_config": True}, environ={})
+
+
+@pytest.mark.parametrize("found, token_file, exec_token", [
+    ({"token": "from-api-key\n"}, None, None),
+    ({"token": "  from-kubeconfig\r\n"}, None, None),
+    ({}, "from-file\n\n", None),
+    ({}, None, "from-plugin\n"),
+], ids=["api_key-newline", "kubeconfig-crlf", "token-file", "exec-plugin"])
+def test_every_token_is_sent_stripped_and_known_to_the_caller(api_server, tmp_path, found, token_file, exec_token):
+    if token_file is not None:
+        (tmp_path / "token").write_text(token_file, encoding="utf-8")
+        found = {"token_file": str(tmp_path / "token")}
+    if exec_token is not None:
+        script = f"printf '%s' '{credential({'token': exec_token})}'"
+        found = {"exec": {"command": plugin(tmp_path, script), "apiVersion": V1}}
+    request = http.requester(dict(found, server=api_server))
+    assert request("GET", "/version", {}, None, None)[0] == 200
+    sent = ApiServer.seen[0][2]
+    assert sent.startswith("Bearer from-") and sent == sent.strip()
+    assert sent[len("Bearer "):] in request.secrets
+
+
+@pytest.mark.parametrize("where", ["api_key", "token-file", "exec-plugin"])
+def test_a_token_with_a_line_break_inside_is_refused_without_being_shown(tmp_path, where):
+    token = "first-half\nsecond-half"
+    found = {"server": "http://127.0.0.1:1", "token": token}
+    if where == "token-file":
+        (tmp_path / "token").write_text(token + "\n", encoding="utf-8")
+        found = {"server": "http://127.0.0.1:1", "token_file": str(tmp_path / "token")}
+    elif where == "exec-plugin":
+        script = f"printf '%s' '{credential({'token': token})}'"
+        found = {"server": "http://127.0.0.1:1", "exec": {"command": plugin(tmp_path, script), "apiVersion": V1}}
+    with pytest.raises(RuntimeError, match="the bearer token contains a line break") as raised:
+        http.requester(found)
+    assert "half" not in str(raised.value)
