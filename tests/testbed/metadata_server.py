@@ -122,8 +122,11 @@ def handler(lab, workload_pool: str, wait: float = 5.0):
         sys_version = ""
 
         def respond(self):
-            status, content_type, body = answer(self.command, self.path, self.headers, self.client_address[0], lab,
-                                                workload_pool, wait)
+            try:
+                status, content_type, body = answer(self.command, self.path, self.headers, self.client_address[0], lab,
+                                                    workload_pool, wait)
+            except (OSError, ValueError, KeyError) as exc:  # the API server did not answer, or not as expected
+                status, content_type, body = 500, "text/plain", f"the lab's API server: {exc!r}\n"
             data = body.encode()
             self.send_response(status)
             self.send_header("Metadata-Flavor", "Google")

@@ -151,6 +151,15 @@ def test_a_caller_the_stand_in_cannot_place_gets_404_saying_why(serve, pods, acc
     assert status == 404 and said in body, body
 
 
+def test_an_api_server_that_does_not_answer_is_a_500_naming_it(serve):
+    class Down(FakeApi):
+        def get(self, path):
+            raise urllib.error.URLError(ConnectionRefusedError(111, "Connection refused"))
+
+    status, _headers, body = get(serve(Down([], {})) + BASE + "/email")
+    assert status == 500 and "the lab's API server" in body and "Connection refused" in body, body
+
+
 @pytest.mark.skipif(not shutil.which("curl"), reason="the probe script's identity check needs curl")
 @pytest.mark.parametrize("email, ok, said", [
     (GSA, True, f"the pod of service account shop/orders gets tokens as {GSA}"),
