@@ -434,14 +434,21 @@ def test_a_google_api_500_mid_deploy_then_a_rerun_converges(testbed):
     assert len([call for call in fake("/_fake/requests") if call["mutating"] and call["status"] == 200]) == mutations
 
 
-def app_as_deployed(name: str, namespace: str, endpoint: dict, password: str) -> list:
+# The Google service account app_workload binds the apps' KSAs to (iam.gke.io/gcp-service-account), and the lab's
+# Workload Identity pool, which the metadata server stand-in names for a KSA bound to none (tests/testbed/cluster.py).
+APP_GSA = "app-db-client@aibang-local-consumer.iam.gserviceaccount.com"
+
+
+def app_as_deployed(name: str, namespace: str, endpoint: dict, password: str, gsa: str | None = APP_GSA) -> list:
     """What diagnose reads of an app: a Deployment (no replica needed) whose container takes its database settings
-    from a ConfigMap and a Secret, as app_workload renders them, and the app's Kubernetes service account."""
+    from a ConfigMap and a Secret, as app_workload renders them, and the app's Kubernetes service account, bound to
+    ``gsa`` by its annotation (None: not annotated)."""
     user, _host, _password = endpoint["users"][0]
     labels = {"app.kubernetes.io/name": name, "app.kubernetes.io/component": "app", "aibang.io/app": name,
               "app.kubernetes.io/managed-by": "aibang.gke_platform"}
+    annotations = {"iam.gke.io/gcp-service-account": gsa} if gsa is not None else {}
     return [
-        {"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {"name": "app", "namespace": namespace}},
+        {"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {"name": "app", "namespace": namespace, "annotations": annotations}},
         {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": f"{name}-db", "namespace": namespace},
          "data": {"DB_HOST": endpoint["address"], "DB_PORT": "3306", "DB_NAME": endpoint["databases"][0], "DB_USER": user}},
         {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": f"{name}-db", "namespace": namespace},
@@ -474,7 +481,8 @@ def fixture_database(testbed):
 
 
 def test_diagnose_walks_an_apps_database_path_from_a_pod_that_runs_as_the_app(testbed, egress, database, namespace):
-    """With the app's Secret right, diagnose logs in over TLS as the app; with it wrong, it stops at db-auth and says
+    """With the app's Secret right, diagnose logs in over TLS as the app and gets the Google service account its KSA
+    is bound to from the metadata server (the lab's stand-in); with the Secret wrong, it stops at db-auth and says
     what to fix."""
     endpoint = database
     right = endpoint["users"][0][2]
@@ -482,9 +490,11 @@ def test_diagnose_walks_an_apps_database_path_from_a_pod_that_runs_as_the_app(te
                                                           "items": app_as_deployed("it-db", namespace, endpoint, right)}))
     healthy = playbook("diagnose.yml", "--tags", "apps")
     layers = app_layers(healthy, "it-db")
-    assert [(layer["layer"], layer["ok"]) for layer in layers] == [("db-dns", True), ("db-tcp", True), ("db-auth", True)], layers
+    assert [(layer["layer"], layer["ok"]) for layer in layers] == [
+        ("db-dns", True), ("db-tcp", True), ("db-auth", True), ("workload-identity", True)], layers
     assert layers[1]["detail"] == f"connected to {endpoint['address']}:3306 (the PSC endpoint)"
     assert layers[2]["detail"] == f"user {endpoint['users'][0][0]} logged in to {endpoint['databases'][0]} over TLS with the app's Secret"
+    assert layers[3]["detail"] == f"the pod of service account {namespace}/app gets tokens as {APP_GSA}"
     assert not testbed.kubectl("get", "jobs,networkpolicies", "-n", namespace, "-o", "name").stdout.strip()  # the probe is gone
 
     testbed.kubectl("apply", "-f", "-", stdin=json.dumps(app_as_deployed("it-db", namespace, endpoint, "not-the-password")[2]))
@@ -495,6 +505,30 @@ def test_diagnose_walks_an_apps_database_path_from_a_pod_that_runs_as_the_app(te
     assert "Access denied for user" in layers[2]["detail"], layers[2]
     assert "does not match the Cloud SQL user's password" in layers[2]["detail"], layers[2]
     assert "db-auth" in broken.failure_message()
+
+
+def test_diagnose_names_workload_identity_for_an_app_whose_ksa_is_bound_to_no_google_service_account(
+        testbed, egress, database, namespace):
+    """The app's KSA without iam.gke.io/gcp-service-account: the metadata server (the lab's stand-in, answering as
+    GKE's does) gives its pod the cluster's Workload Identity pool, not a Google service account; diagnose walks the
+    database path to workload-identity and names it broken, with the annotation and the IAM binding to add."""
+    endpoint = database
+    deadline = time.monotonic() + 90  # the test before left it-db broken at db-auth: diagnose would name it first
+    while testbed.kubectl("get", "deployments", "-A", "-l", "aibang.io/app=it-db", "-o", "name").stdout.strip():
+        assert time.monotonic() < deadline, "it-db's namespace is still being deleted"
+        time.sleep(2)
+    testbed.kubectl("apply", "-f", "-", stdin=json.dumps({"apiVersion": "v1", "kind": "List", "items": app_as_deployed(
+        "it-wi", namespace, endpoint, endpoint["users"][0][2], gsa=None)}))
+    broken = playbook("diagnose.yml", "--tags", "apps")
+    assert broken.returncode != 0
+    layers = app_layers(broken, "it-wi")
+    assert [(layer["layer"], layer["ok"]) for layer in layers] == [
+        ("db-dns", True), ("db-tcp", True), ("db-auth", True), ("workload-identity", False)], layers
+    detail = layers[3]["detail"]
+    assert detail.startswith(f"the pod of service account {namespace}/app is {cluster.WORKLOAD_POOL} (token: HTTP 200). "), detail
+    assert "Hint: annotate the Kubernetes service account with iam.gke.io/gcp-service-account" in detail, detail
+    assert "roles/iam.workloadIdentityUser" in detail, detail
+    assert f"First broken layer: it-wi workload-identity - the pod of service account {namespace}/app" in broken.failure_message()
 
 
 REDIS_PASSWORD = "lab-redis-not-a-secret"

@@ -56,7 +56,11 @@ def test_up_twice_then_down_restores_the_host(stopped_testbed):
     kubelets = [line for line in during["processes"] if line.endswith(" kubelet")]
     assert len(kubelets) == len(node.NODES) > 1, during["processes"]  # the footprint sees every real node's processes
     assert not before["processes"] and not before["namespaces"], before
+    # the metadata server's stand-in: its process and the pods' DNAT to it, which `down` must take away too
     first = pids()
+    assert any(line.split()[0] == first.get("metadata-server.pid") for line in during["processes"]), (first, during["processes"])
+    assert any(f"-A {node.METADATA_CHAIN} " in line and "--to-destination" in line
+               for table, lines in during["iptables"].items() if table.endswith("/nat") for line in lines), during["iptables"]
     run_testbed_sh("up")
     assert pids() == first, "a second up restarted something"
     down = run_testbed_sh("down")

@@ -4,7 +4,8 @@
 etcd, kube-apiserver, kube-controller-manager and kube-scheduler built from Go modules (build.sh), kwok keeping three
 fake GKE-like nodes Ready and their pods Running, real nodes (node.py: containerd, kubelet, kube-proxy) for pods
 that must run, and the cluster's DNS: CoreDNS as the kube-system/coredns Deployment on the first real node, reading
-the kube-system/coredns ConfigMap through its ConfigMap volume (coredns_objects). Usage: python -m tests.testbed.cluster up|down
+the kube-system/coredns ConfigMap through its ConfigMap volume (coredns_objects), and a stand-in of GKE's metadata
+server for the pods (metadata_server.py). Usage: python -m tests.testbed.cluster up|down
 Every process keeps a pid file in the run directory; `down` stops each by PID and host_state puts the machine back.
 """
 
@@ -45,6 +46,8 @@ HOST_RECORD = os.path.join(RUN, "host-before.json")
 CONTROL_PLANE = ("etcd", "kube-apiserver")
 CONTROLLERS = ("kube-controller-manager", "kube-scheduler", "kwok")
 IMAGES = ("pause", "coredns", "squid", "squid-exporter", "redis", "probe", "app")
+# The cluster's Workload Identity pool, in the consumer project where inventories/local puts the cluster.
+WORKLOAD_POOL = os.environ.get("TESTBED_WORKLOAD_POOL", "aibang-local-consumer.svc.id.goog")
 
 
 class TestbedError(Exception):
@@ -293,6 +296,7 @@ def up() -> None:
     start_controllers(pki)
     install_cluster_objects()
     node.up(pki)
+    start_metadata_server(pki)
     start_coredns()
     print(f"testbed: control plane up in {time.monotonic() - started:.1f}s; KUBECONFIG={KUBECONFIG}; "
           f"cluster DNS {DNS_ADDRESS}:{DNS_PORT}; logs {os.path.join(RUN, 'logs')}")
@@ -519,6 +523,14 @@ def start_coredns(timeout: float = 120.0) -> None:
                        f"{timeout:.0f}s:\n{pods.stdout}{pods.stderr}\n{events.stdout[-3000:]}\n{logs.stdout}{logs.stderr}")
 
 
+def start_metadata_server(pki: str) -> None:
+    """The stand-in of GKE's metadata server at the node's address, where node.py sends the pods' 169.254.169.254:80."""
+    from tests.testbed import node  # pylint: disable=import-outside-toplevel
+    start("metadata-server", [sys.executable, os.path.join(HERE, "metadata_server.py"), "--listen", f"{node.NODE_IP}:{node.METADATA_PORT}",
+                              "--api", f"https://{API_ADDRESS}:{API_PORT}", "--pki", pki, "--workload-pool", WORKLOAD_POOL])
+    wait_for("metadata-server", lambda: not port_free(node.NODE_IP, node.METADATA_PORT), timeout=15)
+
+
 def stop(name: str) -> None:
     """SIGTERM by PID, SIGKILL after 10 s."""
     try:
@@ -555,6 +567,7 @@ def down() -> None:
     the kubelet can still tear them down, the node, the control plane; then put the host back as it was."""
     from tests.testbed import cloudsql_lab, host_state, node  # pylint: disable=import-outside-toplevel
     cloudsql_lab.down()
+    stop("metadata-server")
     for name in reversed(CONTROLLERS):
         stop(name)
     node.drain()

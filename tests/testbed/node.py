@@ -12,6 +12,8 @@ Network (nothing of it can reach beyond this machine):
   bridge aibang-vm 10.10.0.12/32   addresses of this machine standing for hosts outside the cluster (pods reach
                    10.0.3.40/32    them through the node): the egress VM, where tier 2 listens (inventories/local),
                                    and a client outside the pod range
+  DNAT 169.254.169.254:80          GKE's metadata server, as pods ask it: to the stand-in at NODE_IP:988
+                                   (metadata_server.py); only the pods' packets, the host's own keep their route
 Every process keeps a pid file in the run directory (cluster.start); host_state restores what they change.
 """
 
@@ -53,6 +55,9 @@ OUTSIDE_CLIENT_ADDRESS = "10.0.3.40"
 REAL_NODE_LABEL = "aibang.testbed/real-node"
 FORWARD_CHAIN = "AIBANG-TESTBED-FORWARD"
 NAT_CHAIN = "AIBANG-TESTBED-POSTROUTING"
+METADATA_CHAIN = "AIBANG-TESTBED-METADATA"
+METADATA_ADDRESS = "169.254.169.254"  # where a pod asks GKE's metadata server
+METADATA_PORT = 988  # where GKE's metadata server listens on its node (169.254.169.252:988 there; NODE_IP here)
 RUNC = "/usr/sbin/runc"
 CNI_BIN = "/usr/lib/cni"
 # Any pull goes to a closed local port: an image that was not built fails at once, naming the image.
@@ -131,6 +136,11 @@ def network_up() -> None:
     iptables_rule("nat", NAT_CHAIN, "-s", POD_SUBNET, "-d", POD_SUBNET, "-o", BRIDGE, "-m", "conntrack", "--ctstate", "DNAT",
                   "-j", "MASQUERADE")
     iptables_rule("nat", "POSTROUTING", "-j", NAT_CHAIN, position="-I")
+    # A pod asking the metadata server: to the stand-in on the node, its source kept (it tells the pod by it).
+    iptables_chain("nat", METADATA_CHAIN)
+    iptables_rule("nat", METADATA_CHAIN, "-i", BRIDGE, "-s", POD_SUBNET, "-d", f"{METADATA_ADDRESS}/32", "-p", "tcp", "--dport", "80",
+                  "-j", "DNAT", "--to-destination", f"{NODE_IP}:{METADATA_PORT}")
+    iptables_rule("nat", "PREROUTING", "-j", METADATA_CHAIN, position="-I")
     with open("/proc/sys/net/ipv4/ip_forward", "w", encoding="ascii") as handle:
         handle.write("1\n")
 

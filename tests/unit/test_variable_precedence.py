@@ -18,8 +18,8 @@ import sys
 import pytest
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-# The lab inventory's values for variables the wiring also sets (inventories/local/group_vars/control).
-SHADOWED = ("diagnose_workload_identity_url", "egress_verify_requests", "app_workload_preset")
+# The lab inventory's values for variables the wiring also sets, differently (inventories/local/group_vars/control).
+SHADOWED = ("egress_verify_requests", "app_workload_preset")
 DEFAULT_ORDER = ("all_inventory,groups_inventory,all_plugins_inventory,all_plugins_play,groups_plugins_inventory,"
                  "groups_plugins_play")
 PLAYBOOK = """---
@@ -29,8 +29,7 @@ PLAYBOOK = """---
   tasks:
     - name: The variables
       ansible.builtin.debug:
-        msg: "{{ {'diagnose_workload_identity_url': diagnose_workload_identity_url,
-                  'app_workload_preset': app_workload_preset,
+        msg: "{{ {'app_workload_preset': app_workload_preset,
                   'egress_verify_requests': egress_verify_requests | default('derived from a policy not compiled here')}
                  | to_json }}"
 """
@@ -72,7 +71,6 @@ def seen(inventory, playbook, env=None):
 @pytest.mark.parametrize("shape", ["by hand", "from AWX"])
 def test_the_environments_values_win_over_the_playbooks_wiring(inventories, playbook, shape):
     values = seen(inventories[shape], playbook)
-    assert values["diagnose_workload_identity_url"] == ""
     assert {"host": "loopback.microsoft.com", "port": 443} in values["egress_verify_requests"]
     assert values["app_workload_preset"] == "dev"
 
@@ -80,6 +78,6 @@ def test_the_environments_values_win_over_the_playbooks_wiring(inventories, play
 def test_with_ansibles_default_order_awx_would_use_the_playbooks_value(inventories, playbook):
     by_hand = seen(inventories["by hand"], playbook, {"ANSIBLE_PRECEDENCE": DEFAULT_ORDER})
     from_awx = seen(inventories["from AWX"], playbook, {"ANSIBLE_PRECEDENCE": DEFAULT_ORDER})
-    assert (by_hand["diagnose_workload_identity_url"], by_hand["app_workload_preset"]) == ("", "dev")
-    assert from_awx == {"diagnose_workload_identity_url": "http://169.254.169.254", "app_workload_preset": "local",
+    assert by_hand["app_workload_preset"] == "dev"
+    assert from_awx == {"app_workload_preset": "local",
                         "egress_verify_requests": "derived from a policy not compiled here"}
