@@ -14,6 +14,8 @@ from __future__ import annotations
 import ipaddress
 import re
 
+from ansible_collections.aibang.gke_platform.plugins.module_utils.k8s_job import START_FAILURES as _START_FAILURES
+
 MARK = "managed-by: aibang.gke_platform egress_network"
 DENY_PRIORITY = 65000  # above the implied allow-egress rule (65535), below every allow rule here
 ALLOW_PRIORITY = 1000
@@ -193,17 +195,6 @@ def _probe_codes(lines: list) -> dict:
 def _proxy_status(codes: dict, request: str):
     """The proxy's HTTP answer to a request: its CONNECT status for https, the response status for http."""
     return codes.get(f"{request}_connect") or codes.get(f"{request}_code")
-
-
-# Why a container that has not started never will, without someone changing the pod or the image.
-_START_FAILURES = {
-    "ErrImagePull": "the image could not be pulled",
-    "ImagePullBackOff": "the image could not be pulled",
-    "InvalidImageName": "the image name is invalid",
-    "ErrImageNeverPull": "the image is not on the node and the pod may not pull it",
-    "CreateContainerConfigError": "the container could not be configured",
-    "CreateContainerError": "the container could not be created",
-}
 
 
 def probe_pod_state(pod: dict | None, timed_out: bool = False) -> dict:

@@ -14,7 +14,20 @@ from __future__ import annotations
 
 from ansible_collections.aibang.gke_platform.plugins.module_utils import app_workload_apply as apply
 
-POLL_SECONDS = 0.5
+# Seconds between two looks at the Job's pod. A look is two small GETs; the pod's end is seen at most this late.
+POLL_SECONDS = 0.25
+
+# Why a container that has not started never will, without someone changing the pod or the image: the run ends at
+# once instead of waiting for the Job's deadline (the kubelet keeps retrying a pull, but an image that is not there
+# does not appear by itself).
+START_FAILURES = {
+    "ErrImagePull": "the image could not be pulled",
+    "ImagePullBackOff": "the image could not be pulled",
+    "InvalidImageName": "the image name is invalid",
+    "ErrImageNeverPull": "the image is not on the node and the pod may not pull it",
+    "CreateContainerConfigError": "the container could not be configured",
+    "CreateContainerError": "the container could not be created",
+}
 
 
 class JobError(RuntimeError):
@@ -32,7 +45,7 @@ def the_job(objects: list) -> dict:
 
 
 def outcome(job: dict | None) -> str | None:
-    """succeeded, failed, or None while it runs."""
+    """succeeded, failed, or None while it runs (the Job controller's word)."""
     status = (job or {}).get("status") or {}
     if status.get("succeeded"):
         return "succeeded"
@@ -40,14 +53,38 @@ def outcome(job: dict | None) -> str | None:
     return "failed" if status.get("failed") or failed else None
 
 
-def wait(request, namespace: str, name: str, timeout: float, clock, sleep) -> dict | None:
-    """The Job as it last was: ended, or still running at ``timeout``."""
+def pod_outcome(pod: dict | None) -> str | None:
+    """succeeded or failed once the pod's containers ended (the kubelet's word, which the Job controller records a second
+    or two later: it batches pod updates by one second), "not started" when a container never will (START_FAILURES),
+    None while it runs or waits to."""
+    status = (pod or {}).get("status") or {}
+    phase = status.get("phase")
+    if phase in ("Succeeded", "Failed"):
+        return phase.lower()
+    for container in [*(status.get("initContainerStatuses") or []), *(status.get("containerStatuses") or [])]:
+        if ((container.get("state") or {}).get("waiting") or {}).get("reason") in START_FAILURES:
+            return "not started"
+    return None
+
+
+def ran(pod: dict | None) -> bool:
+    """Whether the pod's containers started and ended (a failed pod may have been refused before any started)."""
+    statuses = ((pod or {}).get("status") or {}).get("containerStatuses") or []
+    return bool(statuses) and all("terminated" in (status.get("state") or {}) for status in statuses)
+
+
+def wait(request, namespace: str, name: str, timeout: float, clock, sleep) -> tuple:
+    """(the Job, its pods) as they last were: the pod ended or cannot start, the Job ended (also without a pod: a
+    deadline, a refused pod), or ``timeout`` passed. The pod is looked at first: it ends before the Job says so."""
     path = apply.path_of("batch/v1", "Job", namespace, name)
     deadline = clock() + timeout
     while True:
+        found = pods(request, namespace, name)
+        if found and pod_outcome(found[0]):
+            return None, found
         job = apply.call(request, "GET", path, f"read Job {namespace}/{name}", missing_ok=True)
         if outcome(job) or clock() >= deadline:
-            return job
+            return job, found
         sleep(POLL_SECONDS)
 
 
@@ -70,20 +107,22 @@ def delete(request, namespace: str, name: str) -> None:
 
 def run(request, objects: list, field_manager: str, timeout: float, clock, sleep) -> dict:
     """Apply, wait, read, delete (the delete also when something in between fails). Returns changed (the apply created
-    or changed an object: the Job, which a run deletes, so every run creates it), outcome, log (of the first pod, when
-    the Job succeeded), waiting (each container's state, when it did not) and conditions."""
+    or changed an object: the Job, which a run deletes, so every run creates it), outcome (succeeded, failed, not started,
+    timed out), log (of the first pod, when its containers ran to their end), waiting (each container's state, when it
+    did not succeed), conditions (the Job's) and pod (the first pod's name and status, None without one)."""
     job = the_job(objects)
     namespace, name = job["metadata"]["namespace"], job["metadata"]["name"]
     try:
         applied = apply.apply_all(request, objects, field_manager)
-        last = wait(request, namespace, name, timeout, clock, sleep)
-        result = {"changed": any(each["changed"] for each in applied), "outcome": outcome(last) or "timed out",
-                  "log": "", "waiting": [],
-                  "conditions": [c.get("message", "") for c in ((last or {}).get("status") or {}).get("conditions") or []]}
-        found = pods(request, namespace, name)
-        if result["outcome"] == "succeeded" and found:
-            result["log"] = log_of(request, namespace, found[0]["metadata"]["name"])
-        else:
+        last, found = wait(request, namespace, name, timeout, clock, sleep)
+        first = found[0] if found else None
+        result = {"changed": any(each["changed"] for each in applied),
+                  "outcome": pod_outcome(first) or outcome(last) or "timed out", "log": "", "waiting": [],
+                  "conditions": [c.get("message", "") for c in ((last or {}).get("status") or {}).get("conditions") or []],
+                  "pod": {"name": first["metadata"]["name"], "status": first.get("status") or {}} if first else None}
+        if first and (result["outcome"] == "succeeded" or (result["outcome"] == "failed" and ran(first))):
+            result["log"] = log_of(request, namespace, first["metadata"]["name"])
+        if result["outcome"] != "succeeded":
             result["waiting"] = [status.get("state") for pod in found
                                  for status in (pod.get("status") or {}).get("containerStatuses") or []]
         return result

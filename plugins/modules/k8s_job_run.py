@@ -11,8 +11,10 @@ short_description: Run a short-lived Job once - apply, wait, read its log, delet
 version_added: 0.3.0
 description:
   - Server-side applies O(objects) (exactly one Job, and what it needs, such as its namespace and NetworkPolicy),
-    waits until the Job succeeds or fails (polling every half second, at most O(timeout) seconds), reads its first
-    pod's log when it succeeded, or each container's state when it did not, and deletes the Job and its pods
+    waits until the Job's pod ends (its phase, as the kubelet reports it: the Job controller records it a second or two
+    later), a container of it cannot start (its image cannot be pulled, its container cannot be created or configured),
+    or the Job ends without it (polling every quarter second, at most O(timeout) seconds), reads the pod's log when its
+    containers ran to their end, each container's state when it did not succeed, and deletes the Job and its pods
     (also when something in between fails). The other objects stay.
   - Reports a change when it created the Job (or changed one of the other objects) - every run does, as the Job is
     deleted at its end. A caller that runs it as a verification, which leaves nothing behind, sets
@@ -57,11 +59,13 @@ EXAMPLES = r"""
 
 RETURN = r"""
 outcome:
-  description: V(succeeded), V(failed), V(timed out), or V(not run) in check mode.
+  description: >-
+    V(succeeded), V(failed), V(not started) (a container cannot start: image, container creation or configuration),
+    V(timed out), or V(not run) in check mode.
   returned: always
   type: str
 log:
-  description: The first pod's log, when the Job succeeded.
+  description: The first pod's log, when its containers ran to their end (succeeded, or failed after they ran).
   returned: always
   type: str
 waiting:
@@ -74,6 +78,10 @@ conditions:
   returned: always
   type: list
   elements: str
+pod:
+  description: The first pod's C(name) and C(status) as last read (phase, conditions, container states), null without a pod.
+  returned: when the Job ran
+  type: dict
 """
 
 import time
