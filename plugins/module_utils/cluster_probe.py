@@ -37,8 +37,12 @@ _URL = re.compile(r"http://[A-Za-z0-9.:-]+/?")
 #                              (with the image's mariadb or mysql client, when it has one)
 #   identity URL               the pod's Google identity from the metadata server at URL (Workload Identity): the
 #                              service account's email and whether a token is handed out (the token is never printed)
+# Consecutive checks of one kind run together (each its own curl or dig, in the background) and the next kind starts
+# when they all ended: the aliases answer before a request goes through them. Each check's lines are written to a file
+# of its own and printed in the order of the arguments, so the log reads as if they ran one after another.
 SCRIPT = r"""
 set -u
+dir=$(mktemp -d 2>/dev/null) || { dir=/tmp/egress-probe.$$; mkdir -p "$dir"; }
 clean() { tr -d '"\\' | tr '\n\t' '  ' | cut -c1-200; }
 addresses() {
   if command -v dig >/dev/null 2>&1; then
@@ -47,76 +51,96 @@ addresses() {
     { getent ahostsv4 "$1" || getent hosts "$1"; } 2>/dev/null | sed 's/[[:space:]].*//'
   fi | grep -E '^[0-9]+[.][0-9]+[.][0-9]+[.][0-9]+$' | sort -u
 }
+check_dns() {
+  printf '{"check":"dns","name":"%s","addresses":[%s]}\n' "$1" "$(addresses "$1" | sed 's/.*/"&"/' | paste -sd, -)"
+}
+check_same() {
+  # the alias must answer like its target: wait (bounded) for the cluster's DNS to pick up a change
+  end=$(( $(date +%s) + ${PROBE_DNS_WAIT:-60} ))
+  while :; do
+    alias=$(addresses "$1"); target=$(addresses "$2")
+    if [ -n "$target" ] && [ "$alias" = "$target" ]; then break; fi
+    if [ "$(date +%s)" -ge "$end" ]; then break; fi
+    sleep 2
+  done
+  printf '{"check":"dns","name":"%s","addresses":[%s]}\n' "$1" "$(printf '%s\n' "$alias" | sed '/^$/d;s/.*/"&"/' | paste -sd, -)"
+  printf '{"check":"dns","name":"%s","addresses":[%s]}\n' "$2" "$(printf '%s\n' "$target" | sed '/^$/d;s/.*/"&"/' | paste -sd, -)"
+}
+check_request() {
+  if [ "$1" = CONNECT ]; then url="https://$2:$3/"; extra=""; field=1; else url="http://$2:$3/"; extra="-X $1"; field=2; fi
+  # a 5xx of the proxy's own (tier 1 holding tier 2 for dead after a restart: 500) says the chain is not ready
+  # yet, not what the policy decides: ask again, bounded by PROBE_RETRY_WAIT seconds
+  end=$(( $(date +%s) + ${PROBE_RETRY_WAIT:-15} )); tries=0
+  while :; do
+    tries=$((tries + 1))
+    # shellcheck disable=SC2086
+    out=$(curl -sS -o /dev/null --max-time "${PROBE_TIMEOUT:-10}" -w '%{http_connect} %{http_code}' $extra "$url" 2>"$err")
+    code=$?
+    case "$(echo "${out:-000 000}" | cut -d' ' -f"$field")" in 5??) ;; *) break ;; esac
+    if [ "$(date +%s)" -ge "$end" ]; then break; fi
+    sleep 1
+  done
+  printf '{"check":"request","method":"%s","host":"%s","port":%s,"proxy_status":%s,"http_status":%s,"exit":%s,"tries":%s,"error":"%s"}\n' \
+    "$1" "$2" "$3" "$(echo "${out:-000 000}" | cut -d' ' -f1 | sed 's/^0*//;s/^$/0/')" \
+    "$(echo "${out:-000 000}" | cut -d' ' -f2 | sed 's/^0*//;s/^$/0/')" "$code" "$tries" "$(clean < "$err")"
+}
+check_db() {
+  if printf '%s' "${DB_HOST:-}" | grep -qE '^[0-9.]+$'; then db_addresses="$DB_HOST"; else db_addresses=$(addresses "${DB_HOST:-}"); fi
+  printf '{"check":"dns","name":"%s","addresses":[%s]}\n' "${DB_HOST:-}" "$(printf '%s\n' "$db_addresses" | sed '/^$/d;s/.*/"&"/' | paste -sd, -)"
+  # a TCP connection: the server speaks first (MySQL's greeting), so curl's HTTP request ends at once, connected
+  connect=$(curl -sS --noproxy '*' -o /dev/null --connect-timeout "${PROBE_TIMEOUT:-10}" --max-time "${PROBE_TIMEOUT:-10}" \
+    -w '%{time_connect}' "http://${DB_HOST:-}:${DB_PORT:-3306}/" 2>"$err")
+  code=$?
+  printf '{"check":"tcp","host":"%s","port":%s,"connected":%s,"exit":%s,"error":"%s"}\n' "${DB_HOST:-}" "${DB_PORT:-3306}" \
+    "$(if printf '%s' "$connect" | grep -q '[1-9]'; then echo true; else echo false; fi)" "$code" "$(clean < "$err")"
+  client=$(command -v mariadb || command -v mysql || true)
+  if [ -z "$client" ]; then
+    printf '{"check":"mysql","user":"%s","database":"%s","exit":-1,"error":"no mariadb or mysql client in the probe image"}\n' \
+      "${DB_USER:-}" "${DB_NAME:-}"
+  else
+    case "$client" in */mariadb) tls=--ssl ;; *) tls=--ssl-mode=REQUIRED ;; esac
+    MYSQL_PWD="${DB_PASSWORD:-}" "$client" --connect-timeout="${PROBE_TIMEOUT:-10}" -h "${DB_HOST:-}" -P "${DB_PORT:-3306}" \
+      -u "${DB_USER:-}" "$tls" -e 'SELECT 1' "${DB_NAME:-}" >/dev/null 2>"$err"
+    code=$?
+    printf '{"check":"mysql","user":"%s","database":"%s","exit":%s,"error":"%s"}\n' "${DB_USER:-}" "${DB_NAME:-}" "$code" \
+      "$(clean < "$err")"
+  fi
+}
+check_identity() {
+  base="$1/computeMetadata/v1/instance/service-accounts/default"
+  email=$(curl -sS --noproxy '*' --max-time "${PROBE_TIMEOUT:-10}" -H 'Metadata-Flavor: Google' "$base/email" 2>"$err")
+  code=$?
+  token=$(curl -s --noproxy '*' --max-time "${PROBE_TIMEOUT:-10}" -H 'Metadata-Flavor: Google' -o /dev/null -w '%{http_code}' \
+    "$base/token" 2>/dev/null)
+  printf '{"check":"identity","email":"%s","token_status":%s,"exit":%s,"error":"%s"}\n' "$(printf '%s' "$email" | clean)" \
+    "$(echo "${token:-000}" | sed 's/^0*//;s/^$/0/')" "$code" "$(clean < "$err")"
+}
+# the checks of the running kind: started in the background, their lines printed in order once all ended
+kind=""; pending=""; n=0
+flush() {
+  wait
+  for i in $pending; do cat "$dir/$i.out"; done
+  pending=""
+}
+start() {
+  if [ "$1" != "$kind" ]; then flush; kind=$1; fi
+  n=$((n + 1)); err="$dir/$n.err"; : > "$err"
+  "check_$@" > "$dir/$n.out" &
+  pending="$pending $n"
+}
 printf '{"check":"pod","ip":"%s"}\n' "${POD_IP:-}"
 while [ $# -gt 0 ]; do
   case "$1" in
-    dns)
-      printf '{"check":"dns","name":"%s","addresses":[%s]}\n' "$2" "$(addresses "$2" | sed 's/.*/"&"/' | paste -sd, -)"
-      shift 2 ;;
-    same)
-      # the alias must answer like its target: wait (bounded) for the cluster's DNS to pick up a change
-      end=$(( $(date +%s) + ${PROBE_DNS_WAIT:-60} ))
-      while :; do
-        alias=$(addresses "$2"); target=$(addresses "$3")
-        if [ -n "$target" ] && [ "$alias" = "$target" ]; then break; fi
-        if [ "$(date +%s)" -ge "$end" ]; then break; fi
-        sleep 2
-      done
-      printf '{"check":"dns","name":"%s","addresses":[%s]}\n' "$2" "$(printf '%s\n' "$alias" | sed '/^$/d;s/.*/"&"/' | paste -sd, -)"
-      printf '{"check":"dns","name":"%s","addresses":[%s]}\n' "$3" "$(printf '%s\n' "$target" | sed '/^$/d;s/.*/"&"/' | paste -sd, -)"
-      shift 3 ;;
-    request)
-      if [ "$2" = CONNECT ]; then url="https://$3:$4/"; extra=""; field=1; else url="http://$3:$4/"; extra="-X $2"; field=2; fi
-      # a 5xx of the proxy's own (tier 1 holding tier 2 for dead after a restart: 500) says the chain is not ready
-      # yet, not what the policy decides: ask again, bounded by PROBE_RETRY_WAIT seconds
-      end=$(( $(date +%s) + ${PROBE_RETRY_WAIT:-15} )); tries=0
-      while :; do
-        tries=$((tries + 1))
-        # shellcheck disable=SC2086
-        out=$(curl -sS -o /dev/null --max-time "${PROBE_TIMEOUT:-10}" -w '%{http_connect} %{http_code}' $extra "$url" 2>/tmp/probe-error)
-        code=$?
-        case "$(echo "${out:-000 000}" | cut -d' ' -f"$field")" in 5??) ;; *) break ;; esac
-        if [ "$(date +%s)" -ge "$end" ]; then break; fi
-        sleep 1
-      done
-      printf '{"check":"request","method":"%s","host":"%s","port":%s,"proxy_status":%s,"http_status":%s,"exit":%s,"tries":%s,"error":"%s"}\n' \
-        "$2" "$3" "$4" "$(echo "${out:-000 000}" | cut -d' ' -f1 | sed 's/^0*//;s/^$/0/')" \
-        "$(echo "${out:-000 000}" | cut -d' ' -f2 | sed 's/^0*//;s/^$/0/')" "$code" "$tries" "$(clean < /tmp/probe-error)"
-      shift 4 ;;
-    db)
-      if printf '%s' "${DB_HOST:-}" | grep -qE '^[0-9.]+$'; then db_addresses="$DB_HOST"; else db_addresses=$(addresses "${DB_HOST:-}"); fi
-      printf '{"check":"dns","name":"%s","addresses":[%s]}\n' "${DB_HOST:-}" "$(printf '%s\n' "$db_addresses" | sed '/^$/d;s/.*/"&"/' | paste -sd, -)"
-      # a TCP connection: the server speaks first (MySQL's greeting), so curl's HTTP request ends at once, connected
-      connect=$(curl -sS --noproxy '*' -o /dev/null --connect-timeout "${PROBE_TIMEOUT:-10}" --max-time "${PROBE_TIMEOUT:-10}" \
-        -w '%{time_connect}' "http://${DB_HOST:-}:${DB_PORT:-3306}/" 2>/tmp/probe-error)
-      code=$?
-      printf '{"check":"tcp","host":"%s","port":%s,"connected":%s,"exit":%s,"error":"%s"}\n' "${DB_HOST:-}" "${DB_PORT:-3306}" \
-        "$(if printf '%s' "$connect" | grep -q '[1-9]'; then echo true; else echo false; fi)" "$code" "$(clean < /tmp/probe-error)"
-      client=$(command -v mariadb || command -v mysql || true)
-      if [ -z "$client" ]; then
-        printf '{"check":"mysql","user":"%s","database":"%s","exit":-1,"error":"no mariadb or mysql client in the probe image"}\n' \
-          "${DB_USER:-}" "${DB_NAME:-}"
-      else
-        case "$client" in */mariadb) tls=--ssl ;; *) tls=--ssl-mode=REQUIRED ;; esac
-        MYSQL_PWD="${DB_PASSWORD:-}" "$client" --connect-timeout="${PROBE_TIMEOUT:-10}" -h "${DB_HOST:-}" -P "${DB_PORT:-3306}" \
-          -u "${DB_USER:-}" "$tls" -e 'SELECT 1' "${DB_NAME:-}" >/dev/null 2>/tmp/probe-error
-        code=$?
-        printf '{"check":"mysql","user":"%s","database":"%s","exit":%s,"error":"%s"}\n' "${DB_USER:-}" "${DB_NAME:-}" "$code" \
-          "$(clean < /tmp/probe-error)"
-      fi
-      shift ;;
-    identity)
-      base="$2/computeMetadata/v1/instance/service-accounts/default"
-      email=$(curl -sS --noproxy '*' --max-time "${PROBE_TIMEOUT:-10}" -H 'Metadata-Flavor: Google' "$base/email" 2>/tmp/probe-error)
-      code=$?
-      token=$(curl -s --noproxy '*' --max-time "${PROBE_TIMEOUT:-10}" -H 'Metadata-Flavor: Google' -o /dev/null -w '%{http_code}' \
-        "$base/token" 2>/dev/null)
-      printf '{"check":"identity","email":"%s","token_status":%s,"exit":%s,"error":"%s"}\n' "$(printf '%s' "$email" | clean)" \
-        "$(echo "${token:-000}" | sed 's/^0*//;s/^$/0/')" "$code" "$(clean < /tmp/probe-error)"
-      shift 2 ;;
-    *) printf '{"check":"error","error":"unknown check"}\n'; exit 2 ;;
+    dns) start dns "$2"; shift 2 ;;
+    same) start same "$2" "$3"; shift 3 ;;
+    request) start request "$2" "$3" "$4"; shift 4 ;;
+    db) start db; shift ;;
+    identity) start identity "$2"; shift 2 ;;
+    *) flush; printf '{"check":"error","error":"unknown check"}\n'; exit 2 ;;
   esac
 done
+flush
+rm -rf "$dir"
 """
 
 

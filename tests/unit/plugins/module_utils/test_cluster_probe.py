@@ -5,6 +5,7 @@ import json
 import os
 import shutil
 import subprocess
+import time
 
 import pytest
 
@@ -123,6 +124,82 @@ def test_a_name_that_does_not_resolve_gives_an_empty_list(run_probe):
     assert cluster_probe.parse_log(done.stdout)["dns"] == {"missing.local": []}
 
 
+# Slow stand-ins: each curl takes a second and says when it ran; dig takes a second for the alias.
+SLOW_CURL = """#!/bin/sh
+for url; do :; done
+echo "start curl $url $(date +%s.%N)" >> "$CALLS"
+sleep 1
+echo "end curl $url $(date +%s.%N)" >> "$CALLS"
+case "$url" in
+  https://example.org:443/) printf '403 000'; echo 'curl: (56) CONNECT tunnel failed, response 403' >&2; exit 56 ;;
+  *) printf '200 000' ;;
+esac
+"""
+SLOW_DIG = """#!/bin/sh
+echo "start dig $4 $(date +%s.%N)" >> "$CALLS"
+if [ "$4" = alias.local ]; then sleep 1; fi
+echo 10.96.0.7
+echo "end dig $4 $(date +%s.%N)" >> "$CALLS"
+"""
+
+
+@pytest.fixture(name="run_slow_probe")
+def fixture_run_slow_probe(tmp_path):
+    for name, text in (("dig", SLOW_DIG), ("curl", SLOW_CURL)):
+        path = tmp_path / name
+        path.write_text(text, encoding="utf-8")
+        path.chmod(0o755)
+
+    def run(args):
+        env = {"PATH": f"{tmp_path}:/usr/bin:/bin", "POD_IP": "10.244.128.12", "HTTPS_PROXY": "http://alias.local:3128",
+               "CALLS": str(tmp_path / "calls")}
+        started = time.monotonic()
+        done = subprocess.run(["sh", "-c", cluster_probe.SCRIPT, "egress-probe", *args], env=env, capture_output=True, text=True,
+                              check=False, timeout=30)
+        events = [line.split() for line in (tmp_path / "calls").read_text(encoding="utf-8").splitlines()]
+        return done, time.monotonic() - started, [(what, tool, name, float(at)) for what, tool, name, at in events]
+    return run
+
+
+def test_the_requests_run_together_and_their_lines_keep_the_order_of_the_arguments(run_slow_probe):
+    """Six requests of a second each take about one second, not six; each keeps its own answer and error, in order."""
+    requests = [{"host": "login.microsoftonline.com"}, {"host": "example.org"}, {"host": "graph.microsoft.com"},
+                {"host": "a.example"}, {"host": "b.example"}, {"host": "login.microsoftonline.com", "port": 8443}]
+    done, seconds, events = run_slow_probe(cluster_probe.probe_args([], requests))
+    assert done.returncode == 0, done.stderr
+    assert seconds < 3, seconds  # one after another: 6 s at least
+    starts = [at for what, _tool, _name, at in events if what == "start"]
+    ends = [at for what, _tool, _name, at in events if what == "end"]
+    assert len(starts) == 6 and max(starts) < min(ends)  # every request was under way before the first ended
+    answers = cluster_probe.parse_log(done.stdout)["requests"]
+    assert [(r["host"], r["port"], r["proxy_status"], r["exit"]) for r in answers] == [
+        ("login.microsoftonline.com", 443, 200, 0), ("example.org", 443, 403, 56), ("graph.microsoft.com", 443, 200, 0),
+        ("a.example", 443, 200, 0), ("b.example", 443, 200, 0), ("login.microsoftonline.com", 8443, 200, 0)]
+    assert [bool(r["error"]) for r in answers] == [False, True, False, False, False, False]  # each its own error file
+    assert done.stdout.splitlines()[0] == '{"check":"pod","ip":"10.244.128.12"}'
+
+
+def test_no_request_goes_through_the_alias_before_it_answers_like_its_target(run_slow_probe):
+    """The alias's check (a second here) ends before the first request starts: checks of one kind run together, the
+    next kind after them."""
+    args = cluster_probe.probe_args(["target.local"], [{"host": "login.microsoftonline.com"}, {"host": "example.org"}],
+                                    {"alias.local": "target.local"})
+    done, _seconds, events = run_slow_probe(args)
+    assert done.returncode == 0, done.stderr
+    last_dig = max(at for what, tool, _name, at in events if tool == "dig" and what == "end")
+    first_curl = min(at for what, tool, _name, at in events if tool == "curl")
+    assert last_dig <= first_curl, events
+    observed = cluster_probe.parse_log(done.stdout)
+    assert list(observed["dns"]) == ["alias.local", "target.local"] and len(observed["requests"]) == 2
+
+
+def test_an_unknown_check_fails_after_the_lines_of_the_checks_before_it(run_slow_probe):
+    done, _seconds, _events = run_slow_probe(["request", "CONNECT", "a.example", "443", "nonsense"])
+    assert done.returncode == 2
+    lines = done.stdout.splitlines()
+    assert '"check":"request"' in lines[1] and lines[2] == '{"check":"error","error":"unknown check"}'
+
+
 # getent as musl's (Alpine, e.g. curl images): no ahostsv4 database, the hosts one tab-separated.
 FAKE_MUSL_GETENT = """#!/bin/sh
 case "$1 $2" in
@@ -137,7 +214,7 @@ esac
 def test_without_dig_the_script_resolves_with_the_hosts_database_of_musl_getent(tmp_path):
     tools = tmp_path / "bin"
     tools.mkdir()
-    for tool in ("tr", "cut", "grep", "sort", "sed", "paste", "date", "sleep", "cat"):  # what the script runs, but dig
+    for tool in ("tr", "cut", "grep", "sort", "sed", "paste", "date", "sleep", "cat", "mktemp", "rm"):  # what the script runs, but dig
         (tools / tool).symlink_to(shutil.which(tool))
     (tools / "getent").write_text(FAKE_MUSL_GETENT, encoding="utf-8")
     (tools / "getent").chmod(0o755)
