@@ -135,7 +135,9 @@ def test_verify_fails_on_a_probe_whose_image_cannot_be_pulled(testbed, namespace
     done = _play(namespace, tmp_path, image="aibang-testbed.local/no-such-probe:1", report_only=False)
     assert done.returncode != 0, done.stdout[-3000:]
     assert "bypass: the probe pod did not run, so nothing was proven: the image could not be pulled" in done.stdout, done.stdout[-3000:]
-    assert "Remove the probe pod" in done.stdout  # the pod does not outlive the check
+    assert "Run the probe pod once" in done.stdout
+    # the probe's Job (and with it its pod) does not outlive the check
+    assert cluster.kubectl("get", "jobs", "-n", namespace, "-l", "app.kubernetes.io/name=egress-bypass-probe", "-o", "name") == ""
 
 
 def test_diagnose_reports_an_unschedulable_probe_with_the_schedulers_reason(testbed, namespace, tmp_path):
@@ -149,7 +151,7 @@ def test_outside_the_lab_an_image_without_a_digest_is_refused_before_any_pod(tmp
     """Needs no lab: the preflight refuses the tag before the play talks to a cluster."""
     done = _play("unused", tmp_path, require_digest=True)
     assert done.returncode != 0 and "is not pinned by digest" in done.stdout, done.stdout[-3000:]
-    assert "Start the probe pod" not in done.stdout
+    assert "Run the probe pod once" not in done.stdout
 
 
 def test_no_route_out_of_the_pod_bridge_but_back_into_it(testbed):
