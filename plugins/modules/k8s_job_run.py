@@ -11,7 +11,7 @@ short_description: Run a short-lived Job once - apply, wait, read its log, delet
 version_added: 0.3.0
 description:
   - Server-side applies O(objects) (exactly one Job, and what it needs, such as its namespace and NetworkPolicy),
-    waits until the Job's pod ends (its phase, as the kubelet reports it: the Job controller records it a second or two
+    waits until the Job's pod ends (its phase, as the kubelet reports it; the Job controller records it a second or two
     later), a container of it cannot start (its image cannot be pulled, its container cannot be created or configured),
     or the Job ends without it (polling every quarter second, at most O(timeout) seconds), reads the pod's log when its
     containers ran to their end, each container's state when it did not succeed, and deletes the Job and its pods
