@@ -15,6 +15,7 @@ import ipaddress
 import json
 import re
 
+from ansible_collections.aibang.gke_platform.plugins.module_utils.k8s_job import LOG_ENDS_WITH
 from ansible_collections.aibang.gke_platform.plugins.module_utils.squid_decision import GUARD_NOT_EVALUATED, decide_chain, parse_request
 from ansible_collections.aibang.gke_platform.plugins.module_utils.squid_policy import PolicyError
 from ansible_collections.aibang.gke_platform.plugins.module_utils.squid_probe import resolve
@@ -141,7 +142,11 @@ while [ $# -gt 0 ]; do
 done
 flush
 rm -rf "$dir"
+printf '{"check":"end"}\n'
 """
+# The probe's last line: the run reads the log while the pod runs and ends at this line (k8s_job.LOG_ENDS_WITH).
+END = '{"check":"end"}'
+
 
 
 class ProbeError(ValueError):
@@ -284,7 +289,8 @@ def job(spec: dict) -> dict:
         pod_spec["serviceAccountName"] = spec["service_account"]
     return {
         "apiVersion": "batch/v1", "kind": "Job",
-        "metadata": {"name": spec["name"], "namespace": spec["namespace"], "labels": dict(PROBE_LABELS)},
+        "metadata": {"name": spec["name"], "namespace": spec["namespace"], "labels": dict(PROBE_LABELS),
+                     "annotations": {LOG_ENDS_WITH: END}},
         "spec": {"backoffLimit": 0, "activeDeadlineSeconds": int(spec.get("deadline", 120)), "ttlSecondsAfterFinished": 600,
                  "template": {"metadata": {"labels": dict(PROBE_LABELS)}, "spec": pod_spec}},
     }
@@ -292,7 +298,7 @@ def job(spec: dict) -> dict:
 
 def parse_log(text: str) -> dict:
     """The probe's log as {pod_ip, dns: {name: [addresses]}, requests: [records]}; fails naming a line it cannot read."""
-    result = {"pod_ip": None, "dns": {}, "requests": [], "tcp": None, "mysql": None, "identity": None}
+    result = {"pod_ip": None, "dns": {}, "requests": [], "tcp": None, "mysql": None, "identity": None, "complete": False}
     for number, line in enumerate((text or "").splitlines(), start=1):
         if not line.strip():
             continue
@@ -309,6 +315,8 @@ def parse_log(text: str) -> dict:
             result["requests"].append(record)
         elif check in ("tcp", "mysql", "identity"):
             result[check] = record
+        elif check == "end":
+            result["complete"] = True
         else:
             raise ProbeError(f"probe log line {number} is not a probe record: {line[:200]!r}")
     return result

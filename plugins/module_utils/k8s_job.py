@@ -30,6 +30,12 @@ START_FAILURES = {
 }
 
 
+# A Job annotated with this names the last line its pod's log ends with once the pod's work is done: the run reads
+# the log while the pod runs and ends at that line, without waiting for the kubelet to notice the container's exit
+# and report the pod's phase (one to two seconds: it looks for exited containers every second).
+LOG_ENDS_WITH = "aibang.io/log-ends-with"
+
+
 class JobError(RuntimeError):
     """Bad input or an API server error: the message names the field or the object."""
 
@@ -73,18 +79,32 @@ def ran(pod: dict | None) -> bool:
     return bool(statuses) and all("terminated" in (status.get("state") or {}) for status in statuses)
 
 
-def wait(request, namespace: str, name: str, timeout: float, clock, sleep) -> tuple:
-    """(the Job, its pods) as they last were: the pod ended or cannot start, the Job ended (also without a pod: a
-    deadline, a refused pod), or ``timeout`` passed. The pod is looked at first: it ends before the Job says so."""
+def started(pod: dict | None) -> bool:
+    """Whether a container of the pod runs or ran (so it has a log)."""
+    statuses = ((pod or {}).get("status") or {}).get("containerStatuses") or []
+    return any({"running", "terminated"} & set(status.get("state") or {}) for status in statuses)
+
+
+def wait(request, namespace: str, name: str, timeout: float, clock, sleep, ends_with: str = "") -> tuple:
+    """(the Job, its pods, the log when it ended with ``ends_with``) as they last were: the pod's log ended with that
+    line, the pod ended or cannot start, the Job ended (also without a pod: a deadline, a refused pod), or ``timeout``
+    passed. The pod is looked at first: it ends before the Job says so."""
     path = apply.path_of("batch/v1", "Job", namespace, name)
     deadline = clock() + timeout
     while True:
         found = pods(request, namespace, name)
         if found and pod_outcome(found[0]):
-            return None, found
+            return None, found, None
+        if ends_with and found and started(found[0]):
+            try:
+                text = log_of(request, namespace, found[0]["metadata"]["name"])
+            except apply.ApplyError:
+                text = ""  # the container may not have a log yet: looked at again at the next poll
+            if ends_with in str(text).splitlines():
+                return None, found, text
         job = apply.call(request, "GET", path, f"read Job {namespace}/{name}", missing_ok=True)
         if outcome(job) or clock() >= deadline:
-            return job, found
+            return job, found, None
         sleep(POLL_SECONDS)
 
 
@@ -108,19 +128,22 @@ def delete(request, namespace: str, name: str) -> None:
 def run(request, objects: list, field_manager: str, timeout: float, clock, sleep) -> dict:
     """Apply, wait, read, delete (the delete also when something in between fails). Returns changed (the apply created
     or changed an object: the Job, which a run deletes, so every run creates it), outcome (succeeded, failed, not started,
-    timed out), log (of the first pod, when its containers ran to their end), waiting (each container's state, when it
+    timed out), log (of the first pod, when its containers ran to their end or its log ended with the line the Job's
+    LOG_ENDS_WITH annotation names: succeeded, its pod maybe still running), waiting (each container's state, when it
     did not succeed), conditions (the Job's) and pod (the first pod's name and status, None without one)."""
     job = the_job(objects)
     namespace, name = job["metadata"]["namespace"], job["metadata"]["name"]
     try:
         applied = apply.apply_all(request, objects, field_manager)
-        last, found = wait(request, namespace, name, timeout, clock, sleep)
+        ends_with = str(((job.get("metadata") or {}).get("annotations") or {}).get(LOG_ENDS_WITH) or "")
+        last, found, ended = wait(request, namespace, name, timeout, clock, sleep, ends_with)
         first = found[0] if found else None
         result = {"changed": any(each["changed"] for each in applied),
-                  "outcome": pod_outcome(first) or outcome(last) or "timed out", "log": "", "waiting": [],
+                  "outcome": "succeeded" if ended is not None else pod_outcome(first) or outcome(last) or "timed out",
+                  "log": ended or "", "waiting": [],
                   "conditions": [c.get("message", "") for c in ((last or {}).get("status") or {}).get("conditions") or []],
                   "pod": {"name": first["metadata"]["name"], "status": first.get("status") or {}} if first else None}
-        if first and (result["outcome"] == "succeeded" or (result["outcome"] == "failed" and ran(first))):
+        if ended is None and first and (result["outcome"] == "succeeded" or (result["outcome"] == "failed" and ran(first))):
             result["log"] = log_of(request, namespace, first["metadata"]["name"])
         if result["outcome"] != "succeeded":
             result["waiting"] = [status.get("state") for pod in found

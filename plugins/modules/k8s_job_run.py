@@ -16,6 +16,10 @@ description:
     or the Job ends without it (polling every quarter second, at most O(timeout) seconds), reads the pod's log when its
     containers ran to their end, each container's state when it did not succeed, and deletes the Job and its pods
     (also when something in between fails). The other objects stay.
+  - A Job annotated C(aibang.io/log-ends-with) (a line) is done once its pod's log has that line of its own - the
+    module reads the log while the pod runs and ends there (RV(outcome) V(succeeded), the pod may still be running) -
+    instead of waiting for the kubelet to report the pod's end, which it notices within a second or two (it looks for
+    exited containers every second). The collection's probes end their log with such a line.
   - Reports a change when it created the Job (or changed one of the other objects) - every run does, as the Job is
     deleted at its end. A caller that runs it as a verification, which leaves nothing behind, sets
     C(changed_when) to false (the collection's probes do).
@@ -65,7 +69,9 @@ outcome:
   returned: always
   type: str
 log:
-  description: The first pod's log, when its containers ran to their end (succeeded, or failed after they ran).
+  description: >-
+    The first pod's log, when its containers ran to their end (succeeded, or failed after they ran) or its log ended
+    with the line the Job's C(aibang.io/log-ends-with) annotation names.
   returned: always
   type: str
 waiting:

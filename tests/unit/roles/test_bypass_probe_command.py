@@ -13,6 +13,7 @@ import pytest
 import yaml
 
 from ansible_collections.aibang.gke_platform.plugins.module_utils.egress_network import bypass_verdict
+from ansible_collections.aibang.gke_platform.plugins.module_utils.k8s_job import LOG_ENDS_WITH
 
 ROLE = pathlib.Path(__file__).parents[3] / "roles" / "egress_network"
 TARGET, PROXY, DENIED = "https://login.microsoftonline.com/", "http://alias.local:3128", "https://example.org/"
@@ -47,10 +48,13 @@ def _tasks(tasks):
             yield from _tasks(task.get(section))
 
 
-def _container() -> dict:
+def _run_task() -> dict:
     tasks = yaml.safe_load((ROLE / "tasks" / "bypass.yml").read_text(encoding="utf-8"))
-    run = next(task for task in _tasks(tasks) if "aibang.gke_platform.k8s_job_run" in task)
-    return run["vars"]["_egress_network_probe_spec"]["containers"][0]
+    return next(task for task in _tasks(tasks) if "aibang.gke_platform.k8s_job_run" in task)
+
+
+def _container() -> dict:
+    return _run_task()["vars"]["_egress_network_probe_spec"]["containers"][0]
 
 
 @pytest.fixture(name="run_pod")
@@ -89,6 +93,9 @@ def test_the_three_requests_run_at_once_and_print_in_order(run_pod):
         "direct", "proxied_connect", "proxied_code", "proxied", "denied_connect", "denied_code", "denied"]
     verdict = bypass_verdict(lines, TARGET, PROXY, denied_target=DENIED)
     assert verdict["ok"] is True and verdict["direct_exit"] == 28, verdict
+    # the last line, which the Job's annotation names: the run reads the log up to it and does not wait for the kubelet
+    job = _run_task()["aibang.gke_platform.k8s_job_run"]["objects"][0]
+    assert lines[-1] == job["metadata"]["annotations"][LOG_ENDS_WITH] == "bypass-probe-done"
 
 
 def test_without_a_denied_target_two_requests_run(run_pod):

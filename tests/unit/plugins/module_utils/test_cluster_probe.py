@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from ansible_collections.aibang.gke_platform.plugins.module_utils import cluster_probe
+from ansible_collections.aibang.gke_platform.plugins.module_utils import cluster_probe, k8s_job
 from ansible_collections.aibang.gke_platform.plugins.module_utils.cluster_probe import ProbeError
 from ansible_collections.aibang.gke_platform.plugins.module_utils.squid_policy import parse_policy
 
@@ -82,6 +82,10 @@ def test_the_script_writes_one_json_line_per_check(run_probe):
     # curl is given no proxy option: it takes the proxy from HTTPS_PROXY, as the apps' HTTP clients do
     assert "--proxy" not in calls and calls.count("http://alias.local:3128 ") == 4
     assert "-X GET http://login.microsoftonline.com:80/" in calls
+    # the last line says the script ran to its end: the run stops reading there (the Job's annotation names it)
+    assert done.stdout.splitlines()[-1] == cluster_probe.END and observed["complete"] is True
+    job = cluster_probe.objects({**SPEC, "args": args})[-1]
+    assert job["metadata"]["annotations"] == {k8s_job.LOG_ENDS_WITH: cluster_probe.END}
 
 
 def test_a_5xx_of_the_proxy_is_asked_again_until_the_chain_answers(run_probe):
@@ -198,6 +202,7 @@ def test_an_unknown_check_fails_after_the_lines_of_the_checks_before_it(run_slow
     assert done.returncode == 2
     lines = done.stdout.splitlines()
     assert '"check":"request"' in lines[1] and lines[2] == '{"check":"error","error":"unknown check"}'
+    assert cluster_probe.END not in lines  # not run to its end: the run waits for the pod, which fails
 
 
 # getent as musl's (Alpine, e.g. curl images): no ahostsv4 database, the hosts one tab-separated.

@@ -124,6 +124,50 @@ def test_a_pod_refused_before_its_container_ran_fails_without_reading_a_log():
     assert not any(path.endswith("/log") for _method, path, _query in server.calls)
 
 
+def ending_with(line: str) -> list:
+    """The probe's objects, its Job annotated with the line its log ends with."""
+    objects = spec()
+    objects[-1]["metadata"]["annotations"] = {k8s_job.LOG_ENDS_WITH: line}
+    return objects
+
+
+def test_a_log_that_ends_with_the_jobs_last_line_ends_the_run_while_the_pod_still_runs():
+    """The kubelet notices an exited container a second or two late; the log is complete as soon as it has the line."""
+    server, clock = JobServer({"succeeded": 1}, polls=10 ** 6, log='{"check":"pod","ip":"10.0.0.9"}\n{"check":"end"}\n'), Clock()
+    result = k8s_job.run(server, ending_with('{"check":"end"}'), "aibang.gke_platform", 30, clock, clock.sleep)
+    assert result["outcome"] == "succeeded" and result["log"].endswith('{"check":"end"}\n') and clock.now == 0
+    assert result["pod"]["status"]["phase"] == "Running" and result["waiting"] == []
+    assert JOB_PATH not in server.store
+
+
+@pytest.mark.parametrize("log", ['{"check":"pod","ip":"10.0.0.9"}\n', '{"check":"pod","ip":"10.0.0.9"} {"check":"end"}\n', ""],
+                         ids=["not yet", "not a line of its own", "no log yet"])
+def test_a_log_without_the_last_line_is_waited_for_until_the_pod_ends(log):
+    server, clock = JobServer({"succeeded": 1}, polls=4, log=log), Clock()
+    result = k8s_job.run(server, ending_with('{"check":"end"}'), "aibang.gke_platform", 30, clock, clock.sleep)
+    assert result["outcome"] == "succeeded" and clock.now == 3 * k8s_job.POLL_SECONDS  # the pod's phase ended it
+    assert result["pod"]["status"]["phase"] == "Succeeded"
+
+
+def test_a_pod_that_fails_before_its_last_line_is_a_failed_run():
+    server, clock = JobServer(FAILED, phase="Failed", pod_state=EXITED, log="sh: curl: not found\n"), Clock()
+    result = k8s_job.run(server, ending_with('{"check":"end"}'), "aibang.gke_platform", 30, clock, clock.sleep)
+    assert result["outcome"] == "failed" and result["log"] == "sh: curl: not found\n"
+
+
+def test_a_log_that_cannot_be_read_yet_is_asked_again():
+    class NotYet(JobServer):
+        def __call__(self, method, path, query, body, content_type):
+            if method == "GET" and path.endswith("/log") and self.polls > 1:
+                self.calls.append((method, path, dict(query)))
+                return 400, {"message": 'container "probe" in pod "probe-1-abcde" is waiting to start: ContainerCreating'}
+            return super().__call__(method, path, query, body, content_type)
+
+    server, clock = NotYet({"succeeded": 1}, polls=3, log='{"check":"end"}\n'), Clock()
+    result = k8s_job.run(server, ending_with('{"check":"end"}'), "aibang.gke_platform", 30, clock, clock.sleep)
+    assert result["outcome"] == "succeeded" and result["log"] == '{"check":"end"}\n'
+
+
 def test_a_run_reports_the_job_it_created_as_a_change_and_leaves_the_other_objects_unchanged():
     server, clock = JobServer({"succeeded": 1}, polls=1), Clock()
     assert k8s_job.run(server, spec(), "aibang.gke_platform", 30, clock, clock.sleep)["changed"]
