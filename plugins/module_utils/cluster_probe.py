@@ -148,7 +148,6 @@ printf '{"check":"end"}\n'
 END = '{"check":"end"}'
 
 
-
 class ProbeError(ValueError):
     """Bad input or an unreadable probe log: the message names the field or the line."""
 
