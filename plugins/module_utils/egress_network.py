@@ -148,7 +148,9 @@ def probe_image_errors(image: str, require_digest: bool) -> list:
 def bypass_verdict(lines: list, target: str, proxy: str, problem: str = "", denied_target: str = "") -> dict:
     """What the probe pod's output says: ``direct=<curl exit>``, ``proxied=<curl exit>`` and, when the probe also
     asked the proxy for ``denied_target``, ``denied=<curl exit>``; ``<request>_connect=`` / ``<request>_code=`` carry
-    the proxy's answer (curl's ``http_connect`` for an https URL, ``http_code`` for http).
+    the proxy's answer (curl's ``http_connect`` for an https URL, ``http_code`` for http). ``direct_connects=`` is
+    curl's ``num_connects`` of the direct request: a TCP connection the target accepted is a way around the proxy,
+    whatever failed after it (TLS, a timeout while reading).
 
     The check passes only when the direct request failed and the proxied one succeeded (and, with ``denied_target``,
     the proxy refused that one with 403): a proxied failure makes the direct failure meaningless (the pod may have no
@@ -163,12 +165,13 @@ def bypass_verdict(lines: list, target: str, proxy: str, problem: str = "", deni
     direct, proxied, denied = codes.get("direct"), codes.get("proxied"), codes.get("denied")
     verdict = {"direct_exit": direct, "proxied_exit": proxied, "proxied_status": _proxy_status(codes, "proxied"),
                "denied_exit": denied, "denied_status": _proxy_status(codes, "denied"),
-               "direct_reached": direct == 0, "proxied_reached": proxied == 0}
+               "direct_reached": direct == 0 or codes.get("direct_connects", 0) > 0, "proxied_reached": proxied == 0}
     if direct is None or proxied is None or (denied_target and denied is None):
         verdict.update(ok=False, detail=f"the probe pod did not report every request (output: {' | '.join(map(str, lines))[-300:]})")
-    elif direct == 0:
-        verdict.update(ok=False, detail=f"a pod reached {target} directly, without the proxy: check the Cloud NAT scope and "
-                                        "the node egress firewall")
+    elif verdict["direct_reached"]:
+        how = "" if direct == 0 else f" (its TCP connection was accepted; curl exit {direct} came after)"
+        verdict.update(ok=False, detail=f"a pod reached {target} directly, without the proxy{how}: check the Cloud NAT scope "
+                                        "and the node egress firewall")
     elif proxied != 0:
         verdict.update(ok=False, detail=f"the same request through {proxy} failed (curl exit {proxied}, proxy answer "
                                         f"{verdict['proxied_status']}), so the direct failure proves nothing")

@@ -24,12 +24,13 @@ FAKE_CURL = """#!/bin/sh
 for url; do :; done
 case " $* " in
   *" --noproxy * "*)
-    connect=$(echo " $* " | sed 's/.*--connect-timeout \\([0-9]*\\).*/\\1/')
+    connect=$(printf ' %s ' "$*" | sed 's/.*--connect-timeout \\([0-9]*\\).*/\\1/')
     echo "direct connect-timeout $connect $(date +%s.%N)" >> "$CALLS"
     case "${DIRECT:-dropped}" in
-      open) exit 0 ;;
-      refused) echo "curl: (7) Failed to connect to $url: Connection refused"; exit 7 ;;
-      *) sleep "$connect"; echo "curl: (28) Connection timed out after ${connect}000 milliseconds"; exit 28 ;;
+      open) echo "direct_connects=1"; exit 0 ;;
+      tls) echo "direct_connects=1"; echo "curl: (35) OpenSSL/3.0.19: error:0A00010B:SSL routines::wrong version number"; exit 35 ;;
+      refused) echo "direct_connects=0"; echo "curl: (7) Failed to connect to $url: Connection refused"; exit 7 ;;
+      *) sleep "$connect"; echo "direct_connects=0"; echo "curl: (28) Connection timed out after ${connect}000 milliseconds"; exit 28 ;;
     esac ;;
 esac
 echo "proxied $url $(date +%s.%N)" >> "$CALLS"
@@ -90,7 +91,7 @@ def test_the_three_requests_run_at_once_and_print_in_order(run_pod):
     assert "direct connect-timeout 2 " in calls  # the direct request is bounded by CONNECT_TIMEOUT
     lines = done.stdout.splitlines()
     assert [line.split("=")[0] for line in lines if "=" in line and not line.startswith("curl")] == [
-        "direct", "proxied_connect", "proxied_code", "proxied", "denied_connect", "denied_code", "denied"]
+        "direct_connects", "direct", "proxied_connect", "proxied_code", "proxied", "denied_connect", "denied_code", "denied"]
     verdict = bypass_verdict(lines, TARGET, PROXY, denied_target=DENIED)
     assert verdict["ok"] is True and verdict["direct_exit"] == 28, verdict
     # the last line, which the Job's annotation names: the run reads the log up to it and does not wait for the kubelet
@@ -107,6 +108,8 @@ def test_without_a_denied_target_two_requests_run(run_pod):
 
 @pytest.mark.parametrize("direct, ok, detail", [
     ("open", False, "a pod reached https://login.microsoftonline.com/ directly"),
+    # the TCP connection was accepted, TLS failed after it: that is a way around the proxy all the same
+    ("tls", False, "its TCP connection was accepted; curl exit 35 came after"),
     ("refused", True, "could not reach https://login.microsoftonline.com/ directly (curl exit 7)"),
 ])
 def test_a_direct_request_that_gets_through_still_fails_the_check(run_pod, direct, ok, detail):

@@ -111,6 +111,10 @@ def test_private_google_access_refuses_bad_input(domains, vip, message):
         (["curl: (28) Connection timed out after 10001 milliseconds", "direct=28", "proxied=0"], True, "could not reach"),
         (["direct=7", "proxied=0"], True, "could not reach"),
         (["direct=0", "proxied=0"], False, "directly, without the proxy"),
+        (["direct_connects=0", "direct=28", "proxied=0"], True, "could not reach"),
+        # connected, then TLS (35) or a read timeout (28) failed: the target accepted a direct connection all the same
+        (["direct_connects=1", "direct=35", "proxied=0"], False, "TCP connection was accepted; curl exit 35"),
+        (["direct_connects=1", "direct=28", "proxied=0"], False, "directly, without the proxy"),
         (["direct=28", "curl: (56) CONNECT tunnel failed, response 403", "proxied=56"], False, "proves nothing"),
         (["sh: curl: not found", "direct=127", "proxied=127"], False, "proves nothing"),
         (["direct=28"], False, "did not report every request"),
