@@ -133,8 +133,7 @@ ARGUMENT_SPEC = {
 CONSTRAINTS = {
     "mutually_exclusive": [("role", "roles", "bindings"), ("bindings", "members"), ("bindings", "resource")],
     "required_one_of": [("role", "roles", "bindings")],
-    "required_by": {"role": "members",
-    "roles": "members"},
+    "required_by": {"role": "members", "roles": "members"},
 }
 
 
