@@ -135,23 +135,16 @@ pods_not_ready:
   elements: str
 """
 
-from ansible.module_utils.basic import AnsibleModule, missing_required_lib
-from ansible_collections.aibang.gke_platform.plugins.module_utils.app_workload_client import (
-    HAS_KUBERNETES, ConnectionOptionError, api_client, requester)
-from ansible_collections.aibang.gke_platform.plugins.module_utils.app_workload_stage import ARGUMENT_SPEC, run_module
+from ansible_collections.aibang.gke_platform.plugins.module_utils import app_workload_stage, k8s_module
+from ansible_collections.aibang.gke_platform.plugins.module_utils.app_workload_stage import ARGUMENT_SPEC
+
+
+def run_module(params: dict, check_mode: bool, diff: bool, connect) -> dict:
+    return app_workload_stage.run_module(params, check_mode, diff, connect())
 
 
 def main() -> None:
-    module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
-    if not HAS_KUBERNETES:
-        module.fail_json(msg=missing_required_lib("kubernetes"))
-    try:
-        outcome = run_module(module.params, module.check_mode, module._diff, requester(api_client(module.params)))
-    except ConnectionOptionError as exc:
-        module.fail_json(msg=str(exc))
-    if outcome.pop("failed", False):
-        module.fail_json(**outcome)
-    module.exit_json(**outcome)
+    k8s_module.main(ARGUMENT_SPEC, run_module)
 
 
 if __name__ == "__main__":

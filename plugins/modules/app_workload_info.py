@@ -48,29 +48,23 @@ layers:
   elements: dict
 """
 
-from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 from ansible_collections.aibang.gke_platform.plugins.module_utils import app_workload_apply as apply
-from ansible_collections.aibang.gke_platform.plugins.module_utils.app_workload_client import (
-    HAS_KUBERNETES, ConnectionOptionError, api_client, requester)
+from ansible_collections.aibang.gke_platform.plugins.module_utils import k8s_module
 from ansible_collections.aibang.gke_platform.plugins.module_utils.k8s_auth import AUTH_ARGUMENT_SPEC
+
+ARGUMENT_SPEC = {"apps": {"type": "list", "elements": "dict", "required": True}, **AUTH_ARGUMENT_SPEC}
+
+
+def run_module(params: dict, check_mode: bool, diff: bool, connect) -> dict:
+    request = connect()
+    try:
+        return {"changed": False, "layers": [layer for app in params["apps"] for layer in apply.diagnose(request, app)]}
+    except apply.ApplyError as exc:
+        return {"failed": True, "msg": str(exc)}
 
 
 def main() -> None:
-    module = AnsibleModule(
-        argument_spec={
-            "apps": {"type": "list", "elements": "dict", "required": True},
-            **AUTH_ARGUMENT_SPEC,
-        },
-        supports_check_mode=True,
-    )
-    if not HAS_KUBERNETES:
-        module.fail_json(msg=missing_required_lib("kubernetes"))
-    try:
-        request = requester(api_client(module.params))
-        layers = [layer for app in module.params["apps"] for layer in apply.diagnose(request, app)]
-    except (apply.ApplyError, ConnectionOptionError) as exc:
-        module.fail_json(msg=str(exc))
-    module.exit_json(changed=False, layers=layers)
+    k8s_module.main(ARGUMENT_SPEC, run_module)
 
 
 if __name__ == "__main__":

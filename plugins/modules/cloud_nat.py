@@ -100,19 +100,22 @@ from ansible_collections.aibang.gke_platform.plugins.module_utils.cloud_nat impo
 from ansible_collections.aibang.gke_platform.plugins.module_utils.gcp_module import gcp_module, run
 
 
+ARGUMENT_SPEC = {
+    "name": {"type": "str", "required": True},
+    "router": {"type": "str", "required": True},
+    "region": {"type": "str", "required": True},
+    "network": {"type": "str"},
+    "subnetworks": {"type": "list", "elements": "str", "default": []},
+    "min_ports_per_vm": {"type": "int"},
+    "log": {"type": "str", "choices": ["errors", "all", "none"], "default": "errors"},
+    "state": {"type": "str", "choices": ["present", "absent"], "default": "present"},
+    "delete_empty_router": {"type": "bool", "default": False},
+}
+CONSTRAINTS = {"required_if": [("state", "present", ("subnetworks",))]}
+
+
 def main() -> None:
-    module = gcp_module({
-        "name": {"type": "str", "required": True},
-        "router": {"type": "str", "required": True},
-        "region": {"type": "str", "required": True},
-        "network": {"type": "str"},
-        "subnetworks": {"type": "list", "elements": "str", "default": []},
-        "min_ports_per_vm": {"type": "int"},
-        "log": {"type": "str", "choices": ["errors", "all", "none"], "default": "errors"},
-        "state": {"type": "str", "choices": ["present", "absent"], "default": "present"},
-        "delete_empty_router": {"type": "bool", "default": False},
-    }, required_if=[("state", "present", ("subnetworks",))])
-    run(module, ensure_nat)
+    run(gcp_module(ARGUMENT_SPEC, **CONSTRAINTS), ensure_nat)
 
 
 if __name__ == "__main__":

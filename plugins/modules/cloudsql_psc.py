@@ -170,40 +170,40 @@ from ansible_collections.aibang.gke_platform.plugins.module_utils.cloudsql impor
 from ansible_collections.aibang.gke_platform.plugins.module_utils.gcp_module import gcp_module, run
 
 
+ARGUMENT_SPEC = {
+    "name": {"type": "str", "required": True},
+    "region": {"type": "str"},
+    "database_version": {"type": "str", "default": "MYSQL_8_0"},
+    "tier": {"type": "str", "default": "db-custom-2-7680"},
+    "edition": {"type": "str", "choices": ["ENTERPRISE", "ENTERPRISE_PLUS"], "default": "ENTERPRISE"},
+    "availability_type": {"type": "str", "choices": ["ZONAL", "REGIONAL"], "default": "ZONAL"},
+    "disk_size_gb": {"type": "int"},
+    "backups": {"type": "bool", "default": True},
+    "deletion_protection": {"type": "bool", "default": True},
+    "ssl_mode": {"type": "str", "choices": ["ENCRYPTED_ONLY", "TRUSTED_CLIENT_CERTIFICATE_REQUIRED"], "default": "ENCRYPTED_ONLY"},
+    "allowed_consumer_projects": {"type": "list", "elements": "str", "default": []},
+    "labels": {"type": "dict", "default": {}},
+    "databases": {"type": "list", "elements": "dict", "default": [], "options": {
+        "name": {"type": "str", "required": True},
+        "charset": {"type": "str"},
+        "collation": {"type": "str"},
+    }},
+    "users": {"type": "list", "elements": "dict", "default": [], "no_log": False, "options": {
+        "name": {"type": "str", "required": True},
+        "password": {"type": "str", "required": True, "no_log": True},
+        "host": {"type": "str", "required": True},
+    }},
+    "update_password": {"type": "str", "choices": ["on_create", "always"], "default": "on_create"},
+    "wait_timeout": {"type": "int", "default": 1800},
+    "poll_interval": {"type": "int", "default": 10},
+    "delete_unmarked": {"type": "bool", "default": False},
+    "state": {"type": "str", "choices": ["present", "absent"], "default": "present"},
+}
+CONSTRAINTS = {"required_if": [("state", "present", ("region",))]}
+
+
 def main() -> None:
-    module = gcp_module(
-        {
-            "name": {"type": "str", "required": True},
-            "region": {"type": "str"},
-            "database_version": {"type": "str", "default": "MYSQL_8_0"},
-            "tier": {"type": "str", "default": "db-custom-2-7680"},
-            "edition": {"type": "str", "choices": ["ENTERPRISE", "ENTERPRISE_PLUS"], "default": "ENTERPRISE"},
-            "availability_type": {"type": "str", "choices": ["ZONAL", "REGIONAL"], "default": "ZONAL"},
-            "disk_size_gb": {"type": "int"},
-            "backups": {"type": "bool", "default": True},
-            "deletion_protection": {"type": "bool", "default": True},
-            "ssl_mode": {"type": "str", "choices": ["ENCRYPTED_ONLY", "TRUSTED_CLIENT_CERTIFICATE_REQUIRED"], "default": "ENCRYPTED_ONLY"},
-            "allowed_consumer_projects": {"type": "list", "elements": "str", "default": []},
-            "labels": {"type": "dict", "default": {}},
-            "databases": {"type": "list", "elements": "dict", "default": [], "options": {
-                "name": {"type": "str", "required": True},
-                "charset": {"type": "str"},
-                "collation": {"type": "str"},
-            }},
-            "users": {"type": "list", "elements": "dict", "default": [], "no_log": False, "options": {
-                "name": {"type": "str", "required": True},
-                "password": {"type": "str", "required": True, "no_log": True},
-                "host": {"type": "str", "required": True},
-            }},
-            "update_password": {"type": "str", "choices": ["on_create", "always"], "default": "on_create"},
-            "wait_timeout": {"type": "int", "default": 1800},
-            "poll_interval": {"type": "int", "default": 10},
-            "delete_unmarked": {"type": "bool", "default": False},
-            "state": {"type": "str", "choices": ["present", "absent"], "default": "present"},
-        },
-        required_if=[("state", "present", ("region",))],
-    )
-    run(module, ensure_instance)
+    run(gcp_module(ARGUMENT_SPEC, **CONSTRAINTS), ensure_instance)
 
 
 if __name__ == "__main__":

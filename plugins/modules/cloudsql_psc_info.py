@@ -54,9 +54,11 @@ from ansible_collections.aibang.gke_platform.plugins.module_utils.cloudsql impor
 from ansible_collections.aibang.gke_platform.plugins.module_utils.gcp_module import gcp_module, run
 
 
+ARGUMENT_SPEC = {"name": {"type": "str", "required": True}}
+
+
 def main() -> None:
-    module = gcp_module({"name": {"type": "str", "required": True}})
-    run(module, read_instance)
+    run(gcp_module(ARGUMENT_SPEC), read_instance)
 
 
 if __name__ == "__main__":

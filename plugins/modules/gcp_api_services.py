@@ -61,13 +61,15 @@ from ansible_collections.aibang.gke_platform.plugins.module_utils.gcp_module imp
 from ansible_collections.aibang.gke_platform.plugins.module_utils.gcp_services import ensure_services
 
 
+ARGUMENT_SPEC = {
+    "services": {"type": "list", "elements": "str", "required": True},
+    "wait_timeout": {"type": "int", "default": 600},
+    "state": {"type": "str", "choices": ["present", "absent"], "default": "present"},
+}
+
+
 def main() -> None:
-    module = gcp_module({
-        "services": {"type": "list", "elements": "str", "required": True},
-        "wait_timeout": {"type": "int", "default": 600},
-        "state": {"type": "str", "choices": ["present", "absent"], "default": "present"},
-    })
-    run(module, ensure_services)
+    run(gcp_module(ARGUMENT_SPEC), ensure_services)
 
 
 if __name__ == "__main__":

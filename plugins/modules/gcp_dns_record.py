@@ -144,26 +144,28 @@ _RECORD = {
 }
 
 
+ARGUMENT_SPEC = {
+    "zone": {"type": "str"},
+    "name": {"type": "str"},
+    **_RECORD,
+    "records": {"type": "list", "elements": "dict", "options": {
+        "zone": {"type": "str"},
+        "name": {"type": "str", "required": True},
+        **_RECORD,
+        "state": {"type": "str", "choices": ["present", "absent"]},
+    }},
+    "delete_unmarked": {"type": "bool", "default": False},
+    "state": {"type": "str", "choices": ["present", "absent"], "default": "present"},
+}
+CONSTRAINTS = {
+    "mutually_exclusive": [("name", "records")],
+    "required_one_of": [("name", "records")],
+    "required_by": {"name": ("zone",)},
+}
+
+
 def main() -> None:
-    module = gcp_module(
-        {
-            "zone": {"type": "str"},
-            "name": {"type": "str"},
-            **_RECORD,
-            "records": {"type": "list", "elements": "dict", "options": {
-                "zone": {"type": "str"},
-                "name": {"type": "str", "required": True},
-                **_RECORD,
-                "state": {"type": "str", "choices": ["present", "absent"]},
-            }},
-            "delete_unmarked": {"type": "bool", "default": False},
-            "state": {"type": "str", "choices": ["present", "absent"], "default": "present"},
-        },
-        mutually_exclusive=[("name", "records")],
-        required_one_of=[("name", "records")],
-        required_by={"name": ("zone",)},
-    )
-    run(module, ensure_records)
+    run(gcp_module(ARGUMENT_SPEC, **CONSTRAINTS), ensure_records)
 
 
 if __name__ == "__main__":

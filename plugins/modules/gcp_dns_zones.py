@@ -101,20 +101,22 @@ from ansible_collections.aibang.gke_platform.plugins.module_utils.dns_zone impor
 from ansible_collections.aibang.gke_platform.plugins.module_utils.gcp_module import gcp_module, run
 
 
+ARGUMENT_SPEC = {
+    "zones": {"type": "list", "elements": "dict", "required": True, "options": {
+        "name": {"type": "str", "required": True},
+        "dns_name": {"type": "str"},
+        "description": {"type": "str", "default": ""},
+        "visibility": {"type": "str", "choices": ["private", "public"], "default": "private"},
+        "networks": {"type": "list", "elements": "str", "default": []},
+        "state": {"type": "str", "choices": ["present", "absent"]},
+    }},
+    "delete_unmarked": {"type": "bool", "default": False},
+    "state": {"type": "str", "choices": ["present", "absent"], "default": "present"},
+}
+
+
 def main() -> None:
-    module = gcp_module({
-        "zones": {"type": "list", "elements": "dict", "required": True, "options": {
-            "name": {"type": "str", "required": True},
-            "dns_name": {"type": "str"},
-            "description": {"type": "str", "default": ""},
-            "visibility": {"type": "str", "choices": ["private", "public"], "default": "private"},
-            "networks": {"type": "list", "elements": "str", "default": []},
-            "state": {"type": "str", "choices": ["present", "absent"]},
-        }},
-        "delete_unmarked": {"type": "bool", "default": False},
-        "state": {"type": "str", "choices": ["present", "absent"], "default": "present"},
-    })
-    run(module, ensure_zones)
+    run(gcp_module(ARGUMENT_SPEC), ensure_zones)
 
 
 if __name__ == "__main__":

@@ -164,31 +164,33 @@ _PROTOCOLS = {"type": "list", "elements": "dict", "options": {
 _STRINGS = {"type": "list", "elements": "str"}
 
 
-def main() -> None:
-    module = gcp_module({
-        "rules": {"type": "list", "elements": "dict", "required": True, "options": {
-            "name": {"type": "str", "required": True},
-            "network": {"type": "str"},
-            "description": {"type": "str"},
-            "direction": {"type": "str", "choices": ["INGRESS", "EGRESS"]},
-            "priority": {"type": "int"},
-            "disabled": {"type": "bool"},
-            "source_ranges": _STRINGS,
-            "destination_ranges": _STRINGS,
-            "source_tags": _STRINGS,
-            "target_tags": _STRINGS,
-            "source_service_accounts": _STRINGS,
-            "target_service_accounts": _STRINGS,
-            "allowed": _PROTOCOLS,
-            "denied": _PROTOCOLS,
-            "state": {"type": "str", "choices": ["present", "absent"]},
-        }},
+ARGUMENT_SPEC = {
+    "rules": {"type": "list", "elements": "dict", "required": True, "options": {
+        "name": {"type": "str", "required": True},
         "network": {"type": "str"},
-        "keep_existing_description": {"type": "bool", "default": False},
-        "wait_timeout": {"type": "int", "default": 300},
-        "state": {"type": "str", "choices": ["present", "absent"], "default": "present"},
-    })
-    run(module, ensure_rules)
+        "description": {"type": "str"},
+        "direction": {"type": "str", "choices": ["INGRESS", "EGRESS"]},
+        "priority": {"type": "int"},
+        "disabled": {"type": "bool"},
+        "source_ranges": _STRINGS,
+        "destination_ranges": _STRINGS,
+        "source_tags": _STRINGS,
+        "target_tags": _STRINGS,
+        "source_service_accounts": _STRINGS,
+        "target_service_accounts": _STRINGS,
+        "allowed": _PROTOCOLS,
+        "denied": _PROTOCOLS,
+        "state": {"type": "str", "choices": ["present", "absent"]},
+    }},
+    "network": {"type": "str"},
+    "keep_existing_description": {"type": "bool", "default": False},
+    "wait_timeout": {"type": "int", "default": 300},
+    "state": {"type": "str", "choices": ["present", "absent"], "default": "present"},
+}
+
+
+def main() -> None:
+    run(gcp_module(ARGUMENT_SPEC), ensure_rules)
 
 
 if __name__ == "__main__":

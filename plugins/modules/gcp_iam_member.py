@@ -120,19 +120,25 @@ from ansible_collections.aibang.gke_platform.plugins.module_utils.gcp_module imp
 from ansible_collections.aibang.gke_platform.plugins.module_utils.iam_policy import ensure_member
 
 
+ARGUMENT_SPEC = {
+    "resource_type": {"type": "str", "choices": ["project", "service_account"], "default": "project"},
+    "resource": {"type": "str"},
+    "role": {"type": "str"},
+    "roles": {"type": "list", "elements": "str"},
+    "members": {"type": "list", "elements": "str"},
+    "bindings": {"type": "list", "elements": "dict"},
+    "conflict_retries": {"type": "int", "default": 5},
+    "state": {"type": "str", "choices": ["present", "absent"], "default": "present"},
+}
+CONSTRAINTS = {
+    "mutually_exclusive": [("role", "roles", "bindings"), ("bindings", "members"), ("bindings", "resource")],
+    "required_one_of": [("role", "roles", "bindings")],
+    "required_by": {"role": "members", "roles": "members"},
+}
+
+
 def main() -> None:
-    module = gcp_module({
-        "resource_type": {"type": "str", "choices": ["project", "service_account"], "default": "project"},
-        "resource": {"type": "str"},
-        "role": {"type": "str"},
-        "roles": {"type": "list", "elements": "str"},
-        "members": {"type": "list", "elements": "str"},
-        "bindings": {"type": "list", "elements": "dict"},
-        "conflict_retries": {"type": "int", "default": 5},
-        "state": {"type": "str", "choices": ["present", "absent"], "default": "present"},
-    }, mutually_exclusive=[("role", "roles", "bindings"), ("bindings", "members"), ("bindings", "resource")],
-        required_one_of=[("role", "roles", "bindings")], required_by={"role": "members", "roles": "members"})
-    run(module, ensure_member)
+    run(gcp_module(ARGUMENT_SPEC, **CONSTRAINTS), ensure_member)
 
 
 if __name__ == "__main__":

@@ -86,15 +86,17 @@ from ansible_collections.aibang.gke_platform.plugins.module_utils.gcp_lookup imp
 from ansible_collections.aibang.gke_platform.plugins.module_utils.gcp_module import gcp_module, run
 
 
+ARGUMENT_SPEC = {
+    "networks": {"type": "list", "elements": "str", "default": []},
+    "subnetworks": {"type": "list", "elements": "str", "default": []},
+    "region": {"type": "str"},
+    "firewall_rules": {"type": "list", "elements": "str", "default": []},
+    "service_accounts": {"type": "list", "elements": "str", "default": []},
+}
+
+
 def main() -> None:
-    module = gcp_module({
-        "networks": {"type": "list", "elements": "str", "default": []},
-        "subnetworks": {"type": "list", "elements": "str", "default": []},
-        "region": {"type": "str"},
-        "firewall_rules": {"type": "list", "elements": "str", "default": []},
-        "service_accounts": {"type": "list", "elements": "str", "default": []},
-    })
-    run(module, read_resources)
+    run(gcp_module(ARGUMENT_SPEC), read_resources)
 
 
 if __name__ == "__main__":

@@ -163,39 +163,39 @@ from ansible_collections.aibang.gke_platform.plugins.module_utils.gcp_module imp
 from ansible_collections.aibang.gke_platform.plugins.module_utils.gke import ensure_cluster
 
 
+ARGUMENT_SPEC = {
+    "name": {"type": "str", "required": True},
+    "location": {"type": "str", "required": True},
+    "network": {"type": "str"},
+    "subnetwork": {"type": "str"},
+    "pods_range": {"type": "str"},
+    "services_range": {"type": "str"},
+    "private_nodes": {"type": "bool", "default": True},
+    "private_endpoint": {"type": "bool", "default": False},
+    "master_ipv4_cidr": {"type": "str"},
+    "master_authorized_networks": {"type": "list", "elements": "str", "default": []},
+    "node_service_account": {"type": "str"},
+    "workload_identity": {"type": "bool", "default": True},
+    "release_channel": {"type": "str", "choices": ["RAPID", "REGULAR", "STABLE", "EXTENDED"], "default": "REGULAR"},
+    "labels": {"type": "dict", "default": {}},
+    "node_pools": {"type": "list", "elements": "dict", "default": [], "options": {
+        "name": {"type": "str", "required": True},
+        "machine_type": {"type": "str", "default": "e2-standard-4"},
+        "node_count": {"type": "int", "default": 1},
+        "min_nodes": {"type": "int"},
+        "max_nodes": {"type": "int"},
+        "disk_size_gb": {"type": "int"},
+    }},
+    "wait_timeout": {"type": "int", "default": 2400},
+    "poll_interval": {"type": "int", "default": 15},
+    "delete_unmarked": {"type": "bool", "default": False},
+    "state": {"type": "str", "choices": ["present", "absent"], "default": "present"},
+}
+CONSTRAINTS = {"required_if": [("state", "present", ("network", "subnetwork", "pods_range", "services_range"))]}
+
+
 def main() -> None:
-    module = gcp_module(
-        {
-            "name": {"type": "str", "required": True},
-            "location": {"type": "str", "required": True},
-            "network": {"type": "str"},
-            "subnetwork": {"type": "str"},
-            "pods_range": {"type": "str"},
-            "services_range": {"type": "str"},
-            "private_nodes": {"type": "bool", "default": True},
-            "private_endpoint": {"type": "bool", "default": False},
-            "master_ipv4_cidr": {"type": "str"},
-            "master_authorized_networks": {"type": "list", "elements": "str", "default": []},
-            "node_service_account": {"type": "str"},
-            "workload_identity": {"type": "bool", "default": True},
-            "release_channel": {"type": "str", "choices": ["RAPID", "REGULAR", "STABLE", "EXTENDED"], "default": "REGULAR"},
-            "labels": {"type": "dict", "default": {}},
-            "node_pools": {"type": "list", "elements": "dict", "default": [], "options": {
-                "name": {"type": "str", "required": True},
-                "machine_type": {"type": "str", "default": "e2-standard-4"},
-                "node_count": {"type": "int", "default": 1},
-                "min_nodes": {"type": "int"},
-                "max_nodes": {"type": "int"},
-                "disk_size_gb": {"type": "int"},
-            }},
-            "wait_timeout": {"type": "int", "default": 2400},
-            "poll_interval": {"type": "int", "default": 15},
-            "delete_unmarked": {"type": "bool", "default": False},
-            "state": {"type": "str", "choices": ["present", "absent"], "default": "present"},
-        },
-        required_if=[("state", "present", ("network", "subnetwork", "pods_range", "services_range"))],
-    )
-    run(module, ensure_cluster)
+    run(gcp_module(ARGUMENT_SPEC, **CONSTRAINTS), ensure_cluster)
 
 
 if __name__ == "__main__":

@@ -92,35 +92,31 @@ pod:
 
 import time
 
-from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+from ansible_collections.aibang.gke_platform.plugins.module_utils import k8s_module
 from ansible_collections.aibang.gke_platform.plugins.module_utils.app_workload_apply import ApplyError
-from ansible_collections.aibang.gke_platform.plugins.module_utils.app_workload_client import (
-    AUTH_ARGUMENT_SPEC, HAS_KUBERNETES, ConnectionOptionError, api_client, requester)
+from ansible_collections.aibang.gke_platform.plugins.module_utils.k8s_auth import AUTH_ARGUMENT_SPEC
 from ansible_collections.aibang.gke_platform.plugins.module_utils.k8s_job import JobError, run, the_job
 
+ARGUMENT_SPEC = {"objects": {"type": "list", "elements": "dict", "required": True},
+                 "timeout": {"type": "int", "default": 120},
+                 "field_manager": {"type": "str", "default": "aibang.gke_platform"},
+                 **AUTH_ARGUMENT_SPEC}
 
-def main() -> None:
-    module = AnsibleModule(
-        argument_spec={"objects": {"type": "list", "elements": "dict", "required": True},
-                       "timeout": {"type": "int", "default": 120},
-                       "field_manager": {"type": "str", "default": "aibang.gke_platform"},
-                       **AUTH_ARGUMENT_SPEC},
-        supports_check_mode=True,
-    )
-    params = module.params
+
+def run_module(params: dict, check_mode: bool, diff: bool, connect) -> dict:
     try:
         the_job(params["objects"])
         if params["timeout"] < 1:
             raise JobError(f"timeout: {params['timeout']} is not a number of seconds >= 1")
-        if module.check_mode:
-            module.exit_json(changed=True, outcome="not run", log="", waiting=[], conditions=[])
-        if not HAS_KUBERNETES:
-            module.fail_json(msg=missing_required_lib("kubernetes"))
-        result = run(requester(api_client(params)), params["objects"], params["field_manager"], params["timeout"],
-                     time.monotonic, time.sleep)
-        module.exit_json(**result)
-    except (JobError, ApplyError, ConnectionOptionError) as exc:
-        module.fail_json(msg=str(exc))
+        if check_mode:
+            return {"changed": True, "outcome": "not run", "log": "", "waiting": [], "conditions": []}
+        return run(connect(), params["objects"], params["field_manager"], params["timeout"], time.monotonic, time.sleep)
+    except (JobError, ApplyError) as exc:
+        return {"failed": True, "msg": str(exc)}
+
+
+def main() -> None:
+    k8s_module.main(ARGUMENT_SPEC, run_module)
 
 
 if __name__ == "__main__":

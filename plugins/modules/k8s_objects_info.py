@@ -57,25 +57,23 @@ resources:
   elements: dict
 """
 
-from ansible.module_utils.basic import AnsibleModule, missing_required_lib
-from ansible_collections.aibang.gke_platform.plugins.module_utils.app_workload_client import (
-    HAS_KUBERNETES, ConnectionOptionError, api_client, requester)
+from ansible_collections.aibang.gke_platform.plugins.module_utils import k8s_module
 from ansible_collections.aibang.gke_platform.plugins.module_utils.k8s_auth import AUTH_ARGUMENT_SPEC
 from ansible_collections.aibang.gke_platform.plugins.module_utils.k8s_objects import QueryError, check_queries, read_all
 
+ARGUMENT_SPEC = {"queries": {"type": "list", "elements": "dict", "required": True}, **AUTH_ARGUMENT_SPEC}
+
+
+def run_module(params: dict, check_mode: bool, diff: bool, connect) -> dict:
+    try:
+        check_queries(params["queries"])
+        return {"changed": False, "resources": read_all(connect(), params["queries"])}
+    except QueryError as exc:
+        return {"failed": True, "msg": str(exc)}
+
 
 def main() -> None:
-    module = AnsibleModule(
-        argument_spec={"queries": {"type": "list", "elements": "dict", "required": True}, **AUTH_ARGUMENT_SPEC},
-        supports_check_mode=True,
-    )
-    try:
-        check_queries(module.params["queries"])
-        if not HAS_KUBERNETES:
-            module.fail_json(msg=missing_required_lib("kubernetes"))
-        module.exit_json(changed=False, resources=read_all(requester(api_client(module.params)), module.params["queries"]))
-    except (QueryError, ConnectionOptionError) as exc:
-        module.fail_json(msg=str(exc))
+    k8s_module.main(ARGUMENT_SPEC, run_module)
 
 
 if __name__ == "__main__":

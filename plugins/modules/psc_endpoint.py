@@ -152,28 +152,28 @@ from ansible_collections.aibang.gke_platform.plugins.module_utils.gcp_module imp
 from ansible_collections.aibang.gke_platform.plugins.module_utils.psc import ensure_endpoint
 
 
+ARGUMENT_SPEC = {
+    "name": {"type": "str", "required": True},
+    "region": {"type": "str", "required": True},
+    "network": {"type": "str"},
+    "subnetwork": {"type": "str"},
+    "service_attachment": {"type": "str"},
+    "address_name": {"type": "str"},
+    "ip_address": {"type": "str"},
+    "global_access": {"type": "bool", "default": False},
+    "description": {"type": "str"},
+    "recreate": {"type": "bool", "default": False},
+    "wait": {"type": "bool", "default": True},
+    "wait_timeout": {"type": "int", "default": 300},
+    "poll_interval": {"type": "int", "default": 5},
+    "delete_unmarked": {"type": "bool", "default": False},
+    "state": {"type": "str", "choices": ["present", "absent"], "default": "present"},
+}
+CONSTRAINTS = {"required_if": [("state", "present", ("network", "subnetwork", "service_attachment"))]}
+
+
 def main() -> None:
-    module = gcp_module(
-        {
-            "name": {"type": "str", "required": True},
-            "region": {"type": "str", "required": True},
-            "network": {"type": "str"},
-            "subnetwork": {"type": "str"},
-            "service_attachment": {"type": "str"},
-            "address_name": {"type": "str"},
-            "ip_address": {"type": "str"},
-            "global_access": {"type": "bool", "default": False},
-            "description": {"type": "str"},
-            "recreate": {"type": "bool", "default": False},
-            "wait": {"type": "bool", "default": True},
-            "wait_timeout": {"type": "int", "default": 300},
-            "poll_interval": {"type": "int", "default": 5},
-            "delete_unmarked": {"type": "bool", "default": False},
-            "state": {"type": "str", "choices": ["present", "absent"], "default": "present"},
-        },
-        required_if=[("state", "present", ("network", "subnetwork", "service_attachment"))],
-    )
-    run(module, ensure_endpoint)
+    run(gcp_module(ARGUMENT_SPEC, **CONSTRAINTS), ensure_endpoint)
 
 
 if __name__ == "__main__":

@@ -67,13 +67,15 @@ def describe(client, params: dict, check_mode: bool) -> dict:
     return {"changed": False, "exists": bool(endpoint), "endpoint": endpoint}
 
 
+ARGUMENT_SPEC = {
+    "name": {"type": "str", "required": True},
+    "region": {"type": "str", "required": True},
+    "address_name": {"type": "str"},
+}
+
+
 def main() -> None:
-    module = gcp_module({
-        "name": {"type": "str", "required": True},
-        "region": {"type": "str", "required": True},
-        "address_name": {"type": "str"},
-    })
-    run(module, describe)
+    run(gcp_module(ARGUMENT_SPEC), describe)
 
 
 if __name__ == "__main__":

@@ -148,33 +148,33 @@ from ansible_collections.aibang.gke_platform.plugins.module_utils.gcp_module imp
 from ansible_collections.aibang.gke_platform.plugins.module_utils.psc import ensure_service_attachment
 
 
+ARGUMENT_SPEC = {
+    "name": {"type": "str", "required": True},
+    "region": {"type": "str", "required": True},
+    "target_service": {"type": "str"},
+    "nat_subnets": {"type": "list", "elements": "dict", "default": [], "options": {
+        "name": {"type": "str", "required": True},
+        "network": {"type": "str"},
+        "ip_cidr_range": {"type": "str"},
+    }},
+    "connection_preference": {"type": "str", "choices": ["ACCEPT_AUTOMATIC", "ACCEPT_MANUAL"], "default": "ACCEPT_MANUAL"},
+    "consumer_accept_lists": {"type": "list", "elements": "dict", "default": [], "options": {
+        "project": {"type": "str", "required": True},
+        "connection_limit": {"type": "int", "default": 10},
+    }},
+    "consumer_reject_lists": {"type": "list", "elements": "str", "default": []},
+    "enable_proxy_protocol": {"type": "bool", "default": False},
+    "reconcile_connections": {"type": "bool", "default": True},
+    "domain_names": {"type": "list", "elements": "str"},
+    "description": {"type": "str"},
+    "delete_unmarked": {"type": "bool", "default": False},
+    "state": {"type": "str", "choices": ["present", "absent"], "default": "present"},
+}
+CONSTRAINTS = {"required_if": [("state", "present", ("target_service", "nat_subnets"))]}
+
+
 def main() -> None:
-    module = gcp_module(
-        {
-            "name": {"type": "str", "required": True},
-            "region": {"type": "str", "required": True},
-            "target_service": {"type": "str"},
-            "nat_subnets": {"type": "list", "elements": "dict", "default": [], "options": {
-                "name": {"type": "str", "required": True},
-                "network": {"type": "str"},
-                "ip_cidr_range": {"type": "str"},
-            }},
-            "connection_preference": {"type": "str", "choices": ["ACCEPT_AUTOMATIC", "ACCEPT_MANUAL"], "default": "ACCEPT_MANUAL"},
-            "consumer_accept_lists": {"type": "list", "elements": "dict", "default": [], "options": {
-                "project": {"type": "str", "required": True},
-                "connection_limit": {"type": "int", "default": 10},
-            }},
-            "consumer_reject_lists": {"type": "list", "elements": "str", "default": []},
-            "enable_proxy_protocol": {"type": "bool", "default": False},
-            "reconcile_connections": {"type": "bool", "default": True},
-            "domain_names": {"type": "list", "elements": "str"},
-            "description": {"type": "str"},
-            "delete_unmarked": {"type": "bool", "default": False},
-            "state": {"type": "str", "choices": ["present", "absent"], "default": "present"},
-        },
-        required_if=[("state", "present", ("target_service", "nat_subnets"))],
-    )
-    run(module, ensure_service_attachment)
+    run(gcp_module(ARGUMENT_SPEC, **CONSTRAINTS), ensure_service_attachment)
 
 
 if __name__ == "__main__":

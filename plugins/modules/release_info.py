@@ -158,11 +158,11 @@ ARGUMENT_SPEC = {
     "verify_failures": {"type": "list", "elements": "str", "default": []},
     "key": {"type": "str", "no_log": True},
 }
-MUTUALLY_EXCLUSIVE = [("release", "previous")]
+CONSTRAINTS = {"mutually_exclusive": [("release", "previous")]}
 
 
 def main() -> None:
-    module = AnsibleModule(argument_spec=ARGUMENT_SPEC, mutually_exclusive=MUTUALLY_EXCLUSIVE, supports_check_mode=True)
+    module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True, **CONSTRAINTS)
     try:
         module.exit_json(**run_module(module.params))
     except ReleaseStoreError as exc:

@@ -17,6 +17,7 @@ if AnsibleCollectionConfig.collection_finder is None:
     _AnsibleCollectionFinder(paths=_ROOTS)._install()
 
 from ansible.module_utils import _internal
+from ansible.module_utils.common import warnings
 from ansible.module_utils.testing import patch_module_args
 from ansible_collections.aibang.gke_platform.plugins.module_utils import gcp_module
 from ansible_collections.aibang.gke_platform.tests.unit.fake_gcp import FakeGcp
@@ -43,6 +44,9 @@ def run_module(capsys, monkeypatch):
     monkeypatch.setattr(_internal, "is_controller", False)
 
     def run(module, args: dict) -> dict:
+        # a module process starts with no warnings; in this process they would pile up from one run to the next
+        monkeypatch.setattr(warnings, "_global_warnings", {})
+        monkeypatch.setattr(warnings, "_global_deprecations", {})
         with patch_module_args(args), pytest.raises(SystemExit):
             module.main()
         return json.loads(capsys.readouterr().out)

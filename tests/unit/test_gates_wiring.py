@@ -13,7 +13,7 @@ from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 from ansible.parsing.dataloader import DataLoader
 from ansible.template import Templar, trust_as_template
 
-from ansible_collections.aibang.gke_platform.plugins.modules.release_info import ARGUMENT_SPEC, MUTUALLY_EXCLUSIVE
+from ansible_collections.aibang.gke_platform.plugins.modules.release_info import ARGUMENT_SPEC, CONSTRAINTS
 
 ROOT = pathlib.Path(__file__).parents[2]
 GATED_STAGES = ["squid_gke", "cluster_dns", "app_workload"]
@@ -110,7 +110,7 @@ def test_rollback_yml_passes_one_of_release_and_previous(release, chosen):
     rendered = Templar(loader=DataLoader(), variables={"release": release}).template(
         {name: trust_as_template(value) for name, value in arguments.items()})
     assert rendered == chosen
-    validated = ArgumentSpecValidator(ARGUMENT_SPEC, mutually_exclusive=MUTUALLY_EXCLUSIVE).validate({"releases": [], **rendered})
+    validated = ArgumentSpecValidator(ARGUMENT_SPEC, **CONSTRAINTS).validate({"releases": [], **rendered})
     assert not validated.error_messages
 
 

@@ -10,6 +10,8 @@ from http.server import ThreadingHTTPServer
 import pytest
 
 from ansible_collections.aibang.gke_platform.plugins.action import app_workload_apply as action
+from ansible_collections.aibang.gke_platform.plugins.module_utils import app_workload_client
+from ansible_collections.aibang.gke_platform.plugins.plugin_utils import controller_action
 from ansible_collections.aibang.gke_platform.plugins.modules import app_workload_apply as module
 from ansible_collections.aibang.gke_platform.plugins.module_utils.app_workload import render
 from ansible_collections.aibang.gke_platform.tests.unit.plugins.module_utils.test_app_workload import CONTEXT
@@ -33,10 +35,10 @@ def servers(monkeypatch):
     """Two in-memory API servers: the action plugin's and the module's."""
     by_action, by_module = FakeApiServer(), FakeApiServer()
     by_action.close = lambda: None  # k8s_http's requester closes its connections at the end
-    monkeypatch.setattr(action.k8s_http, "settings", lambda params: {"server": "https://127.0.0.1:1"})
-    monkeypatch.setattr(action.k8s_http, "requester", lambda found: by_action)
-    monkeypatch.setattr(module, "api_client", lambda params: None)
-    monkeypatch.setattr(module, "requester", lambda client: by_module)
+    monkeypatch.setattr(controller_action.k8s_http, "settings", lambda params: {"server": "https://127.0.0.1:1"})
+    monkeypatch.setattr(controller_action.k8s_http, "requester", lambda found: by_action)
+    monkeypatch.setattr(app_workload_client, "api_client", lambda params: None)
+    monkeypatch.setattr(app_workload_client, "requester", lambda client: by_module)
     return by_action, by_module
 
 
@@ -79,28 +81,31 @@ def test_the_module_runs_where_the_controller_should_not(action_of, monkeypatch,
             raise found
         return found
 
-    monkeypatch.setattr(action.k8s_http, "settings", settings)
+    monkeypatch.setattr(controller_action.k8s_http, "settings", settings)
     plugin = action_of(action, stage_args(APPS), transport=transport)
     plugin._play_context.become = become
     plugin._task.environment = environment
     ran = []
-    monkeypatch.setattr(plugin, "_execute_module", lambda task_vars: ran.append(True) or {"changed": False})
+    monkeypatch.setattr(plugin, "_execute_module", lambda task_vars, wrap_async: ran.append(True) or {"changed": False})
     monkeypatch.setattr(plugin, "_remove_tmp_path", lambda path: None)
     assert plugin.run(task_vars={})["changed"] is False and ran == [True]
 
 
-def test_bad_arguments_fail_naming_the_option(action_of):
-    result = action_of(action, {"objects": [], "wait_timeout": "soon"}).run(task_vars={})
-    assert result["failed"] and "wait_timeout" in result["msg"]
+def test_bad_arguments_run_the_module_which_fails_naming_the_option(action_of, monkeypatch):
+    plugin = action_of(action, {"objects": [], "wait_timeout": "soon"})
+    ran = []
+    monkeypatch.setattr(plugin, "_execute_module", lambda task_vars, wrap_async: ran.append(True) or {"failed": True})
+    monkeypatch.setattr(plugin, "_remove_tmp_path", lambda path: None)
+    assert plugin.run(task_vars={})["failed"] and ran == [True]
 
 
 def test_an_unreachable_api_server_fails_with_the_reason(action_of, monkeypatch):
-    monkeypatch.setattr(action.k8s_http, "settings", lambda params: {"server": "https://127.0.0.1:1"})
+    monkeypatch.setattr(controller_action.k8s_http, "settings", lambda params: {"server": "https://127.0.0.1:1"})
 
     def refused(found):
         raise ConnectionRefusedError(111, "Connection refused")
 
-    monkeypatch.setattr(action.k8s_http, "requester", refused)
+    monkeypatch.setattr(controller_action.k8s_http, "requester", refused)
     result = action_of(action, stage_args(APPS)).run(task_vars={})
     assert result["failed"] and "Connection refused" in result["msg"]
 
@@ -203,6 +208,6 @@ def test_a_kubernetes_core_option_k8s_http_does_not_implement_runs_the_module(ac
     config = kubeconfig(tmp_path, {"token": "t"}, {"server": "http://127.0.0.1:1"})
     plugin = action_of(action, dict(stage_args(APPS), kubeconfig=config, **{option: value}))
     ran = []
-    monkeypatch.setattr(plugin, "_execute_module", lambda task_vars: ran.append(True) or {"changed": False})
+    monkeypatch.setattr(plugin, "_execute_module", lambda task_vars, wrap_async: ran.append(True) or {"changed": False})
     monkeypatch.setattr(plugin, "_remove_tmp_path", lambda path: None)
     assert plugin.run(task_vars={})["changed"] is False and ran == [True]

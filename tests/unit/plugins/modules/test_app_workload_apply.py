@@ -8,6 +8,7 @@ import json
 
 import pytest
 
+from ansible_collections.aibang.gke_platform.plugins.module_utils import app_workload_client
 from ansible_collections.aibang.gke_platform.plugins.module_utils.app_workload import all_objects, render
 from ansible_collections.aibang.gke_platform.plugins.modules import app_workload_apply
 from ansible_collections.aibang.gke_platform.tests.unit.plugins.module_utils.test_app_workload import CONTEXT
@@ -19,8 +20,8 @@ PASSWORD = "pa55-word-from-vault"
 @pytest.fixture
 def server(monkeypatch):
     fake = FakeApiServer()
-    monkeypatch.setattr(app_workload_apply, "api_client", lambda params: None)
-    monkeypatch.setattr(app_workload_apply, "requester", lambda client: fake)
+    monkeypatch.setattr(app_workload_client, "api_client", lambda params: None)
+    monkeypatch.setattr(app_workload_client, "requester", lambda client: fake)
     return fake
 
 

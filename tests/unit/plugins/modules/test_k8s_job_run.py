@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from ansible_collections.aibang.gke_platform.plugins.module_utils import app_workload_client
 from ansible_collections.aibang.gke_platform.plugins.modules import k8s_job_run
 from ansible_collections.aibang.gke_platform.tests.unit.plugins.module_utils.test_k8s_job import JOB_PATH, JobServer, spec
 
@@ -12,8 +13,8 @@ from ansible_collections.aibang.gke_platform.tests.unit.plugins.module_utils.tes
 @pytest.fixture
 def server(monkeypatch):
     fake = JobServer({"succeeded": 1}, polls=1)
-    monkeypatch.setattr(k8s_job_run, "api_client", lambda params: None)
-    monkeypatch.setattr(k8s_job_run, "requester", lambda client: fake)
+    monkeypatch.setattr(app_workload_client, "api_client", lambda params: None)
+    monkeypatch.setattr(app_workload_client, "requester", lambda client: fake)
     return fake
 
 

@@ -7,6 +7,7 @@ import json
 
 import pytest
 
+from ansible_collections.aibang.gke_platform.plugins.module_utils import app_workload_client
 from ansible_collections.aibang.gke_platform.plugins.modules import k8s_objects_info
 from ansible_collections.aibang.gke_platform.tests.unit.plugins.module_utils.test_k8s_objects import (
     BY_LABEL, COREDNS, SQUID, STORE, ApiServer)
@@ -19,8 +20,8 @@ QUERIES = [{"api_version": "apps/v1", "kind": "Deployment", "namespaces": ["egre
 @pytest.fixture
 def server(monkeypatch):
     fake = ApiServer(STORE)
-    monkeypatch.setattr(k8s_objects_info, "api_client", lambda params: None)
-    monkeypatch.setattr(k8s_objects_info, "requester", lambda client: fake)
+    monkeypatch.setattr(app_workload_client, "api_client", lambda params: None)
+    monkeypatch.setattr(app_workload_client, "requester", lambda client: fake)
     return fake
 
 
