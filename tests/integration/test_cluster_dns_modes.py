@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import time
 
 PLAYBOOKS = os.path.join(os.path.dirname(__file__), "playbooks")
 OTHER_STUB = {"corp.example": ["10.1.1.1"]}
@@ -18,15 +19,30 @@ def stub_domains(testbed) -> dict:
     return json.loads(json.loads(done.stdout).get("data", {}).get("stubDomains") or "{}")
 
 
-def answer(testbed, name: str, tries: int = 3) -> str:
-    """What cluster DNS answers for ``name``. A query that got no answer at all is asked again, as every resolver
+def ask(testbed, name: str, server: str, tries: int = 3) -> str:
+    """What one CoreDNS pod answers for ``name``. A query that got no answer at all is asked again, as every resolver
     does: one UDP datagram may be lost (CoreDNS drops the queries in flight when it reloads its Corefile). Any
     answer, right or wrong, is final."""
     for _attempt in range(tries):
-        found = testbed.dig(name)
+        found = testbed.dig(name, server=server)
         if "no servers could be reached" not in found:  # dig: ";; communications error to ...: timed out" and this
             return found
     return found
+
+
+def answer(testbed, name: str, settle: float = 30.0) -> str:
+    """What cluster DNS answers for ``name``, once every CoreDNS pod answers the same. Each applies a changed
+    ConfigMap when its own kubelet updates the volume, seconds apart, and cluster_dns's gate passes on the first pod
+    that answers right; so a pod still answering as before is waited for (bounded), then asked again."""
+    deadline = time.monotonic() + settle
+    while True:
+        pods = json.loads(testbed.kubectl("get", "pods", "-n", "kube-system", "-l", "k8s-app=kube-dns", "-o", "json").stdout)["items"]
+        answers = {pod["status"]["podIP"]: ask(testbed, name, pod["status"]["podIP"]) for pod in pods if pod["status"].get("podIP")}
+        if len(set(answers.values())) == 1:
+            return answers.popitem()[1]
+        if time.monotonic() > deadline:
+            return f"the CoreDNS pods disagree: {answers}"
+        time.sleep(1)
 
 
 def run(gcp_fake, name: str, namespace: str, alias: str, state: str, *extra: str):

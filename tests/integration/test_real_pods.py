@@ -99,6 +99,23 @@ def test_a_pod_reaches_a_service_through_kube_proxy_and_cluster_dns(testbed, nam
     assert 'app_requests_total{path="/health",code="200"}' in by_name
 
 
+def test_a_pod_reaches_the_api_server_by_the_kubernetes_services_name_through_cluster_dns(testbed, namespace):
+    """The path the cluster's CoreDNS pods read the API by, from an ordinary pod: kube-dns answers the `kubernetes`
+    Service's name, kube-proxy sends 10.96.0.1:443 to the API server on the lab's bridge, its certificate names the
+    Service, and the pod's own ServiceAccount token is who it is there."""
+    apply(testbed, namespace, pod("probe", container("probe", "probe")))
+    wait_ready(testbed, namespace, "probe")
+    assert exec_in(testbed, namespace, "probe", "dig", "+short", "kubernetes.default.svc.cluster.local").strip() == "10.96.0.1"
+    assert exec_in(testbed, namespace, "probe", "sh", "-c", "grep ^nameserver /etc/resolv.conf").split() == ["nameserver", cluster.DNS_SERVICE_IP]
+    account = "/var/run/secrets/kubernetes.io/serviceaccount"
+    review = exec_in(testbed, namespace, "probe", "sh", "-c",
+                     f"curl -sS --max-time 10 --cacert {account}/ca.crt -H \"Authorization: Bearer $(cat {account}/token)\" "
+                     "-H 'Content-Type: application/json' -X POST "
+                     "-d '{\"apiVersion\":\"authentication.k8s.io/v1\",\"kind\":\"SelfSubjectReview\"}' "
+                     "https://kubernetes.default.svc/apis/authentication.k8s.io/v1/selfsubjectreviews")
+    assert json.loads(review)["status"]["userInfo"]["username"] == f"system:serviceaccount:{namespace}:default", review
+
+
 def test_statefulset_data_survives_deleting_the_pod(testbed, namespace):
     statefulset = {
         "apiVersion": "apps/v1", "kind": "StatefulSet", "metadata": {"name": "redis"},

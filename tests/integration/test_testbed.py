@@ -8,6 +8,8 @@ from __future__ import annotations
 import json
 import time
 
+from tests.testbed import cluster, node
+
 WORKLOADS = """
 apiVersion: apps/v1
 kind: Deployment
@@ -147,43 +149,83 @@ def test_cluster_dns_resolves_services(testbed, namespace):
     assert wait_until(lambda: testbed.dig(f"api.{namespace}.svc.cluster.local") == cluster_ip, timeout=30)
 
 
-def test_cluster_dns_is_the_coredns_pod_reading_the_configmap(testbed):
-    """The cluster's DNS is a pod: kube-system/coredns on the first real node, its Corefile the ConfigMap's, mounted
-    by the kubelet; kube-dns's endpoint is that pod (tests/testbed/cluster.py: coredns_objects)."""
-    def running() -> list:
+def coredns_pods(testbed) -> list:
+    """The cluster DNS's pods once each runs Ready and kube-dns's EndpointSlices hold exactly their addresses."""
+    def ready() -> list:
         pods = json.loads(testbed.kubectl("get", "pods", "-n", "kube-system", "-l", "k8s-app=kube-dns", "-o", "json").stdout)["items"]
-        return pods if [pod["status"]["phase"] for pod in pods] == ["Running"] else []
-
-    # CoreDNS answers (testbed up waits for that) a moment before the kubelet reports the pod Running
-    pods = wait_until(running, timeout=60)
-    assert pods and pods[0]["spec"]["nodeName"] == "gke-testbed-real-pool-1", pods
-    pod = pods[0]
-    assert {volume["name"]: volume.get("configMap", {}).get("name") for volume in pod["spec"]["volumes"]}["config-volume"] == "coredns"
+        ready_pods = [pod for pod in pods if pod["status"]["phase"] == "Running" and pod.get("metadata", {}).get("deletionTimestamp") is None
+                      and any(c["type"] == "Ready" and c["status"] == "True" for c in pod["status"].get("conditions", []))]
+        return ready_pods if len(ready_pods) == len(pods) == cluster.COREDNS_REPLICAS else []
 
     def kube_dns_endpoints() -> set:
         slices = json.loads(testbed.kubectl("get", "endpointslices", "-n", "kube-system", "-l",
                                             "kubernetes.io/service-name=kube-dns", "-o", "json").stdout)["items"]
-        # the endpointslice controller writes the pod's address a moment after the kubelet reports it Running (a slice
+        # the endpointslice controller writes a pod's address a moment after the kubelet reports it Ready (a slice
         # without endpoints has no "endpoints" key)
-        return {address for piece in slices for endpoint in piece.get("endpoints") or [] for address in endpoint["addresses"]}
+        return {address for piece in slices for endpoint in piece.get("endpoints") or []
+                if (endpoint.get("conditions") or {}).get("ready", True) for address in endpoint["addresses"]}
 
-    wanted = {pod["status"]["podIP"]}
-    assert wait_until(lambda: kube_dns_endpoints() == wanted, timeout=30), (kube_dns_endpoints(), wanted)
-    logs = testbed.kubectl("logs", "-n", "kube-system", pod["metadata"]["name"], "-c", "coredns").stdout
-    stubs = testbed.kubectl("logs", "-n", "kube-system", pod["metadata"]["name"], "-c", "kube-dns-stubs").stdout
-    print(f"cluster DNS pod {pod['metadata']['name']} on {pod['spec']['nodeName']} ({pod['status']['podIP']}):\n{logs}{stubs}")
-    assert "CoreDNS-" in logs and "kube-dns-stubs: wrote" in stubs
+    def settled() -> list:
+        pods = ready()
+        return pods if pods and kube_dns_endpoints() == {pod["status"]["podIP"] for pod in pods} else []
+    settled.__doc__ = f"{cluster.COREDNS_REPLICAS} CoreDNS pods Ready behind kube-dns"
+    return wait_until(settled, timeout=60)
+
+
+def test_cluster_dns_is_two_coredns_pods_on_the_pod_network_with_their_own_service_account(testbed):
+    """The cluster's DNS as GKE runs it: the kube-system/coredns Deployment, two pods on two real nodes, on the pod
+    network (not the host's), reading the API through their ServiceAccount token and the `kubernetes` Service (no
+    hostPath, no kubeconfig), the Corefile the ConfigMap's, mounted by the kubelet; kube-dns's endpoints are those
+    pods (tests/testbed/cluster.py: coredns_objects)."""
+    pods = coredns_pods(testbed)
+    nodes = {pod["spec"]["nodeName"] for pod in pods}
+    assert len(nodes) == 2 and all(name.startswith("gke-testbed-real-pool-") for name in nodes), nodes
+    for pod in pods:
+        spec, name = pod["spec"], pod["metadata"]["name"]
+        assert not spec.get("hostNetwork") and pod["status"]["podIP"] != pod["status"]["hostIP"], pod["status"]
+        assert pod["status"]["podIP"].startswith("10.244.128.") and pod["status"]["podIP"] not in {real.ip for real in node.NODES}
+        assert spec["serviceAccountName"] == "coredns"
+        assert not [volume for volume in spec["volumes"] if "hostPath" in volume], spec["volumes"]
+        volumes = {volume["name"]: volume for volume in spec["volumes"]}
+        assert volumes["config-volume"]["configMap"]["name"] == "coredns"
+        coredns = next(c for c in spec["containers"] if c["name"] == "coredns")
+        token = [mount for mount in coredns["volumeMounts"] if mount["mountPath"] == "/var/run/secrets/kubernetes.io/serviceaccount"]
+        assert token and any(source.get("serviceAccountToken") for source in volumes[token[0]["name"]]["projected"]["sources"]), token
+        # each pod answers the kubernetes Service's name itself, from the API it reads with its token
+        assert testbed.dig("kubernetes.default.svc.cluster.local", server=pod["status"]["podIP"]) == "10.96.0.1", name
+        logs = testbed.kubectl("logs", "-n", "kube-system", name, "-c", "coredns").stdout
+        stubs = testbed.kubectl("logs", "-n", "kube-system", name, "-c", "kube-dns-stubs").stdout
+        print(f"cluster DNS pod {name} on {spec['nodeName']} ({pod['status']['podIP']}):\n{logs}{stubs}")
+        assert "CoreDNS-" in logs and "kube-dns-stubs: wrote" in stubs
+        assert "Unauthorized" not in logs and "forbidden" not in logs, logs
+    assert "kubeconfig" not in get(testbed, "kube-system", "configmap", "coredns")["data"]["Corefile"]
+    can = testbed.kubectl("auth", "can-i", "watch", "endpointslices.discovery.k8s.io", "--all-namespaces",
+                          "--as=system:serviceaccount:kube-system:coredns", check=False).stdout.strip()
+    assert can == "yes"
+    # the `kubernetes` Service, where those pods read the API: the API server's advertise address on the lab's bridge
+    endpoints = get(testbed, "default", "endpoints", "kubernetes")["subsets"]
+    assert [(a["ip"], p["port"]) for subset in endpoints for a in subset["addresses"] for p in subset["ports"]] == [(node.NODE_IP, cluster.API_PORT)]
 
 
 def test_coredns_reloads_the_configmap(testbed):
+    """Each replica applies a changed Corefile (its kubelet updates the volume, `reload` sees it)."""
+    addresses = [pod["status"]["podIP"] for pod in coredns_pods(testbed)]
     original = get(testbed, "kube-system", "configmap", "coredns")["data"]["Corefile"]
     edited = original.replace("    cache 30", "    hosts {\n        10.9.8.7 reload-probe.example.test\n        fallthrough\n    }\n    cache 30", 1)
     assert edited != original
+
+    def every_replica(expected: str):
+        def check() -> bool:
+            return all(testbed.dig("reload-probe.example.test", server=address) == expected for address in addresses)
+        check.__doc__ = f"every CoreDNS pod ({', '.join(addresses)}) answers {expected!r}"
+        return check
+
     try:
         testbed.kubectl("patch", "configmap", "coredns", "-n", "kube-system", "--type", "merge",
                         "-p", json.dumps({"data": {"Corefile": edited}}))
-        assert wait_until(lambda: testbed.dig("reload-probe.example.test") == "10.9.8.7", timeout=30)
+        assert wait_until(every_replica("10.9.8.7"), timeout=45)
+        assert testbed.dig("reload-probe.example.test") == "10.9.8.7"  # and kube-dns's ClusterIP, from this machine
     finally:
         testbed.kubectl("patch", "configmap", "coredns", "-n", "kube-system", "--type", "merge",
                         "-p", json.dumps({"data": {"Corefile": original}}))
-    wait_until(lambda: testbed.dig("reload-probe.example.test") == "", timeout=30)
+    wait_until(every_replica(""), timeout=45)

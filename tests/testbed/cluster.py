@@ -3,9 +3,10 @@
 
 etcd, kube-apiserver, kube-controller-manager and kube-scheduler built from Go modules (build.sh), kwok keeping three
 fake GKE-like nodes Ready and their pods Running, real nodes (node.py: containerd, kubelet, kube-proxy) for pods
-that must run, and the cluster's DNS: CoreDNS as the kube-system/coredns Deployment on the first real node, reading
-the kube-system/coredns ConfigMap through its ConfigMap volume (coredns_objects), and a stand-in of GKE's metadata
-server for the pods (metadata_server.py). Usage: python -m tests.testbed.cluster up|down
+that must run, and the cluster's DNS: CoreDNS as the kube-system/coredns Deployment (two pods on the pod network of the
+real nodes, reading the API through their ServiceAccount and the `kubernetes` Service, the Corefile from the
+kube-system/coredns ConfigMap through a ConfigMap volume: coredns_objects), and a stand-in of GKE's metadata server
+for the pods (metadata_server.py). Usage: python -m tests.testbed.cluster up|down
 Every process keeps a pid file in the run directory; `down` stops each by PID and host_state puts the machine back.
 """
 
@@ -33,14 +34,19 @@ from cryptography.x509.oid import NameOID
 HERE = os.path.dirname(os.path.abspath(__file__))
 RUN = os.environ.get("TESTBED_RUN", "/run/aibang-testbed")
 CACHE = os.environ.get("TESTBED_CACHE", os.path.expanduser("~/.cache/aibang-gke-platform/testbed"))
+# Where this machine's clients (kubeconfigs, the metadata server) ask the API server; it listens on the real nodes'
+# bridge (node.NODE_IP, its advertise address, where the `kubernetes` Service sends pods) and a DNAT rule of the lab
+# sends 127.0.0.1:16443 there (node.network_up).
 API_ADDRESS = "127.0.0.1"
 API_PORT = 16443
 ETCD_PORT = 12379
-DNS_ADDRESS = "127.0.0.10"
 DNS_PORT = 53
 # ClusterIPs pods can reach: the host routes the range to lo, so what kube-proxy does not DNAT goes nowhere (node.py).
 SERVICE_CIDR = "10.96.0.0/16"
+# kube-system/kube-dns, the kubelet's clusterDNS: the pods and this machine's own checks (kube-proxy's rules cover
+# the host's packets too) ask the cluster's DNS there.
 DNS_SERVICE_IP = "10.96.0.10"
+COREDNS_REPLICAS = 2
 KUBECONFIG = os.path.join(RUN, "kubeconfig")
 HOST_RECORD = os.path.join(RUN, "host-before.json")
 CONTROL_PLANE = ("etcd", "kube-apiserver")
@@ -143,8 +149,10 @@ def make_pki(pki: str) -> None:
     _write_cert(os.path.join(pki, "ca.pem"), ca_cert)
     first_service_ip = next(ipaddress.ip_network(SERVICE_CIDR).hosts())
     names = ["kubernetes", "kubernetes.default", "kubernetes.default.svc", "kubernetes.default.svc.cluster.local", "localhost"]
-    sans = [x509.DNSName(name) for name in names] + [x509.IPAddress(ipaddress.ip_address(API_ADDRESS)), x509.IPAddress(first_service_ip)]
     from tests.testbed import node  # pylint: disable=import-outside-toplevel
+    # the API server as the host asks it, as it listens (its advertise address) and as pods ask it (the Service)
+    sans = [x509.DNSName(name) for name in names] + [x509.IPAddress(ipaddress.ip_address(address))
+                                                     for address in (API_ADDRESS, node.NODE_IP, first_service_ip)]
     for name, subject, client, extra in (
         ("apiserver", [x509.NameAttribute(NameOID.COMMON_NAME, "kube-apiserver")], False, sans),
         ("admin", [x509.NameAttribute(NameOID.ORGANIZATION_NAME, "system:masters"),
@@ -267,9 +275,10 @@ def kubectl(*args: str, stdin: str | None = None) -> str:
     return done.stdout
 
 
-def dig(name: str, record: str = "A") -> str:
-    """What cluster DNS answers for ``name`` (dig +short), empty when nothing."""
-    return subprocess.run(["dig", f"@{DNS_ADDRESS}", "-p", str(DNS_PORT), "+short", "+time=2", "+tries=1", name, record],
+def dig(name: str, record: str = "A", server: str = DNS_SERVICE_IP) -> str:
+    """What cluster DNS answers for ``name`` (dig +short), empty when nothing: asked at kube-dns's ClusterIP, as a pod
+    asks it (kube-proxy sends it to one of the CoreDNS pods), or at ``server`` (one pod's IP)."""
+    return subprocess.run(["dig", f"@{server}", "-p", str(DNS_PORT), "+short", "+time=2", "+tries=1", name, record],
                           capture_output=True, text=True, check=False).stdout.strip()
 
 
@@ -281,9 +290,9 @@ def up() -> None:
     os.chmod(RUN, 0o755)
     host_state.snapshot(HOST_RECORD, RUN)
     pki = os.path.join(RUN, "pki")
-    # CoreDNS runs in a pod (host network): its address is the testbed's while the API server runs
+    # 127.0.0.1:16443 too: the lab's DNAT to the API server would hide whatever listens there
     for address, port, what, owner in ((API_ADDRESS, API_PORT, "kube-apiserver", "kube-apiserver"),
-                                       (API_ADDRESS, ETCD_PORT, "etcd", "etcd"), (DNS_ADDRESS, DNS_PORT, "coredns", "kube-apiserver")):
+                                       (API_ADDRESS, ETCD_PORT, "etcd", "etcd")):
         if not running(owner) and not port_free(address, port):
             raise TestbedError(f"{address}:{port} is in use, {what} cannot listen there (see: ss -ltnp 'sport = :{port}')")
     make_pki(pki)
@@ -299,7 +308,7 @@ def up() -> None:
     start_metadata_server(pki)
     start_coredns()
     print(f"testbed: control plane up in {time.monotonic() - started:.1f}s; KUBECONFIG={KUBECONFIG}; "
-          f"cluster DNS {DNS_ADDRESS}:{DNS_PORT}; logs {os.path.join(RUN, 'logs')}")
+          f"cluster DNS {DNS_SERVICE_IP}:{DNS_PORT}; logs {os.path.join(RUN, 'logs')}")
 
 
 def start_etcd() -> None:
@@ -319,10 +328,13 @@ def start_etcd() -> None:
 
 
 def start_apiserver(pki: str) -> None:
+    """On the real nodes' bridge (node.network_up made it): pods reach it through the `kubernetes` Service, whose
+    endpoint the API server keeps at its advertise address (the lease reconciler, as on a cluster)."""
+    from tests.testbed import node  # pylint: disable=import-outside-toplevel
     start("kube-apiserver", [
         binary("kube-apiserver"),
         f"--etcd-servers=http://{API_ADDRESS}:{ETCD_PORT}",
-        f"--bind-address={API_ADDRESS}", f"--advertise-address={API_ADDRESS}", f"--secure-port={API_PORT}",
+        f"--bind-address={node.NODE_IP}", f"--advertise-address={node.NODE_IP}", f"--secure-port={API_PORT}",
         f"--service-cluster-ip-range={SERVICE_CIDR}",
         f"--tls-cert-file={pki}/apiserver.pem", f"--tls-private-key-file={pki}/apiserver-key.pem",
         f"--client-ca-file={pki}/ca.pem",
@@ -335,7 +347,6 @@ def start_apiserver(pki: str) -> None:
         # The real node's kubelet (exec, logs): the admin certificate, at the node's InternalIP.
         f"--kubelet-client-certificate={pki}/admin.pem", f"--kubelet-client-key={pki}/admin-key.pem",
         "--kubelet-preferred-address-types=InternalIP",
-        "--endpoint-reconciler-type=none",
         "--profiling=false",
     ])
     wait_for("kube-apiserver", lambda: api_ready(pki), timeout=120)
@@ -366,35 +377,48 @@ def start_controllers(pki: str) -> None:
         wait_for(name, lambda: True, timeout=5)
 
 
+# Where the CoreDNS pods find the lab's own files (the testbed-cluster-dns ConfigMap, mounted by the kubelet): the lab's
+# internet names (the hosts file testbed.sh writes) and the empty root zone.
+LAB_DIR = "/etc/coredns-lab"
+# Where CoreDNS finds the server blocks of kube-dns's stubDomains (kube_dns_stubs.py writes them; the Corefile imports them).
+STUBS_DIR = "/etc/kube-dns-stubs"
+# The lab's objects beside the product's kube-system/coredns ConfigMap (which cluster_dns edits in coredns mode).
+LAB_CONFIGMAP = "testbed-cluster-dns"
+
+# As GKE's CoreDNS: on every address of its pod, the API read through the pod's ServiceAccount (in-cluster config,
+# no kubeconfig), `health` (liveness, :8080) and `ready` (readiness, :8181, once the kubernetes plugin has synced).
 COREFILE = """.:{dns_port} {{
-    bind {dns_address} {node_address}
     errors
-    health {dns_address}:18080
+    health
+    ready
     kubernetes cluster.local in-addr.arpa ip6.arpa {{
-        kubeconfig {kubeconfig} testbed
         pods insecure
         fallthrough in-addr.arpa ip6.arpa
         ttl 30
     }}
-    file {root_zone} .
+    file {lab}/root.db .
     cache 30
     loop
     reload 2s 1s
     loadbalance
 }}
 {lab_zones} {{
-    bind {dns_address} {node_address}
-    hosts {hosts}
+    hosts {lab}/hosts
 }}
 import {stubs}/*.server
 """
 
 
-def lab_zones() -> list:
-    """The zones of the lab's internet names (testbed.sh writes them to the hosts file). Cluster DNS answers them from
-    that file, as a public resolver would in GKE: tier-1 Squid pods check destinations by resolved address."""
+def lab_hosts() -> str:
+    """The hosts file of the lab's internet names (testbed.sh writes it before the cluster starts)."""
     with open(os.path.join(RUN, "hosts"), encoding="utf-8") as handle:
-        names = [name for line in handle for name in line.split()[1:]]
+        return handle.read()
+
+
+def lab_zones(hosts: str) -> list:
+    """The zones of the lab's internet names. Cluster DNS answers them from the hosts file, as a public resolver would in
+    GKE: tier-1 Squid pods check destinations by resolved address."""
+    names = [name for line in hosts.splitlines() if not line.lstrip().startswith("#") for name in line.split()[1:]]
     return sorted({".".join(name.split(".")[-2:]) for name in names})
 
 
@@ -407,19 +431,15 @@ ROOT_ZONE = """$ORIGIN .
 """
 
 
-def coredns_configmap() -> str:
-    # CoreDNS gets its own copy: Ansible masks the value of a no_log option (the k8s modules' kubeconfig) wherever it
-    # appears in a result, so the same path inside the Corefile would come back from k8s_info as ********.
-    coredns_kubeconfig = os.path.join(RUN, "coredns", "kubeconfig")
-    os.makedirs(os.path.dirname(coredns_kubeconfig), exist_ok=True)
-    shutil.copy(KUBECONFIG, coredns_kubeconfig)
-    root_zone = os.path.join(RUN, "coredns", "root.db")
-    with open(root_zone, "w", encoding="utf-8") as handle:
-        handle.write(ROOT_ZONE)
-    from tests.testbed import node  # pylint: disable=import-outside-toplevel
-    corefile = COREFILE.format(dns_port=DNS_PORT, dns_address=DNS_ADDRESS, node_address=node.NODE_IP, kubeconfig=coredns_kubeconfig, root_zone=root_zone,
-                               hosts=os.path.join(RUN, "hosts"), stubs=STUBS_DIR, lab_zones=" ".join(f"{zone}:{DNS_PORT}" for zone in lab_zones()))
-    indented = "".join(f"    {line}\n" for line in corefile.splitlines())
+def corefile(hosts: str) -> str:
+    return COREFILE.format(dns_port=DNS_PORT, lab=LAB_DIR, stubs=STUBS_DIR,
+                           lab_zones=" ".join(f"{zone}:{DNS_PORT}" for zone in lab_zones(hosts)))
+
+
+def coredns_configmap(hosts: str | None = None) -> str:
+    """kube-system/coredns, the product's object (cluster_dns edits its Corefile in coredns mode)."""
+    text = corefile(lab_hosts() if hosts is None else hosts)
+    indented = "".join(f"    {line}\n" for line in text.splitlines())
     return f"apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: coredns\n  namespace: kube-system\ndata:\n  Corefile: |\n{indented}"
 
 
@@ -431,62 +451,84 @@ def kube_dns_service() -> str:
     return json.dumps({"apiVersion": "v1", "kind": "Service", "metadata": metadata, "spec": spec})
 
 
-# Where CoreDNS finds the server blocks of kube-dns's stubDomains (kube_dns_stubs.py writes them; the Corefile imports them).
-STUBS_DIR = "/etc/kube-dns-stubs"
+def coredns_rbac() -> list:
+    """CoreDNS's own ServiceAccount and what its kubernetes plugin reads (list/watch), as CoreDNS's deployment grants it."""
+    managed = {"app.kubernetes.io/managed-by": "aibang-testbed"}
+    rules = [{"apiGroups": [""], "resources": ["endpoints", "services", "pods", "namespaces"], "verbs": ["list", "watch"]},
+             {"apiGroups": ["discovery.k8s.io"], "resources": ["endpointslices"], "verbs": ["list", "watch"]}]
+    return [
+        {"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {"name": "coredns", "namespace": "kube-system", "labels": managed}},
+        {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole", "metadata": {"name": "system:coredns", "labels": managed},
+         "rules": rules},
+        {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRoleBinding", "metadata": {"name": "system:coredns", "labels": managed},
+         "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "system:coredns"},
+         "subjects": [{"kind": "ServiceAccount", "name": "coredns", "namespace": "kube-system"}]},
+    ]
 
 
-def coredns_objects() -> str:
-    """The cluster's DNS as pods: the kube-system/coredns Deployment (one replica on the first real node) reading the
-    kube-system/coredns ConfigMap through a ConfigMap volume, as on a cluster; CoreDNS's reload plugin applies a
-    changed Corefile once the kubelet updates the volume. Beside it, kube_dns_stubs.py stands in for kube-dns's
-    stubDomains (GKE Standard). Host network: the host's checks ask it at DNS_ADDRESS and it reaches the API server at
-    API_ADDRESS with its own kubeconfig (coredns_configmap), from the lab's run directory mounted read-only."""
+def coredns_objects(hosts: str | None = None) -> str:
+    """The cluster's DNS as GKE runs it: the kube-system/coredns Deployment, COREDNS_REPLICAS pods on the pod network
+    of the real nodes (one per node), each reading the API server through its own ServiceAccount token and the
+    `kubernetes` Service (coredns_rbac) and the kube-system/coredns ConfigMap through a ConfigMap volume; CoreDNS's
+    reload plugin applies a changed Corefile once the kubelet updates the volume. kube-dns's Service sends queries
+    to the pods that are Ready. Beside CoreDNS in each pod, kube_dns_stubs.py stands in for kube-dns's stubDomains
+    (GKE Standard). The lab's own files come from the LAB_CONFIGMAP ConfigMap: no hostPath, no kubeconfig."""
     from tests.testbed import node  # pylint: disable=import-outside-toplevel
     with open(os.path.join(HERE, "kube_dns_stubs.py"), encoding="utf-8") as handle:
         script = handle.read()
-    lab = {"coredns": os.path.join(RUN, "coredns"), "pki": os.path.join(RUN, "pki")}
-    hosts = os.path.join(RUN, "hosts")
     labels = {"k8s-app": "kube-dns"}
     managed = {"app.kubernetes.io/managed-by": "aibang-testbed"}
     volumes = [
         {"name": "config-volume", "configMap": {"name": "coredns", "items": [{"key": "Corefile", "path": "Corefile"}]}},
+        {"name": "lab", "configMap": {"name": LAB_CONFIGMAP, "items": [{"key": "hosts", "path": "hosts"},
+                                                                       {"key": "root.db", "path": "root.db"}]}},
         {"name": "kube-dns-config", "configMap": {"name": "kube-dns", "optional": True}},
         {"name": "stub-domains", "emptyDir": {}},
-        {"name": "stub-domains-script", "configMap": {"name": "testbed-kube-dns-stubs"}},
-        *({"name": f"lab-{name}", "hostPath": {"path": path, "type": "Directory"}} for name, path in lab.items()),
-        {"name": "lab-hosts", "hostPath": {"path": hosts, "type": "File"}},
+        {"name": "stub-domains-script", "configMap": {"name": LAB_CONFIGMAP, "items": [{"key": "kube_dns_stubs.py",
+                                                                                        "path": "kube_dns_stubs.py"}]}},
     ]
     coredns = {
         "name": "coredns", "image": image("coredns"), "imagePullPolicy": "Never", "args": ["-conf", "/etc/coredns/Corefile"],
+        "ports": [{"name": "dns", "containerPort": 53, "protocol": "UDP"}, {"name": "dns-tcp", "containerPort": 53, "protocol": "TCP"}],
+        "resources": {"requests": {"cpu": "100m", "memory": "70Mi"}, "limits": {"memory": "170Mi"}},
+        "securityContext": {"allowPrivilegeEscalation": False, "readOnlyRootFilesystem": True,
+                            "capabilities": {"add": ["NET_BIND_SERVICE"], "drop": ["ALL"]}},
+        "livenessProbe": {"httpGet": {"path": "/health", "port": 8080}, "periodSeconds": 10, "timeoutSeconds": 5, "failureThreshold": 5},
+        "readinessProbe": {"httpGet": {"path": "/ready", "port": 8181}, "periodSeconds": 2},
         "volumeMounts": [{"name": "config-volume", "mountPath": "/etc/coredns", "readOnly": True},
-                         {"name": "stub-domains", "mountPath": STUBS_DIR, "readOnly": True},
-                         *({"name": f"lab-{name}", "mountPath": path, "readOnly": True} for name, path in lab.items()),
-                         {"name": "lab-hosts", "mountPath": hosts, "readOnly": True}],
+                         {"name": "lab", "mountPath": LAB_DIR, "readOnly": True},
+                         {"name": "stub-domains", "mountPath": STUBS_DIR, "readOnly": True}],
     }
     stubs = {
         "name": "kube-dns-stubs", "image": image("probe"), "imagePullPolicy": "Never",
         "command": ["python3", "/testbed/kube_dns_stubs.py", "--source", "/etc/kube-dns/stubDomains",
-                    "--out", f"{STUBS_DIR}/stub-domains.server", "--bind", f"{DNS_ADDRESS} {node.NODE_IP}", "--port", str(DNS_PORT)],
+                    "--out", f"{STUBS_DIR}/stub-domains.server", "--port", str(DNS_PORT)],
+        "resources": {"requests": {"cpu": "10m", "memory": "20Mi"}},
         "volumeMounts": [{"name": "kube-dns-config", "mountPath": "/etc/kube-dns", "readOnly": True},
                          {"name": "stub-domains", "mountPath": STUBS_DIR},
                          {"name": "stub-domains-script", "mountPath": "/testbed", "readOnly": True}],
     }
+    pod = {
+        "serviceAccountName": "coredns", "priorityClassName": "system-cluster-critical", "dnsPolicy": "Default",
+        "terminationGracePeriodSeconds": 2, "enableServiceLinks": False,
+        # the real nodes (kwok's run nothing), one pod per node
+        "nodeSelector": {node.REAL_NODE_LABEL: "true"},
+        "tolerations": [{"key": "CriticalAddonsOnly", "operator": "Exists"},
+                        {"key": node.REAL_NODE_LABEL, "operator": "Exists", "effect": "NoSchedule"}],
+        "affinity": {"podAntiAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": [
+            {"labelSelector": {"matchLabels": labels}, "topologyKey": "kubernetes.io/hostname"}]}},
+        "containers": [coredns, stubs], "volumes": volumes,
+    }
     return json.dumps({"apiVersion": "v1", "kind": "List", "items": [
-        {"apiVersion": "v1", "kind": "ConfigMap",
-         "metadata": {"name": "testbed-kube-dns-stubs", "namespace": "kube-system", "labels": managed},
-         "data": {"kube_dns_stubs.py": script}},
+        *coredns_rbac(),
+        {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": LAB_CONFIGMAP, "namespace": "kube-system", "labels": managed},
+         "data": {"kube_dns_stubs.py": script, "hosts": lab_hosts() if hosts is None else hosts, "root.db": ROOT_ZONE}},
         {"apiVersion": "apps/v1", "kind": "Deployment",
          "metadata": {"name": "coredns", "namespace": "kube-system", "labels": {**labels, **managed}},
-         "spec": {
-             "replicas": 1, "selector": {"matchLabels": labels},
-             "strategy": {"type": "Recreate"},  # one host network: the old pod must let go of port 53 first
-             "template": {"metadata": {"labels": labels}, "spec": {
-                 "hostNetwork": True, "dnsPolicy": "Default", "terminationGracePeriodSeconds": 2,
-                 "automountServiceAccountToken": False, "enableServiceLinks": False,  # it uses the lab's kubeconfig
-                 # the first real node: its IP is the bridge's address, which the Corefile binds and the Service targets
-                 "nodeSelector": {"kubernetes.io/hostname": node.NODES[0].name},
-                 "tolerations": [{"key": node.REAL_NODE_LABEL, "operator": "Exists", "effect": "NoSchedule"}],
-                 "containers": [coredns, stubs], "volumes": volumes}}}},
+         "spec": {"replicas": COREDNS_REPLICAS, "selector": {"matchLabels": labels},
+                  # a third real node takes the surge pod of a rollout (one pod per node)
+                  "strategy": {"type": "RollingUpdate", "rollingUpdate": {"maxSurge": 1, "maxUnavailable": 0}},
+                  "template": {"metadata": {"labels": labels}, "spec": pod}}},
     ]})
 
 
@@ -507,20 +549,27 @@ def install_cluster_objects() -> None:
     raise TestbedError(f"the 3 kwok nodes did not become Ready; see {log_file('kwok')}:\n{_tail(log_file('kwok'))}")
 
 
+def coredns_ready_replicas() -> int:
+    done = run_kubectl("get", "deployment", "coredns", "-n", "kube-system", "-o", "jsonpath={.status.readyReplicas}")
+    return int(done.stdout.strip() or 0) if done.returncode == 0 else 0
+
+
 def start_coredns(timeout: float = 120.0) -> None:
-    """Run the cluster's DNS as pods (coredns_objects) and wait until it answers for the kubernetes Service."""
+    """Run the cluster's DNS as pods (coredns_objects) and wait until every replica is Ready and kube-dns's ClusterIP
+    answers for the kubernetes Service, asked from this machine."""
     kubectl("apply", "-f", "-", stdin=coredns_objects())
     kubernetes_service_ip = str(next(ipaddress.ip_network(SERVICE_CIDR).hosts()))
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if dig("kubernetes.default.svc.cluster.local") == kubernetes_service_ip:
+        if coredns_ready_replicas() == COREDNS_REPLICAS and dig("kubernetes.default.svc.cluster.local") == kubernetes_service_ip:
             return
         time.sleep(0.5)
     pods = run_kubectl("get", "pods", "-n", "kube-system", "-l", "k8s-app=kube-dns", "-o", "wide")
     events = run_kubectl("get", "events", "-n", "kube-system", "--sort-by=.lastTimestamp")
-    logs = run_kubectl("logs", "-n", "kube-system", "deployment/coredns", "--all-containers", "--tail=20")
-    raise TestbedError(f"the cluster's CoreDNS (kube-system/coredns) did not answer at {DNS_ADDRESS}:{DNS_PORT} within "
-                       f"{timeout:.0f}s:\n{pods.stdout}{pods.stderr}\n{events.stdout[-3000:]}\n{logs.stdout}{logs.stderr}")
+    logs = run_kubectl("logs", "-n", "kube-system", "-l", "k8s-app=kube-dns", "--all-containers", "--tail=20", "--prefix")
+    raise TestbedError(f"the cluster's CoreDNS (kube-system/coredns, {COREDNS_REPLICAS} pods) was not Ready and answering at "
+                       f"{DNS_SERVICE_IP}:{DNS_PORT} within {timeout:.0f}s:\n{pods.stdout}{pods.stderr}\n{events.stdout[-3000:]}\n"
+                       f"{logs.stdout}{logs.stderr}")
 
 
 def start_metadata_server(pki: str) -> None:
@@ -585,7 +634,7 @@ def down() -> None:
     if os.path.exists(HOST_RECORD):  # kept: testbed.sh releases /run/netns with it after the internet namespace
         for line in host_state.restore(HOST_RECORD, RUN):
             print(f"testbed: host: {line}")
-    for state in ("etcd", "pki", "coredns", "logs", "node"):
+    for state in ("etcd", "pki", "logs", "node"):
         shutil.rmtree(os.path.join(RUN, state), ignore_errors=True)
     if os.path.exists(KUBECONFIG):
         os.unlink(KUBECONFIG)

@@ -7,8 +7,9 @@ volume) and writes each domain of its stubDomains as a server block forwarding t
 which is what kube-dns does with it, into a file the Corefile imports (`import <dir>/*.server`). CoreDNS's reload
 plugin reloads when an imported file changes. Standard library only: it runs in the lab's probe image.
 
-  python3 kube_dns_stubs.py --source /etc/kube-dns/stubDomains --out /etc/kube-dns-stubs/stub-domains.server \
-      --bind "127.0.0.10 10.244.128.1" --port 53
+  python3 kube_dns_stubs.py --source /etc/kube-dns/stubDomains --out /etc/kube-dns-stubs/stub-domains.server --port 53
+In a pod CoreDNS listens on every address of the pod, and so do the blocks; --bind ADDRESSES limits them (a `bind`
+line), for a CoreDNS that shares a network with others.
 """
 
 from __future__ import annotations
@@ -21,9 +22,10 @@ import sys
 import time
 
 
-def stub_blocks(stub_domains: dict, bind: str, port: int = 53) -> str:
+def stub_blocks(stub_domains: dict, bind: str = "", port: int = 53) -> str:
     """kube-dns's stubDomains ({domain: [server, ...]}) as CoreDNS server blocks; "" for none."""
-    return "".join(f"{domain}:{port} {{\n    bind {bind}\n    forward . {' '.join(servers)}\n}}\n"
+    bind_line = f"    bind {bind}\n" if bind.strip() else ""
+    return "".join(f"{domain}:{port} {{\n{bind_line}    forward . {' '.join(servers)}\n}}\n"
                    for domain, servers in sorted(stub_domains.items()))
 
 
@@ -74,7 +76,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--source", required=True, help="stubDomains of the mounted kube-system/kube-dns ConfigMap")
     parser.add_argument("--out", required=True, help="the file the Corefile imports")
-    parser.add_argument("--bind", required=True, help="CoreDNS's listen addresses, for the blocks' bind")
+    parser.add_argument("--bind", default="", help="CoreDNS's listen addresses, for the blocks' bind (default: none, all)")
     parser.add_argument("--port", type=int, default=53)
     parser.add_argument("--interval", type=float, default=1.0)
     args = parser.parse_args()

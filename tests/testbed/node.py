@@ -14,6 +14,9 @@ Network (nothing of it can reach beyond this machine):
                                    and a client outside the pod range
   DNAT 169.254.169.254:80          GKE's metadata server, as pods ask it: to the stand-in at NODE_IP:988
                                    (metadata_server.py); only the pods' packets, the host's own keep their route
+  kube-apiserver at NODE_IP:16443  where the `kubernetes` Service sends the pods (its advertise address, which
+                                   kube-proxy DNATs 10.96.0.1:443 to); the host's clients keep asking 127.0.0.1:16443,
+                                   which a DNAT rule of the lab (nat OUTPUT, only this machine's own packets) sends there
 Every process keeps a pid file in the run directory (cluster.start); host_state restores what they change.
 """
 
@@ -47,7 +50,7 @@ class RealNode:
 
 NODES = tuple(RealNode(index) for index in range(1, REAL_NODES + 1))
 NODE_NAME = NODES[0].name
-NODE_IP = NODES[0].ip  # the bridge's gateway address: CoreDNS and NodePorts listen here
+NODE_IP = NODES[0].ip  # the bridge's gateway address: the API server, the metadata server and NodePorts listen here
 KWOK_POD_CIDR = "10.244.0.0/17"
 OUTSIDE_DEVICE = "aibang-vm"
 VM_ADDRESS = "10.10.0.12"  # inventories/local: egress_policy.vm.address, in network_vm_subnet_cidr
@@ -56,6 +59,7 @@ REAL_NODE_LABEL = "aibang.testbed/real-node"
 FORWARD_CHAIN = "AIBANG-TESTBED-FORWARD"
 NAT_CHAIN = "AIBANG-TESTBED-POSTROUTING"
 METADATA_CHAIN = "AIBANG-TESTBED-METADATA"
+API_CHAIN = "AIBANG-TESTBED-APISERVER"
 METADATA_ADDRESS = "169.254.169.254"  # where a pod asks GKE's metadata server
 METADATA_PORT = 988  # where GKE's metadata server listens on its node (169.254.169.252:988 there; NODE_IP here)
 RUNC = "/usr/sbin/runc"
@@ -141,6 +145,13 @@ def network_up() -> None:
     iptables_rule("nat", METADATA_CHAIN, "-i", BRIDGE, "-s", POD_SUBNET, "-d", f"{METADATA_ADDRESS}/32", "-p", "tcp", "--dport", "80",
                   "-j", "DNAT", "--to-destination", f"{NODE_IP}:{METADATA_PORT}")
     iptables_rule("nat", "PREROUTING", "-j", METADATA_CHAIN, position="-I")
+    # The API server listens on the bridge (where the pods reach it through the `kubernetes` Service); this machine's
+    # own clients (kubeconfigs, NO_PROXY=127.0.0.1) keep asking 127.0.0.1: DNAT to a local address, so the packets stay
+    # on lo and no route_localnet is needed.
+    iptables_chain("nat", API_CHAIN)
+    iptables_rule("nat", API_CHAIN, "-d", f"{cluster.API_ADDRESS}/32", "-p", "tcp", "--dport", str(cluster.API_PORT),
+                  "-j", "DNAT", "--to-destination", f"{NODE_IP}:{cluster.API_PORT}")
+    iptables_rule("nat", "OUTPUT", "-j", API_CHAIN, position="-I")
     with open("/proc/sys/net/ipv4/ip_forward", "w", encoding="ascii") as handle:
         handle.write("1\n")
 
