@@ -172,14 +172,14 @@ def coredns_pods(testbed) -> list:
     return wait_until(settled, timeout=60)
 
 
-def test_cluster_dns_is_two_coredns_pods_on_the_pod_network_with_their_own_service_account(testbed):
-    """The cluster's DNS as GKE runs it: the kube-system/coredns Deployment, two pods on two real nodes, on the pod
+def test_cluster_dns_is_coredns_on_the_pod_network_with_its_own_service_account(testbed):
+    """The cluster's DNS as GKE runs it: the kube-system/coredns Deployment, its pods on real nodes (one each), on the pod
     network (not the host's), reading the API through their ServiceAccount token and the `kubernetes` Service (no
     hostPath, no kubeconfig), the Corefile the ConfigMap's, mounted by the kubelet; kube-dns's endpoints are those
     pods (tests/testbed/cluster.py: coredns_objects)."""
     pods = coredns_pods(testbed)
     nodes = {pod["spec"]["nodeName"] for pod in pods}
-    assert len(nodes) == 2 and all(name.startswith("gke-testbed-real-pool-") for name in nodes), nodes
+    assert len(nodes) == cluster.COREDNS_REPLICAS and all(name.startswith("gke-testbed-real-pool-") for name in nodes), nodes
     for pod in pods:
         spec, name = pod["spec"], pod["metadata"]["name"]
         assert not spec.get("hostNetwork") and pod["status"]["podIP"] != pod["status"]["hostIP"], pod["status"]
