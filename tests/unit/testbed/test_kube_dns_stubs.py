@@ -47,7 +47,7 @@ def objects(monkeypatch) -> dict:
 def test_the_cluster_dns_runs_as_the_coredns_deployment_on_the_pod_network(monkeypatch):
     found = objects(monkeypatch)
     deployment = found["Deployment", "coredns"]
-    assert deployment["metadata"]["namespace"] == "kube-system" and deployment["spec"]["replicas"] == 2
+    assert deployment["metadata"]["namespace"] == "kube-system" and deployment["spec"]["replicas"] == cluster.COREDNS_REPLICAS
     pod = deployment["spec"]["template"]["spec"]
     assert deployment["spec"]["template"]["metadata"]["labels"] == json.loads(cluster.kube_dns_service())["spec"]["selector"]
     # GKE's way: the pod network, the API through its own ServiceAccount token (in-cluster config), no host files
