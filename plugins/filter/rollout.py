@@ -5,12 +5,17 @@
 from __future__ import annotations
 
 from ansible_collections.aibang.gke_platform.plugins.module_utils.rollout import rollout_failure as failure_message
-from ansible_collections.aibang.gke_platform.plugins.module_utils.rollout import rolled_out, workloads_failure
+from ansible_collections.aibang.gke_platform.plugins.module_utils.rollout import rolled_out, rollout_complete, workloads_failure
 
 
 def rollout_failure(deployment, replicasets, pods, waited=None):
     """Why the Deployment's rollout did not complete: replica counts and what its new pods wait for."""
     return failure_message(dict(deployment or {}), list(replicasets or []), list(pods or []), waited)
+
+
+def deployment_rolled_out(deployment, replicas):
+    """Tier 1's gate: the Deployment is Available and its replicas, updated and ready ones are each ``replicas``."""
+    return rollout_complete(dict(deployment or {}), replicas)
 
 
 def as_read(result) -> dict:
@@ -32,5 +37,5 @@ def workloads_not_ready(results, replicasets, pods, waited=None):
 
 class FilterModule:
     def filters(self):
-        return {"rollout_failure": rollout_failure, "workload_rolled_out": workload_rolled_out,
-                "workloads_not_ready": workloads_not_ready}
+        return {"deployment_rolled_out": deployment_rolled_out, "rollout_failure": rollout_failure,
+                "workload_rolled_out": workload_rolled_out, "workloads_not_ready": workloads_not_ready}

@@ -144,6 +144,14 @@ def rolled_out(workload: dict) -> bool:
     return seen and counts["updated"] == counts["ready"] == counts["total"] == counts["wanted"]
 
 
+def rollout_complete(deployment: dict, wanted) -> bool:
+    """Tier 1's rollout gate: the Deployment is Available, and the replicas it has, the updated ones and the ready ones
+    are each the number wanted."""
+    status = (deployment or {}).get("status") or {}
+    counts = [status.get("updatedReplicas", 0), status.get("readyReplicas", 0), status.get("replicas", 0)]
+    return condition(deployment, "Available").get("status") == "True" and counts == [int(wanted)] * 3
+
+
 def selected_by(pod: dict, workload: dict) -> bool:
     wanted = (((workload or {}).get("spec") or {}).get("selector") or {}).get("matchLabels") or {}
     labels = metadata(pod).get("labels") or {}

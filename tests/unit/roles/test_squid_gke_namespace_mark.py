@@ -25,7 +25,7 @@ def _templar(found: list) -> Templar:
     variables = {**loader.load_from_file(str(ROLE / "defaults" / "main.yml"), trusted_as_template=True),
                  **loader.load_from_file(str(ROLE / "vars" / "main.yml"), trusted_as_template=True),
                  "squid_gke_policy": compile_policy(POLICY), "ansible_managed": "Ansible managed",
-                 "__squid_gke_namespace_found": {"resources": found}}
+                 "__squid_gke_found": {"resources": [{"apiVersion": "v1", "kind": "Namespace", **obj} for obj in found]}}
     return Templar(loader=loader, variables=variables)
 
 

@@ -23,7 +23,7 @@ def _network_policy(address: str, **overrides) -> dict:
     variables = {**loader.load_from_file(str(ROLE / "defaults" / "main.yml"), trusted_as_template=True),
                  **loader.load_from_file(str(ROLE / "vars" / "main.yml"), trusted_as_template=True),
                  "squid_gke_policy": compile_policy(policy), "ansible_managed": "Ansible managed",
-                 "__squid_gke_namespace_found": {"resources": []}, **overrides}
+                 "__squid_gke_found": {"resources": []}, **overrides}
     text = Templar(loader=loader, variables=variables).template(
         trust_as_template((ROLE / "templates" / "squid-proxy.yaml.j2").read_text(encoding="utf-8")))
     return next(item for item in yaml.safe_load_all(text) if item and item["kind"] == "NetworkPolicy")

@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 from __future__ import annotations
 
-from ansible_collections.aibang.gke_platform.plugins.filter.rollout import workload_rolled_out, workloads_not_ready
+from ansible_collections.aibang.gke_platform.plugins.filter.rollout import deployment_rolled_out, workload_rolled_out, workloads_not_ready
 
 STATEFULSET = {"kind": "StatefulSet", "metadata": {"name": "redis", "namespace": "apps"},
                "spec": {"replicas": 1, "selector": {"matchLabels": {"app": "redis"}}}}
@@ -23,3 +23,10 @@ def test_a_workload_read_ready_is_left_out():
     found.pop("kind")  # the kind comes from the item asked for
     assert workload_rolled_out(found | {"kind": "StatefulSet"})
     assert workloads_not_ready([result([found])], None, None) == ""
+
+
+def test_the_tier1_gate_reads_a_deployment_rolled_out_only_when_available_with_every_replica_ready():
+    status = {"replicas": 2, "updatedReplicas": 2, "readyReplicas": 2, "conditions": [{"type": "Available", "status": "True"}]}
+    assert deployment_rolled_out({"kind": "Deployment", "status": status}, 2) is True
+    assert deployment_rolled_out({"kind": "Deployment", "status": {**status, "readyReplicas": 1}}, 2) is False
+    assert deployment_rolled_out(None, 2) is False  # nothing read

@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 from ansible_collections.aibang.gke_platform.plugins.module_utils.rollout import (
-    new_replicaset, pod_state, rolled_out, rollout_failure, workload_counts, workloads_failure)
+    new_replicaset, pod_state, rolled_out, rollout_complete, rollout_failure, workload_counts, workloads_failure)
 
 OWNER = ({"apiVersion": "apps/v1", "kind": "Deployment", "name": "squid-proxy", "uid": "uid-deploy", "controller": True},)
 SCHEDULER = ("0/4 nodes are available: 1 node(s) had untolerated taint {node.kubernetes.io/not-ready: }, 3 Insufficient cpu. "
@@ -128,6 +128,23 @@ def workload(kind, wanted, updated, ready, total=None, generation=2, observed=2,
 ])
 def test_rolled_out_wants_every_replica_updated_and_ready_and_no_older_pod(state, expected):
     assert rolled_out(state) is expected
+
+
+AVAILABLE = {"type": "Available", "status": "True"}
+
+
+@pytest.mark.parametrize("state, wanted, expected", [
+    (deployment(updated=2, ready=2, total=2, conditions=[AVAILABLE]), 2, True),
+    (deployment(updated=2, ready=2, total=2, conditions=[AVAILABLE]), "2", True),  # squid_gke_replicas from a template
+    (deployment(updated=2, ready=2, total=2, conditions=[{**AVAILABLE, "status": "False"}]), 2, False),
+    (deployment(updated=2, ready=2, total=2), 2, False),  # no Available condition yet
+    (deployment(updated=1, ready=2, total=3, conditions=[AVAILABLE]), 2, False),  # a pod of the old template runs
+    (deployment(updated=2, ready=1, total=2, conditions=[AVAILABLE]), 2, False),
+    (deployment(updated=2, ready=2, total=2, conditions=[AVAILABLE]), 3, False),  # scaled up, not there yet
+    ({}, 2, False),  # the gate's read found nothing
+])
+def test_rollout_complete_wants_available_and_every_replica_updated_and_ready(state, wanted, expected):
+    assert rollout_complete(state, wanted) is expected
 
 
 def test_a_daemonset_counts_its_scheduled_pods():
