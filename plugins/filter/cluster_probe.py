@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 from ansible.errors import AnsibleFilterError
-from ansible_collections.aibang.gke_platform.plugins.module_utils.cluster_probe import ProbeError, default_requests, objects
+from ansible_collections.aibang.gke_platform.plugins.module_utils.cluster_probe import ProbeError, default_requests, objects, ready_addresses
 
 
 def cluster_probe_objects(spec):
@@ -25,6 +25,14 @@ def cluster_probe_requests(policy):
     return default_requests(policy)
 
 
+def cluster_probe_dns_servers(slices):
+    """The ready addresses of the cluster DNS's EndpointSlices: the replicas the probe asks for each alias."""
+    if not isinstance(slices, list):
+        raise AnsibleFilterError(f"cluster_probe_dns_servers expects a list of EndpointSlices, got {type(slices).__name__}")
+    return ready_addresses(slices)
+
+
 class FilterModule:
     def filters(self):
-        return {"cluster_probe_objects": cluster_probe_objects, "cluster_probe_requests": cluster_probe_requests}
+        return {"cluster_probe_objects": cluster_probe_objects, "cluster_probe_requests": cluster_probe_requests,
+                "cluster_probe_dns_servers": cluster_probe_dns_servers}

@@ -30,7 +30,9 @@ _URL = re.compile(r"http://[A-Za-z0-9.:-]+/?")
 # POSIX sh in the probe image (curl, and dig or getent: glibc's ahostsv4, or the hosts database of musl's, as in
 # Alpine-based curl images): the arguments are the checks, one JSON line each.
 #   dns NAME                   the A records NAME resolves to through the pod's resolver (the cluster's DNS)
-#   same ALIAS TARGET          both, once ALIAS answers like TARGET (or PROBE_DNS_WAIT seconds have passed)
+#   same ALIAS TARGET          both, once ALIAS answers like TARGET (or PROBE_DNS_WAIT seconds have passed), through
+#                              the pod's resolver and, with dig, at each of PROBE_DNS_SERVERS (every replica of the DNS
+#                              server that serves the alias; a line names the first one still answering otherwise)
 #   request METHOD HOST PORT   CONNECT through HTTPS_PROXY (or a plain METHOD through HTTP_PROXY); the proxy's answer,
 #                              asked again while it is a 5xx (for up to PROBE_RETRY_WAIT seconds)
 #   db                         the app's database path from its own env (DB_HOST, DB_PORT, DB_USER, DB_NAME and the
@@ -47,7 +49,7 @@ dir=$(mktemp -d 2>/dev/null) || { dir=/tmp/egress-probe.$$; mkdir -p "$dir"; }
 clean() { tr -d '"\\' | tr '\n\t' '  ' | cut -c1-200; }
 addresses() {
   if command -v dig >/dev/null 2>&1; then
-    dig +short +time=2 +tries=2 "$1" A 2>/dev/null
+    dig +short +time=2 +tries=2 ${2:+"@$2"} "$1" A 2>/dev/null
   else
     { getent ahostsv4 "$1" || getent hosts "$1"; } 2>/dev/null | sed 's/[[:space:]].*//'
   fi | grep -E '^[0-9]+[.][0-9]+[.][0-9]+[.][0-9]+$' | sort -u
@@ -55,16 +57,28 @@ addresses() {
 check_dns() {
   printf '{"check":"dns","name":"%s","addresses":[%s]}\n' "$1" "$(addresses "$1" | sed 's/.*/"&"/' | paste -sd, -)"
 }
+stale_server() {
+  # the first of PROBE_DNS_SERVERS whose answer for $1 is not $2 (servers are asked only with dig)
+  command -v dig >/dev/null 2>&1 || return 0
+  for server in ${PROBE_DNS_SERVERS:-}; do
+    if [ "$(addresses "$1" "$server")" != "$2" ]; then echo "$server"; return 0; fi
+  done
+}
 check_same() {
-  # the alias must answer like its target: wait (bounded) for the cluster's DNS to pick up a change
+  # the alias must answer like its target, at every server: wait (bounded) for the cluster's DNS to pick up a change
   end=$(( $(date +%s) + ${PROBE_DNS_WAIT:-60} ))
   while :; do
-    alias=$(addresses "$1"); target=$(addresses "$2")
-    if [ -n "$target" ] && [ "$alias" = "$target" ]; then break; fi
+    alias=$(addresses "$1"); target=$(addresses "$2"); stale=""
+    if [ -n "$target" ] && [ "$alias" = "$target" ]; then
+      stale=$(stale_server "$1" "$target")
+      if [ -z "$stale" ]; then break; fi
+    fi
     if [ "$(date +%s)" -ge "$end" ]; then break; fi
-    sleep 2
+    sleep 1
   done
-  printf '{"check":"dns","name":"%s","addresses":[%s]}\n' "$1" "$(printf '%s\n' "$alias" | sed '/^$/d;s/.*/"&"/' | paste -sd, -)"
+  if [ -n "$stale" ]; then alias=$(addresses "$1" "$stale"); fi
+  printf '{"check":"dns","name":"%s","addresses":[%s]%s}\n' "$1" "$(printf '%s\n' "$alias" | sed '/^$/d;s/.*/"&"/' | paste -sd, -)" \
+    "${stale:+,\"server\":\"$stale\"}"
   printf '{"check":"dns","name":"%s","addresses":[%s]}\n' "$2" "$(printf '%s\n' "$target" | sed '/^$/d;s/.*/"&"/' | paste -sd, -)"
 }
 check_request() {
@@ -260,7 +274,8 @@ def job(spec: dict) -> dict:
     """The probe Job: one pod, no retries, gone ten minutes after it ends.
 
     spec: name, namespace, image, args (probe_args), proxy_url, scheduling ({nodeSelector, tolerations, affinity}),
-    timeout (seconds per request), dns_wait (seconds an alias may take to answer), retry_wait (seconds a request is asked
+    timeout (seconds per request), dns_wait (seconds an alias may take to answer), dns_servers (addresses of every
+    replica of the DNS server that serves the aliases, each asked for them; dig only), retry_wait (seconds a request is asked
     again while the proxy answers it with a 5xx), deadline (seconds for the Job);
     as an app: service_account (its Kubernetes service account, for Workload Identity) and env_from (its envFrom: the
     database ConfigMap and Secret)."""
@@ -274,6 +289,7 @@ def job(spec: dict) -> dict:
         "name": "probe", "image": spec["image"], "command": ["sh", "-c", SCRIPT, "egress-probe"], "args": list(spec["args"]),
         "env": [*proxy_env, {"name": "NO_PROXY", "value": ""}, {"name": "PROBE_TIMEOUT", "value": str(spec.get("timeout", 10))},
                 {"name": "PROBE_DNS_WAIT", "value": str(spec.get("dns_wait", 60))},
+                {"name": "PROBE_DNS_SERVERS", "value": " ".join(dns_servers(spec.get("dns_servers") or []))},
                 {"name": "PROBE_RETRY_WAIT", "value": str(spec.get("retry_wait", 15))},
                 {"name": "POD_IP", "valueFrom": {"fieldRef": {"fieldPath": "status.podIP"}}}],
         "resources": {"requests": {"cpu": "10m", "memory": "16Mi"}, "limits": {"memory": "64Mi"}},
@@ -295,9 +311,32 @@ def job(spec: dict) -> dict:
     }
 
 
+def dns_servers(addresses: list) -> list:
+    """The DNS servers the alias check asks, each an IP address (checked: they end up on the probe's command line)."""
+    if not isinstance(addresses, list):
+        raise ProbeError(f"dns_servers: {addresses!r} is not a list of IP addresses")
+    for index, address in enumerate(addresses):
+        try:
+            ipaddress.ip_address(str(address))
+        except ValueError:
+            raise ProbeError(f"dns_servers[{index}]: {address!r} is not an IP address") from None
+    return [str(address) for address in addresses]
+
+
+def ready_addresses(slices: list) -> list:
+    """The addresses of a Service's ready endpoints from its EndpointSlices (discovery.k8s.io/v1), sorted, each once:
+    the replicas of the cluster's DNS the alias check asks one by one."""
+    found = set()
+    for piece in slices or []:
+        for endpoint in (piece or {}).get("endpoints") or []:
+            if (endpoint.get("conditions") or {}).get("ready") is not False:
+                found.update(endpoint.get("addresses") or [])
+    return sorted(found, key=ipaddress.ip_address)
+
+
 def parse_log(text: str) -> dict:
     """The probe's log as {pod_ip, dns: {name: [addresses]}, requests: [records]}; fails naming a line it cannot read."""
-    result = {"pod_ip": None, "dns": {}, "requests": [], "tcp": None, "mysql": None, "identity": None, "complete": False}
+    result = {"pod_ip": None, "dns": {}, "dns_server": {}, "requests": [], "tcp": None, "mysql": None, "identity": None, "complete": False}
     for number, line in enumerate((text or "").splitlines(), start=1):
         if not line.strip():
             continue
@@ -310,6 +349,8 @@ def parse_log(text: str) -> dict:
             result["pod_ip"] = record.get("ip") or None
         elif check == "dns":
             result["dns"][record["name"]] = list(record.get("addresses") or [])
+            if record.get("server"):
+                result["dns_server"][record["name"]] = record["server"]
         elif check == "request":
             result["requests"].append(record)
         elif check in ("tcp", "mysql", "identity"):
@@ -322,18 +363,21 @@ def parse_log(text: str) -> dict:
 
 
 def judge_dns(aliases: dict, observed: dict) -> tuple:
-    """(results, disagreements): each alias must resolve, from the pod, to exactly the addresses its target does."""
+    """(results, disagreements): each alias must resolve, from the pod, to exactly the addresses its target does, at
+    the pod's resolver and at each DNS server the probe was given (a server that answered otherwise is named)."""
     results, disagreements = [], []
     for alias, target in sorted((aliases or {}).items()):
         alias_answer = sorted(observed["dns"].get(alias.lower(), []))
         target_answer = sorted(observed["dns"].get(target.lower(), []))
-        ok = bool(target_answer) and alias_answer == target_answer
+        server = observed.get("dns_server", {}).get(alias.lower())
+        ok = bool(target_answer) and alias_answer == target_answer and not server
         results.append({"alias": alias, "target": target, "alias_addresses": alias_answer,
-                        "target_addresses": target_answer, "ok": ok})
+                        "target_addresses": target_answer, "ok": ok, **({"server": server} if server else {})})
+        at = f" at the DNS server {server} (one of the replicas serving it)" if server else ""
         if not target_answer:
             disagreements.append(f"the target {target} does not resolve from the probe pod")
         elif not ok:
-            disagreements.append(f"the alias {alias} resolves to {alias_answer or 'nothing'} from the probe pod, "
+            disagreements.append(f"the alias {alias} resolves to {alias_answer or 'nothing'}{at} from the probe pod, "
                                  f"its target {target} to {target_answer}")
     return results, disagreements
 

@@ -46,10 +46,9 @@ SERVICE_CIDR = "10.96.0.0/16"
 # kube-system/kube-dns, the kubelet's clusterDNS: the pods and this machine's own checks (kube-proxy's rules cover
 # the host's packets too) ask the cluster's DNS there.
 DNS_SERVICE_IP = "10.96.0.10"
-# One replica: cluster_dns's gate asks kube-dns's Service, so one pod's answer; with two, the other pod could still serve
-# the Corefile before the gate's change for a few seconds (its own kubelet's volume sync and reload), and a check right
-# after the gate would depend on which pod it reaches. The gate asking every replica is the product's to do.
-COREDNS_REPLICAS = 1
+# Two, as GKE runs its DNS: each picks up a changed Corefile on its own (its kubelet's volume sync, then reload), so
+# cluster_dns's gate asks every ready replica for the aliases, not only the one kube-dns's Service picks.
+COREDNS_REPLICAS = 2
 KUBECONFIG = os.path.join(RUN, "kubeconfig")
 HOST_RECORD = os.path.join(RUN, "host-before.json")
 CONTROL_PLANE = ("etcd", "kube-apiserver")

@@ -492,3 +492,67 @@ def test_an_app_probe_gets_the_apps_egress_account_and_env_but_no_namespace():
 def test_a_bad_identity_url_is_refused(url):
     with pytest.raises(ProbeError, match="identity_url"):
         cluster_probe.probe_args([], [], None, identity_url=url)
+
+
+# dig as a cluster whose DNS runs two replicas: the pod's resolver and the first replica answer the alias at once, the
+# second (10.0.0.2) answers what STALE says for as many asks as STALE_ASKS (then like the first, unless STALE_ASKS is
+# "always"): the replica whose kubelet has not yet updated its Corefile.
+REPLICAS_DIG = """#!/bin/sh
+case "$4" in @*) server=${4#@}; name=$5 ;; *) server=""; name=$4 ;; esac
+echo "dig ${server:-resolver} $name" >> "$CALLS"
+if [ "$server" = 10.0.0.2 ] && [ "$name" = alias.local ]; then
+  echo x >> "$CALLS.stale"
+  if [ "$STALE_ASKS" = always ] || [ "$(wc -l < "$CALLS.stale")" -le "$STALE_ASKS" ]; then
+    [ -n "$STALE" ] && echo "$STALE"; exit 0
+  fi
+fi
+case "$name" in alias.local|target.local) echo 10.96.0.7 ;; esac
+"""
+
+
+def run_same_with_replicas(tmp_path, stale: str, stale_asks: str, wait: str = "60"):
+    dig = tmp_path / "dig"
+    dig.write_text(REPLICAS_DIG, encoding="utf-8")
+    dig.chmod(0o755)
+    env = {"PATH": f"{tmp_path}:/usr/bin:/bin", "POD_IP": "10.244.128.12", "CALLS": str(tmp_path / "calls"),
+           "PROBE_DNS_WAIT": wait, "PROBE_DNS_SERVERS": "10.0.0.1 10.0.0.2", "STALE": stale, "STALE_ASKS": stale_asks}
+    done = subprocess.run(["sh", "-c", cluster_probe.SCRIPT, "egress-probe", "same", "alias.local", "target.local"], env=env,
+                          capture_output=True, text=True, check=False, timeout=30)
+    assert done.returncode == 0, done.stderr
+    return cluster_probe.parse_log(done.stdout), (tmp_path / "calls").read_text(encoding="utf-8")
+
+
+def test_same_waits_until_every_dns_server_answers_the_alias_like_its_target(tmp_path):
+    """One replica answering is not enough: the pod's next lookup may reach the other."""
+    observed, calls = run_same_with_replicas(tmp_path, stale="", stale_asks="2")
+    assert observed["dns"] == {"alias.local": ["10.96.0.7"], "target.local": ["10.96.0.7"]} and observed["dns_server"] == {}
+    assert calls.count("dig 10.0.0.2 alias.local") == 3 and "dig 10.0.0.1 alias.local" in calls
+    assert cluster_probe.judge_dns({"alias.local": "target.local"}, observed)[1] == []
+
+
+def test_a_dns_server_still_answering_otherwise_at_the_end_fails_the_check_naming_it(tmp_path):
+    observed, _calls = run_same_with_replicas(tmp_path, stale="10.96.0.99", stale_asks="always", wait="1")
+    assert observed["dns"]["alias.local"] == ["10.96.0.99"] and observed["dns_server"] == {"alias.local": "10.0.0.2"}
+    results, disagreements = cluster_probe.judge_dns({"alias.local": "target.local"}, observed)
+    assert results[0]["ok"] is False and results[0]["server"] == "10.0.0.2"
+    assert disagreements == ["the alias alias.local resolves to ['10.96.0.99'] at the DNS server 10.0.0.2 (one of the "
+                             "replicas serving it) from the probe pod, its target target.local to ['10.96.0.7']"]
+
+
+def test_the_dns_servers_reach_the_pod_and_must_be_addresses():
+    args = cluster_probe.probe_args([], [], {"alias.local": "target.local"})
+    job = cluster_probe.objects({**SPEC, "requests": [], "args": args, "dns_servers": ["10.0.0.1", "10.0.0.2"]})[-1]
+    env = {item["name"]: item.get("value") for item in job["spec"]["template"]["spec"]["containers"][0]["env"]}
+    assert env["PROBE_DNS_SERVERS"] == "10.0.0.1 10.0.0.2"
+    with pytest.raises(cluster_probe.ProbeError, match=r"dns_servers\[1\]: '10.0.0.2; reboot' is not an IP address"):
+        cluster_probe.objects({**SPEC, "requests": [], "dns_servers": ["10.0.0.1", "10.0.0.2; reboot"]})
+
+
+def test_the_dns_replicas_are_the_ready_endpoints_of_the_services_slices():
+    slices = [{"endpoints": [{"addresses": ["10.244.128.20"], "conditions": {"ready": True}},
+                             {"addresses": ["10.244.128.9"], "conditions": {"ready": False}},  # not yet synced with the API
+                             {"addresses": ["10.244.128.3"]}]},  # no conditions: ready, as the API reads it
+              {"endpoints": [{"addresses": ["10.244.128.20"], "conditions": {"ready": True}}]},
+              {}]  # a slice without endpoints has no "endpoints" key
+    assert cluster_probe.ready_addresses(slices) == ["10.244.128.3", "10.244.128.20"]
+    assert cluster_probe.ready_addresses([]) == []
