@@ -27,6 +27,7 @@ from ansible_collections.aibang.gke_platform.plugins.module_utils.gcp_services i
 from ansible_collections.aibang.gke_platform.plugins.module_utils.gke import ensure_cluster
 from ansible_collections.aibang.gke_platform.plugins.module_utils.iam_policy import ensure_member, role_members
 from ansible_collections.aibang.gke_platform.plugins.module_utils.psc import ensure_endpoint, ensure_service_attachment
+from ansible_collections.aibang.gke_platform.plugins.module_utils.service_account import ensure_accounts
 from ansible_collections.aibang.gke_platform.tests.testbed.gcp_fake.google import project_number
 
 REGION = "europe-west2"
@@ -101,6 +102,16 @@ def _zone(name: str, dns_name: str, **fields) -> dict:
 
 def _rules_present(fake, params) -> bool:
     return all(fake.exists(f"compute:projects/{params['project']}/global/firewalls/{rule['name']}") for rule in params["rules"])
+
+
+def _accounts_present(fake, params) -> bool:
+    return all(fake.exists(f"iam:projects/{CONSUMER}/serviceAccounts/{item['name'].split('@')[0]}@{CONSUMER}.iam.gserviceaccount.com")
+               for item in params["accounts"])
+
+
+def _account(name: str, **fields) -> dict:
+    """An accounts[] item as the module's argument spec fills it."""
+    return dict({"name": name, "display_name": None, "description": None, "state": None}, **fields)
 
 
 def _record(name: str, kind: str, rrdatas: list, ttl: int = 300) -> dict:
@@ -190,6 +201,12 @@ ROWS = [
         {"rules": [RULES[0], dict(RULES[1], source_ranges=["10.128.0.0/14", "10.4.0.0/20"], priority=900)]},
         _rules_present,
         lambda fake: fake.network(CONSUMER)),
+    Row(ensure_accounts,
+        {"project": CONSUMER, "accounts": [_account("gke-nodes", display_name="platform GKE nodes (mark)"),
+                                           _account(f"app-runtime@{CONSUMER}.iam.gserviceaccount.com")]},
+        {"accounts": [_account("gke-nodes", display_name="GKE nodes", description="the nodes' own account"),
+                      _account(f"app-runtime@{CONSUMER}.iam.gserviceaccount.com")]},
+        _accounts_present),
     Row(ensure_services,
         {"project": CONSUMER, "services": ["sqladmin.googleapis.com"], "wait_timeout": 600},
         {"services": ["sqladmin.googleapis.com", "container.googleapis.com"]},
