@@ -15,7 +15,7 @@ from ansible_collections.aibang.gke_platform.plugins.module_utils.gcp_client imp
 from ansible_collections.aibang.gke_platform.plugins.module_utils.gcp_resource import list_result
 
 IAM = "https://iam.googleapis.com/v1/"
-_ACCOUNT_ID = re.compile(r"^[a-z](?:[-a-z0-9]{4,28}[a-z0-9])$")
+_ACCOUNT_ID = re.compile(r"[a-z][-a-z0-9]{4,28}[a-z0-9]")
 _MANAGED = {"display_name": "displayName", "description": "description"}
 
 
@@ -35,7 +35,7 @@ def _email_and_project(label: str, name: str, project: str) -> tuple:
             raise GcpError(f"{label}: {name!r} is not a user-managed service account "
                            "(ACCOUNT_ID@PROJECT.iam.gserviceaccount.com); this module does not manage Google's own accounts")
         project = domain[:-len(".iam.gserviceaccount.com")]
-    if not _ACCOUNT_ID.match(account_id):
+    if not _ACCOUNT_ID.fullmatch(account_id):
         raise GcpError(f"{label}: account ID {account_id!r} must be 6 to 30 lowercase letters, digits or hyphens, "
                        "starting with a letter and not ending with a hyphen")
     return f"{account_id}@{project}.iam.gserviceaccount.com", project

@@ -1,8 +1,9 @@
 # -*- coding: utf-8 -*-
 """Every Google Cloud delete in a role's cleanup goes only to what carries the collection's mark (issue 16, item 7):
 a google.cloud delete is guarded by a ``when`` that tests the mark or loops over marked items only; this collection's
-own modules check the mark themselves (each listed here with the test that proves it), and an IAM revocation runs
-only for an account the collection created. What is still deleted by name is listed, with the reason."""
+own modules check the mark themselves (each listed here with the test that proves it) or are guarded like
+google.cloud's, and an IAM revocation runs only for an account the collection created. What is still deleted by
+name is listed, with the reason."""
 
 from __future__ import annotations
 
@@ -22,6 +23,10 @@ MARK_AWARE = {
     "aibang.gke_platform.gcp_dns_record": "test_dns_record.py::test_a_record_in_a_zone_the_collection_did_not_create_is_left_saying_why",
     "aibang.gke_platform.cloud_nat": "test_cloud_nat.py (the router: delete_empty_router deletes only a marked, empty router)",
     "aibang.gke_platform.psc_service_attachment": "test_psc.py::test_an_adopted_attachment_is_left_in_place_saying_why",
+}
+# This collection's modules that delete by name, so the role's ``when`` must test the mark as for google.cloud's.
+GUARDED_BY_THE_ROLE = {
+    "aibang.gke_platform.gcp_service_accounts",  # an account has no labels: psc_consumer's mark is in its display name
 }
 # Still deleted by name, and why.
 BY_NAME = {
@@ -56,7 +61,7 @@ def test_there_are_google_cloud_deletes_to_check():
 @pytest.mark.parametrize("role, module, task", DELETES, ids=[f"{role}:{task['name']}" for role, _module, task in DELETES])
 def test_each_delete_goes_only_to_what_carries_the_mark(role, module, task):
     guard = f"{task.get('when', '')} {task.get('loop', '')}"
-    if module.startswith("google.cloud."):
+    if module.startswith("google.cloud.") or module in GUARDED_BY_THE_ROLE:
         assert "mark" in guard, f"{role}: '{task['name']}' deletes by name"
     elif module == "aibang.gke_platform.gcp_iam_member":
         assert "_mark in" in guard and "displayName" in guard, f"{role}: '{task['name']}' revokes an adopted account's roles"
