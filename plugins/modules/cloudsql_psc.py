@@ -193,7 +193,7 @@ ARGUMENT_SPEC = {
         "password": {"type": "str", "required": True, "no_log": True},
         "host": {"type": "str", "required": True},
     }},
-    "update_password": {"type": "str", "choices": ["on_create", "always"], "default": "on_create"},
+    "update_password": {"type": "str", "choices": ["on_create", "always"], "default": "on_create", "no_log": False},
     "wait_timeout": {"type": "int", "default": 1800},
     "poll_interval": {"type": "int", "default": 10},
     "delete_unmarked": {"type": "bool", "default": False},

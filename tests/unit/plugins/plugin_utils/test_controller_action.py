@@ -87,7 +87,8 @@ GCP_CASES = {
     "gcp_dns_zones": {"zones": [{"name": "intra", "dns_name": "intra.example.", "networks": ["vpc"]}]},
     "gcp_resources_info": {"networks": ["vpc", "missing"], "service_accounts": ["gke-nodes"]},
     "psc_endpoint_info": {"name": "psc-orders", "region": "europe-west2"},
-    "cloudsql_psc": {"name": "orders", "region": "europe-west2"},  # check mode only below: it warns (update_password)
+    "gcp_service_accounts": {"accounts": [{"name": "gke-nodes", "display_name": "GKE nodes"}, {"name": "app-runtime"}]},
+    "cloudsql_psc": {"name": "orders", "region": "europe-west2"},  # check mode only below (a create waits for Cloud SQL)
 }
 
 
@@ -118,9 +119,20 @@ def test_a_google_cloud_action_returns_what_its_module_returns_check_mode_then_t
         assert got == want
         assert by_action.mutations() == gcp_modules.mutations()
         assert TOKEN not in json.dumps(got) and got["invocation"]["module_args"]["access_token"] == MASKED
-    assert name != "cloudsql_psc" or got["warnings"] == ["Module did not set no_log for update_password"]
-    if name in ("gcp_iam_member", "gcp_firewall_rules", "gcp_dns_zones"):
+    assert "warnings" not in got
+    if name in ("gcp_iam_member", "gcp_firewall_rules", "gcp_dns_zones", "gcp_service_accounts"):
         assert by_action.mutations() and by_action.mutations() == gcp_modules.mutations()
+
+
+def test_an_option_named_like_a_password_without_no_log_warns_as_the_module_does(
+        action_of, run_module, gcp_modules, by_action, monkeypatch):
+    spec = module_of("cloudsql_psc").ARGUMENT_SPEC
+    monkeypatch.setitem(spec, "update_password", {key: value for key, value in spec["update_password"].items()
+                                                  if key != "no_log"})
+    args = dict(AUTH, **GCP_CASES["cloudsql_psc"])
+    want = as_shown(run_module(module_of("cloudsql_psc"), dict(args, _ansible_check_mode=True, _ansible_diff=True)))
+    got = action_run(action_of, "cloudsql_psc", args, True)
+    assert got == want and got["warnings"] == ["Module did not set no_log for update_password"]
 
 
 def test_check_mode_changes_nothing(action_of, by_action):
