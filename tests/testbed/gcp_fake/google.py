@@ -293,6 +293,24 @@ class FakeGoogle:
         resource["labelFingerprint"] = _etag(resource["labels"])
         return self._operation("compute", call, resource_key, "setLabels", fault)
 
+    def _compute_setPrivateIpGoogleAccess(self, call, query, body, fault):
+        resource_key = call.path.rsplit("/", 1)[0]
+        resource = self._get(resource_key)
+        resource["privateIpGoogleAccess"] = bool(body.get("privateIpGoogleAccess"))
+        self._fingerprint(resource)
+        return self._operation("compute", call, resource_key, "setPrivateIpGoogleAccess", fault)
+
+    def _compute_expandIpCidrRange(self, call, query, body, fault):
+        resource_key = call.path.rsplit("/", 1)[0]
+        resource = self._get(resource_key)
+        asked, now = ipaddress.ip_network(body.get("ipCidrRange", ""), strict=False), ipaddress.ip_network(resource["ipCidrRange"])
+        if asked.prefixlen >= now.prefixlen or not now.subnet_of(asked):
+            raise GoogleError(400, f"Invalid IPCidrRange: {body.get('ipCidrRange')} does not contain the current range "
+                                   f"{resource['ipCidrRange']} or is not larger.")
+        resource["ipCidrRange"] = str(asked)
+        self._fingerprint(resource)
+        return self._operation("compute", call, resource_key, "expandIpCidrRange", fault)
+
     @staticmethod
     def _fingerprint(resource: dict) -> None:
         resource["fingerprint"] = _etag({k: v for k, v in resource.items() if k != "fingerprint"})

@@ -26,6 +26,7 @@ from ansible_collections.aibang.gke_platform.plugins.module_utils.gcp_resource i
 from ansible_collections.aibang.gke_platform.plugins.module_utils.gcp_services import ensure_services
 from ansible_collections.aibang.gke_platform.plugins.module_utils.gke import ensure_cluster
 from ansible_collections.aibang.gke_platform.plugins.module_utils.iam_policy import ensure_member, role_members
+from ansible_collections.aibang.gke_platform.plugins.module_utils.network import ensure_networks
 from ansible_collections.aibang.gke_platform.plugins.module_utils.psc import ensure_endpoint, ensure_service_attachment
 from ansible_collections.aibang.gke_platform.plugins.module_utils.service_account import ensure_accounts
 from ansible_collections.aibang.gke_platform.tests.testbed.gcp_fake.google import project_number
@@ -107,6 +108,19 @@ def _rules_present(fake, params) -> bool:
 def _accounts_present(fake, params) -> bool:
     return all(fake.exists(f"iam:projects/{CONSUMER}/serviceAccounts/{item['name'].split('@')[0]}@{CONSUMER}.iam.gserviceaccount.com")
                for item in params["accounts"])
+
+
+def _networks_present(fake, params) -> bool:
+    return (all(fake.exists(f"compute:projects/{CONSUMER}/global/networks/{item['name']}") for item in params["networks"])
+            and all(fake.exists(f"compute:projects/{CONSUMER}/regions/{REGION}/subnetworks/{item['name']}")
+                    for item in params["subnetworks"]))
+
+
+def _subnet(name: str, **fields) -> dict:
+    """A subnetworks[] item as the module's argument spec fills it."""
+    return dict({"name": name, "region": None, "network": "vpc", "ip_cidr_range": "10.10.0.0/22",
+                 "private_ip_google_access": True, "description": "GKE nodes (mark)", "state": None,
+                 "secondary_ip_ranges": [{"range_name": "pods", "ip_cidr_range": "10.20.0.0/14"}]}, **fields)
 
 
 def _account(name: str, **fields) -> dict:
@@ -201,6 +215,15 @@ ROWS = [
         {"rules": [RULES[0], dict(RULES[1], source_ranges=["10.128.0.0/14", "10.4.0.0/20"], priority=900)]},
         _rules_present,
         lambda fake: fake.network(CONSUMER)),
+    Row(ensure_networks,
+        {"project": CONSUMER, "region": REGION, "wait_timeout": 300,
+         "networks": [{"name": "vpc", "description": "Platform VPC (mark)", "state": None}],
+         "subnetworks": [_subnet("nodes"), _subnet("egress-vm", ip_cidr_range="10.10.8.0/28", secondary_ip_ranges=None)]},
+        {"subnetworks": [_subnet("nodes", ip_cidr_range="10.10.0.0/20", private_ip_google_access=False,
+                                 secondary_ip_ranges=[{"range_name": "pods", "ip_cidr_range": "10.20.0.0/14"},
+                                                      {"range_name": "services", "ip_cidr_range": "10.24.0.0/20"}]),
+                         _subnet("egress-vm", ip_cidr_range="10.10.8.0/28", secondary_ip_ranges=None)]},
+        _networks_present),
     Row(ensure_accounts,
         {"project": CONSUMER, "accounts": [_account("gke-nodes", display_name="platform GKE nodes (mark)"),
                                            _account(f"app-runtime@{CONSUMER}.iam.gserviceaccount.com")]},

@@ -87,6 +87,9 @@ GCP_CASES = {
     "gcp_dns_zones": {"zones": [{"name": "intra", "dns_name": "intra.example.", "networks": ["vpc"]}]},
     "gcp_resources_info": {"networks": ["vpc", "missing"], "service_accounts": ["gke-nodes"]},
     "psc_endpoint_info": {"name": "psc-orders", "region": "europe-west2"},
+    "gcp_networks": {"region": "europe-west2", "networks": [{"name": "vpc"}],
+                     "subnetworks": [{"name": "nodes", "network": "vpc", "ip_cidr_range": "10.10.0.0/22",
+                                      "private_ip_google_access": True}]},
     "gcp_service_accounts": {"accounts": [{"name": "gke-nodes", "display_name": "GKE nodes"}, {"name": "app-runtime"}]},
     "cloudsql_psc": {"name": "orders", "region": "europe-west2"},  # check mode only below (a create waits for Cloud SQL)
 }
@@ -120,7 +123,7 @@ def test_a_google_cloud_action_returns_what_its_module_returns_check_mode_then_t
         assert by_action.mutations() == gcp_modules.mutations()
         assert TOKEN not in json.dumps(got) and got["invocation"]["module_args"]["access_token"] == MASKED
     assert "warnings" not in got
-    if name in ("gcp_iam_member", "gcp_firewall_rules", "gcp_dns_zones", "gcp_service_accounts"):
+    if name in ("gcp_iam_member", "gcp_firewall_rules", "gcp_dns_zones", "gcp_service_accounts", "gcp_networks"):
         assert by_action.mutations() and by_action.mutations() == gcp_modules.mutations()
 
 
