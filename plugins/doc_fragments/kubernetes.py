@@ -30,11 +30,13 @@ options:
         are read the same way.
     type: str
   ca_cert:
-    description: CA certificate file that signs O(host)'s certificate, or E(K8S_AUTH_SSL_CA_CERT); else the system's CAs.
+    description: >-
+      CA certificate file that signs O(host)'s certificate, or E(K8S_AUTH_CA_CERT) or E(K8S_AUTH_SSL_CA_CERT); else the
+      system's CAs.
     type: path
     aliases: [ssl_ca_cert]
   validate_certs:
-    description: Verify O(host)'s certificate, or E(K8S_AUTH_VERIFY_SSL).
+    description: Verify O(host)'s certificate, or E(K8S_AUTH_VALIDATE_CERTS) or E(K8S_AUTH_VERIFY_SSL).
     type: bool
     default: true
     aliases: [verify_ssl]
@@ -45,6 +47,10 @@ options:
         collections' modules).
       - With any of O(client_cert), O(client_key), O(username), O(password), O(proxy), O(no_proxy),
         O(proxy_headers), O(impersonate_user) or O(impersonate_groups), the task goes through the kubernetes client.
+      - Each of these but O(proxy_headers), when unset, is read from the variable kubernetes.core reads for it:
+        E(K8S_AUTH_CLIENT_CERT) or E(K8S_AUTH_CERT_FILE), E(K8S_AUTH_CLIENT_KEY) or E(K8S_AUTH_KEY_FILE),
+        E(K8S_AUTH_USERNAME), E(K8S_AUTH_PASSWORD), E(K8S_AUTH_PROXY), E(K8S_AUTH_NO_PROXY), E(K8S_AUTH_PERSIST_CONFIG),
+        E(K8S_AUTH_IMPERSONATE_USER), E(K8S_AUTH_IMPERSONATE_GROUPS) (comma-separated).
     type: path
     aliases: [cert_file]
   client_key:

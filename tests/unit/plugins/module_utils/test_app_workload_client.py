@@ -9,6 +9,7 @@ import json
 import pytest
 
 from ansible.module_utils.basic import env_fallback
+from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 from ansible.module_utils.errors import AnsibleFallbackNotFound
 from ansible_collections.aibang.gke_platform.plugins.module_utils import app_workload_client as client
 from ansible_collections.aibang.gke_platform.tests.unit.plugins.module_utils.test_k8s_http import (  # noqa: F401 pylint: disable=unused-import
@@ -33,11 +34,26 @@ def params(**given) -> dict:
 
 def test_the_fallbacks_are_kubernetes_cores_variables():
     names = {name: spec["fallback"][1] for name, spec in client.AUTH_ARGUMENT_SPEC.items() if "fallback" in spec}
-    assert names == {"kubeconfig": ["K8S_AUTH_KUBECONFIG"], "context": ["K8S_AUTH_CONTEXT"], "host": ["K8S_AUTH_HOST"],
-                     "api_key": ["K8S_AUTH_API_KEY"], "ca_cert": ["K8S_AUTH_SSL_CA_CERT"],
-                     "validate_certs": ["K8S_AUTH_VERIFY_SSL"]}
+    # kubernetes.core (module_utils/k8s/client.py _create_auth_spec): K8S_AUTH_<option>, then K8S_AUTH_<client name>
+    client_names = {"validate_certs": "verify_ssl", "ca_cert": "ssl_ca_cert", "client_cert": "cert_file",
+                    "client_key": "key_file"}
+    assert names == {name: [f"K8S_AUTH_{item.upper()}" for item in dict.fromkeys([name, client_names.get(name, name)])]
+                     for name in client.AUTH_ARGUMENT_SPEC if name != "proxy_headers"}
     assert all(spec["fallback"][0] is env_fallback for spec in client.AUTH_ARGUMENT_SPEC.values() if "fallback" in spec)
     assert client.AUTH_ARGUMENT_SPEC["api_key"]["no_log"] is True
+
+
+def test_kubernetes_cores_variables_fill_the_options_as_ansible_validates_them(monkeypatch):
+    for name, value in {"K8S_AUTH_CERT_FILE": "/runner/client.crt", "K8S_AUTH_KEY_FILE": "/runner/client.key",
+                        "K8S_AUTH_CA_CERT": "/runner/ca.crt", "K8S_AUTH_SSL_CA_CERT": "/elsewhere/ca.crt",
+                        "K8S_AUTH_VALIDATE_CERTS": "false", "K8S_AUTH_IMPERSONATE_GROUPS": "ops,audit",
+                        "K8S_AUTH_PROXY": "http://127.0.0.1:3128"}.items():
+        monkeypatch.setenv(name, value)
+    validated = ArgumentSpecValidator(client.AUTH_ARGUMENT_SPEC).validate({}).validated_parameters
+    assert {name: validated[name] for name in ("client_cert", "client_key", "ca_cert", "validate_certs",
+                                              "impersonate_groups", "proxy")} == {
+        "client_cert": "/runner/client.crt", "client_key": "/runner/client.key", "ca_cert": "/runner/ca.crt",
+        "validate_certs": False, "impersonate_groups": ["ops", "audit"], "proxy": "http://127.0.0.1:3128"}
 
 
 def test_a_bearer_token_credential_from_the_environment_reaches_the_client(monkeypatch, tmp_path):
