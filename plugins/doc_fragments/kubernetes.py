@@ -47,7 +47,7 @@ options:
         collections' modules).
       - With any of O(client_cert), O(client_key), O(username), O(password), O(proxy), O(no_proxy),
         O(proxy_headers), O(impersonate_user) or O(impersonate_groups), the task goes through the kubernetes client.
-      - Each of these but O(proxy_headers), when unset, is read from the variable kubernetes.core reads for it:
+      - Each of these but O(proxy_headers), when unset, is read from the variable kubernetes.core reads for it, namely
         E(K8S_AUTH_CLIENT_CERT) or E(K8S_AUTH_CERT_FILE), E(K8S_AUTH_CLIENT_KEY) or E(K8S_AUTH_KEY_FILE),
         E(K8S_AUTH_USERNAME), E(K8S_AUTH_PASSWORD), E(K8S_AUTH_PROXY), E(K8S_AUTH_NO_PROXY), E(K8S_AUTH_PERSIST_CONFIG),
         E(K8S_AUTH_IMPERSONATE_USER), E(K8S_AUTH_IMPERSONATE_GROUPS) (comma-separated).

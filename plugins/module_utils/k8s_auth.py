@@ -8,6 +8,12 @@ from __future__ import annotations
 
 from ansible.module_utils.basic import env_fallback
 
+
+def _env(*names: str) -> tuple:
+    """A fallback to the first of these K8S_AUTH_* variables that is set."""
+    return (env_fallback, [f"K8S_AUTH_{name}" for name in names])
+
+
 # The connection options of the modules that use this client: kubernetes.core's (its module_utils/args_common.py
 # AUTH_ARG_SPEC, with its aliases), each falling back to the environment variables kubernetes.core reads for it
 # (K8S_AUTH_<option>, then K8S_AUTH_<the kubernetes client's name>; AWX's Kubernetes bearer token credential injects
@@ -15,10 +21,6 @@ from ansible.module_utils.basic import env_fallback
 # kubernetes.core.k8s, so one module_defaults entry reaches both collections' modules, and an option only
 # kubernetes.core accepted failed these modules with "Unsupported parameters". module_utils.k8s_http leaves a call
 # with any option beyond a kubeconfig or a bearer token to the kubernetes client (app_workload_client).
-def _env(*names: str) -> tuple:
-    return (env_fallback, [f"K8S_AUTH_{name}" for name in names])
-
-
 AUTH_ARGUMENT_SPEC = {
     "kubeconfig": {"type": "path", "fallback": _env("KUBECONFIG")},
     "context": {"type": "str", "fallback": _env("CONTEXT")},

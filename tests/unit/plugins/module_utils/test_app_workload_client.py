@@ -50,8 +50,8 @@ def test_kubernetes_cores_variables_fill_the_options_as_ansible_validates_them(m
                         "K8S_AUTH_PROXY": "http://127.0.0.1:3128"}.items():
         monkeypatch.setenv(name, value)
     validated = ArgumentSpecValidator(client.AUTH_ARGUMENT_SPEC).validate({}).validated_parameters
-    assert {name: validated[name] for name in ("client_cert", "client_key", "ca_cert", "validate_certs",
-                                              "impersonate_groups", "proxy")} == {
+    names = ("client_cert", "client_key", "ca_cert", "validate_certs", "impersonate_groups", "proxy")
+    assert {name: validated[name] for name in names} == {
         "client_cert": "/runner/client.crt", "client_key": "/runner/client.key", "ca_cert": "/runner/ca.crt",
         "validate_certs": False, "impersonate_groups": ["ops", "audit"], "proxy": "http://127.0.0.1:3128"}
 
