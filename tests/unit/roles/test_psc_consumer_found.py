@@ -1,6 +1,6 @@
 # -*- coding: utf-8 -*-
-"""psc_consumer reads what exists (the VPC, the GKE subnet, both service accounts, cleanup's firewall rules) in one
-module run (issue 9) and keeps the facts main and cleanup decide the mark by: found.yml's own tasks, rendered with the
+"""psc_consumer reads what exists (both service accounts, and for cleanup the VPC, the GKE subnet and the firewall rules)
+in one module run (issue 9) and keeps the facts main and cleanup decide the mark by: found.yml's own tasks, rendered with the
 role's defaults and vars, the read run through gcp_resources_info's code against the in-process GCP fake."""
 
 from __future__ import annotations
@@ -26,8 +26,8 @@ def _templar(extra: dict) -> Templar:
     return Templar(loader=loader, variables=variables)
 
 
-def _found(gcp, read_firewalls: bool) -> dict:
-    extra = {"__psc_consumer_read_firewalls": read_firewalls}
+def _found(gcp, for_cleanup: bool) -> dict:
+    extra = {"__psc_consumer_for_cleanup": for_cleanup}
     args = _templar(extra).template(READ["aibang.gke_platform.gcp_resources_info"])
     registered = gcp.run(read_resources, {"project": "consumer", **args})
     templar = _templar({**extra, "__psc_consumer_found_resources": registered})
@@ -39,15 +39,18 @@ def test_nothing_there_yet(gcp):
     assert _found(gcp, True) == {"network": {}, "subnet": {}, "node_sa": {}, "gsa": {}, "firewalls": {}}
 
 
-@pytest.mark.parametrize("read_firewalls", [True, False], ids=["cleanup", "main"])
-def test_what_exists_by_role(gcp, read_firewalls):
+@pytest.mark.parametrize("for_cleanup", [True, False], ids=["cleanup", "main"])
+def test_what_exists_by_role(gcp, for_cleanup):
     gcp.network("consumer", "platform-vpc")
     gcp.subnetwork("consumer", "europe-west2", "gke-nodes", "10.10.0.0/24", network="platform-vpc")
     gcp.subnetwork("consumer", "europe-west2", "other", "10.11.0.0/24", network="platform-vpc")
     gcp.service_account("consumer", "app-db-client")
     gcp.seed(global_("consumer", "firewalls"), {"name": "platform-vpc-allow-internal", "network": global_("consumer", "networks", "platform-vpc"),
                                                 "sourceRanges": ["10.0.0.0/8"], "allowed": [{"IPProtocol": "all"}]})
-    found = _found(gcp, read_firewalls)
-    assert found["network"]["name"] == "platform-vpc" and found["subnet"]["name"] == "gke-nodes"
+    found = _found(gcp, for_cleanup)
     assert found["node_sa"] == {} and found["gsa"]["email"] == "app-db-client@consumer.iam.gserviceaccount.com"
-    assert found["firewalls"] == ({"platform-vpc-allow-internal": ""} if read_firewalls else {})
+    if for_cleanup:
+        assert found["network"]["name"] == "platform-vpc" and found["subnet"]["name"] == "gke-nodes"
+        assert found["firewalls"] == {"platform-vpc-allow-internal": ""}
+    else:  # main needs only the accounts: gcp_networks and gcp_firewall_rules mark only what they create
+        assert found["network"] == {} and found["subnet"] == {} and found["firewalls"] == {}
