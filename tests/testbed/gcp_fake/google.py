@@ -23,7 +23,7 @@ from .discovery import Call, Discovery, RequestInvalid
 COMPUTE = "https://www.googleapis.com/compute/v1/"
 OPERATION_STEPS = ("PENDING", "RUNNING", "DONE")
 MUTATING_VERBS = {"insert", "create", "delete", "patch", "update", "setIamPolicy", "enable", "disable", "batchEnable",
-                  "setLabels", "setNodePoolSize", "setTags", "setMetadata"}
+                  "setLabels", "setNodePoolSize", "setTags", "setMetadata", "setPrivateIpGoogleAccess", "expandIpCidrRange"}
 
 
 class GoogleError(Exception):
@@ -294,22 +294,24 @@ class FakeGoogle:
         return self._operation("compute", call, resource_key, "setLabels", fault)
 
     def _compute_setPrivateIpGoogleAccess(self, call, query, body, fault):
-        resource_key = call.path.rsplit("/", 1)[0]
-        resource = self._get(resource_key)
-        resource["privateIpGoogleAccess"] = bool(body.get("privateIpGoogleAccess"))
-        self._fingerprint(resource)
-        return self._operation("compute", call, resource_key, "setPrivateIpGoogleAccess", fault)
+        return self._set_fields(call, fault, {"privateIpGoogleAccess": bool(body.get("privateIpGoogleAccess"))})
 
     def _compute_expandIpCidrRange(self, call, query, body, fault):
-        resource_key = call.path.rsplit("/", 1)[0]
-        resource = self._get(resource_key)
-        asked, now = ipaddress.ip_network(body.get("ipCidrRange", ""), strict=False), ipaddress.ip_network(resource["ipCidrRange"])
+        current = self._get(call.path.rsplit("/", 1)[0])["ipCidrRange"]
+        asked, now = ipaddress.ip_network(body.get("ipCidrRange", ""), strict=False), ipaddress.ip_network(current)
         if asked.prefixlen >= now.prefixlen or not now.subnet_of(asked):
             raise GoogleError(400, f"Invalid IPCidrRange: {body.get('ipCidrRange')} does not contain the current range "
-                                   f"{resource['ipCidrRange']} or is not larger.")
-        resource["ipCidrRange"] = str(asked)
-        self._fingerprint(resource)
-        return self._operation("compute", call, resource_key, "expandIpCidrRange", fault)
+                                   f"{current} or is not larger.")
+        return self._set_fields(call, fault, {"ipCidrRange": str(asked)})
+
+    def _set_fields(self, call, fault, fields: dict) -> dict:
+        """A custom method on a resource (POST <resource>/<method>) that sets ``fields``, unless its operation is to fail."""
+        resource_key = call.path.rsplit("/", 1)[0]
+        resource = self._get(resource_key)
+        if not self._failing(fault):
+            resource.update(fields)
+            self._fingerprint(resource)
+        return self._operation("compute", call, resource_key, call.route.verb, fault)
 
     @staticmethod
     def _fingerprint(resource: dict) -> None:

@@ -80,3 +80,17 @@ def test_absent_deletes_the_subnetworks_before_their_network(gcp):
     gone = gcp.run(ensure_networks, dict(made, state="absent"))
     assert gone["changed"] is True and gone["networks"] == [{}] and gone["subnetworks"] == [{}]
     assert gcp.mutations() == ["compute.subnetworks.delete", "compute.networks.delete"]
+
+
+def test_an_in_place_change_patches_first_then_expands_then_sets_private_access(gcp):
+    gcp.network(PROJECT)
+    gcp.run(ensure_networks, params(subnet(secondary_ip_ranges=[])))
+    gcp.forget_calls()
+    planned = params(subnet(ip_cidr_range="10.10.0.0/20", private_ip_google_access=True,
+                            secondary_ip_ranges=[{"range_name": "pods", "ip_cidr_range": "10.20.0.0/14"}]))
+    assert gcp.run(ensure_networks, planned, check_mode=True)["changed"] is True and gcp.mutations() == []
+    changed = gcp.run(ensure_networks, planned)
+    assert gcp.mutations() == ["compute.subnetworks.patch", "compute.subnetworks.expandIpCidrRange",
+                               "compute.subnetworks.setPrivateIpGoogleAccess"]
+    assert changed["subnetworks"][0]["ip_cidr_range"] == "10.10.0.0/20"
+    assert changed["subnetworks"][0]["private_ip_google_access"] is True
