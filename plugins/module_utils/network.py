@@ -166,7 +166,7 @@ def _ensure_subnetwork(client, params: dict, planned: tuple, check_mode: bool) -
     if not check_mode:
         for method, call_url, what, body in calls:
             client.operate(method, call_url, f"{what} subnetwork {name}", body=body, timeout=timeout)
-    changed = {key: value for key, value in desired.items() if key not in ("description", "network")}
+    changed = {field: value for field, value in desired.items() if field not in ("description", "network")}
     return key, bool(calls), before, subnetwork_view(dict(current, **changed)) if calls else before
 
 
