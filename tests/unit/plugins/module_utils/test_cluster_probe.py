@@ -47,12 +47,17 @@ esac
 """
 
 
-@pytest.fixture(name="run_probe")
-def fixture_run_probe(tmp_path):
-    for name, text in (("dig", FAKE_DIG), ("curl", FAKE_CURL)):
-        path = tmp_path / name
+def _install_tools(directory, dig: str, curl: str) -> None:
+    """dig and curl stand-ins on the probe's PATH."""
+    for name, text in (("dig", dig), ("curl", curl)):
+        path = directory / name
         path.write_text(text, encoding="utf-8")
         path.chmod(0o755)
+
+
+@pytest.fixture(name="run_probe")
+def fixture_run_probe(tmp_path):
+    _install_tools(tmp_path, FAKE_DIG, FAKE_CURL)
 
     def run(args):
         env = {"PATH": f"{tmp_path}:/usr/bin:/bin", "POD_IP": "10.244.128.12", "HTTPS_PROXY": "http://alias.local:3128",
@@ -149,10 +154,7 @@ echo "end dig $4 $(date +%s.%N)" >> "$CALLS"
 
 @pytest.fixture(name="run_slow_probe")
 def fixture_run_slow_probe(tmp_path):
-    for name, text in (("dig", SLOW_DIG), ("curl", SLOW_CURL)):
-        path = tmp_path / name
-        path.write_text(text, encoding="utf-8")
-        path.chmod(0o755)
+    _install_tools(tmp_path, SLOW_DIG, SLOW_CURL)
 
     def run(args):
         env = {"PATH": f"{tmp_path}:/usr/bin:/bin", "POD_IP": "10.244.128.12", "HTTPS_PROXY": "http://alias.local:3128",
